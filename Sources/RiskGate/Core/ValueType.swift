@@ -1,0 +1,17 @@
+/// The static types of the policy expression language (SPEC §2).
+public enum ValueType: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case bool
+    case number
+    /// Seconds.
+    case duration
+    /// Kilometres per hour.
+    case speed
+    /// Kilometres.
+    case distance
+    case string
+    case ip
+    /// A named list or list literal; only valid on the right of `in`.
+    case list
+
+    public var description: String { rawValue }
+}

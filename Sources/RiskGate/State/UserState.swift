@@ -1,0 +1,123 @@
+import Foundation
+
+/// Everything RiskGate remembers about one account: profile, history, devices, typing, counters.
+///
+/// A value type: a request loads it, computes signals from it, and the engine writes the updated
+/// value back in one transaction together with that request's audit records.
+public struct UserState: Sendable, Hashable, Codable {
+    public var profile: AccountProfile
+    /// Successful (accepted) logins, oldest first, bounded by `PolicySettings.historyMaxLogins`
+    /// and pruned to `historyWindow`.
+    public var logins: [LoginRecord]
+    /// Devices this user has used, by id.
+    public var devices: [DeviceRecord]
+    /// Keystroke templates, one per field.
+    public var typing: [TypingTemplate]
+    /// Times of recent failed attempts of any factor (pruned to the lockout window).
+    public var failures: [Date]
+    /// While in the future, the account is locked.
+    public var lockedUntil: Date?
+    /// Lockouts so far (reset by an admin clear).
+    public var lockouts: Int
+    /// Banned until an admin clears it.
+    public var banned: Bool
+    /// Per-user counts for the statistical login-history model.
+    public var model: UserModelCounts
+
+    public init(profile: AccountProfile = AccountProfile()) {
+        self.profile = profile
+        logins = []
+        devices = []
+        typing = []
+        failures = []
+        lockedUntil = nil
+        lockouts = 0
+        banned = false
+        model = UserModelCounts()
+    }
+}
+
+/// The account profile an admin maintains (SPEC §8 `PUT /v1/accounts/{user}`).
+public struct AccountProfile: Sendable, Hashable, Codable {
+    /// Whether the account exists in the customer's directory (set by an upsert).
+    public var known: Bool = false
+    /// ISO 3166 alpha-2 code.
+    public var homeCountry: String?
+    /// E.164 phone number.
+    public var phone: String?
+    /// Email address, for OTP delivery.
+    public var email: String?
+    /// When the account was created.
+    public var createdAt: Date?
+    /// Knowledge-based questions with salted hashes of their normalised answers.
+    public var kba: [KBAAnswer] = []
+    /// A salted hash per character of the account's PIN or passphrase, for partial-secret steps.
+    public var partialSecret: [SecretCharacterHash] = []
+    /// Device ids an admin marked trusted.
+    public var trustedDevices: [String] = []
+
+    public init() {}
+}
+
+/// One knowledge-based question and the salted hash of its normalised answer; the answer itself is never kept.
+public struct KBAAnswer: Sendable, Hashable, Codable {
+    public var question: String
+    public var salt: [UInt8]
+    public var hash: [UInt8]
+    public init(question: String, salt: [UInt8], hash: [UInt8]) {
+        self.question = question; self.salt = salt; self.hash = hash
+    }
+}
+
+/// The salted hash of one character of a secret, bound to its position.
+public struct SecretCharacterHash: Sendable, Hashable, Codable {
+    public var salt: [UInt8]
+    public var hash: [UInt8]
+    public init(salt: [UInt8], hash: [UInt8]) { self.salt = salt; self.hash = hash }
+}
+
+/// One accepted login, as kept in history.
+public struct LoginRecord: Sendable, Hashable, Codable {
+    public var time: Date
+    public var ip: IPAddress?
+    public var country: String?
+    public var asn: Double?
+    public var lat: Double?
+    public var lon: Double?
+    public var accuracyKm: Double?
+    /// Whether the IP was anonymous (VPN/Tor/proxy); such logins don't anchor travel checks.
+    public var anonymous: Bool
+    public var userAgent: String?
+    public var deviceId: String?
+    public init(time: Date, ip: IPAddress? = nil, country: String? = nil, asn: Double? = nil, lat: Double? = nil,
+                lon: Double? = nil, accuracyKm: Double? = nil, anonymous: Bool = false,
+                userAgent: String? = nil, deviceId: String? = nil) {
+        self.time = time; self.ip = ip; self.country = country; self.asn = asn; self.lat = lat; self.lon = lon
+        self.accuracyKm = accuracyKm; self.anonymous = anonymous; self.userAgent = userAgent; self.deviceId = deviceId
+    }
+}
+
+/// A device seen for a user.
+public struct DeviceRecord: Sendable, Hashable, Codable {
+    public var id: String
+    public var firstSeen: Date
+    public var lastSeen: Date
+    public var count: Int
+    public init(id: String, firstSeen: Date, lastSeen: Date, count: Int) {
+        self.id = id; self.firstSeen = firstSeen; self.lastSeen = lastSeen; self.count = count
+    }
+}
+
+extension IPAddress: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let ip = IPAddress(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IP address: `\(text.prefix(64))`"))
+        }
+        self = ip
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

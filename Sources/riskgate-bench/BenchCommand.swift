@@ -1,0 +1,14 @@
+import ArgumentParser
+import RiskGate
+
+/// `riskgate-bench`: benchmarks whose figures go to docs/performance.md.
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "riskgate-bench",
+        abstract: "RiskGate benchmarks (run with -c release).",
+        subcommands: [
+            IPListBench.self,
+        ]
+    )
+}

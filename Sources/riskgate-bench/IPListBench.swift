@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import RiskGate
+
+/// Loading time of the largest shared IP list and per-lookup membership cost.
+struct IPListBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "iplist", abstract: "IP list load time and membership cost.")
+
+    func run() throws {
+        guard let datasets = sharedDatasets() else {
+            print("skipped: ../shared/datasets not found")
+            return
+        }
+        let file = datasets.appendingPathComponent("ip/x4bnet-vpn-or-datacenter-v4.txt")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let lines = text.split(separator: "\n").count
+        var loaded = IPListFile.parse(text)
+        let loadTimes = measure(rounds: 5, iterations: 1) { loaded = IPListFile.parse(text) }
+        var generator = SeededRandom(seed: 7)
+        let probes = (0..<4096).map { _ in IPAddress(v4: UInt32.random(in: .min ... .max, using: &generator)) }
+        var index = 0
+        var hits = 0
+        let lookup = measure(iterations: 1_000_000) {
+            if loaded.set.contains(probes[index & 4095]) { hits += 1 }
+            index += 1
+        }
+        blackHole(hits)
+        print("ip list load (\(lines) lines, \(loaded.set.rangeCount) merged ranges): median \(String(format: "%.1f", median(loadTimes) / 1e6)) ms")
+        print("ip list membership (random IPv4): median \(String(format: "%.1f", median(lookup))) ns/lookup")
+    }
+}
