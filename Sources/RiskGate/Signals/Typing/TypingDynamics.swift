@@ -1,6 +1,7 @@
 /// Keystroke-dynamics signals: features from raw timings, per-user templates, an anomaly in 0..1.
 ///
-/// Requests carry key down/up times only, never key identities (SPEC §3).
+/// Requests carry key down/up times only, never key identities (SPEC §3). The detector and its
+/// measurement are described in docs/typing.md.
 public enum TypingDynamics {
     /// What the typing signals say about one sample.
     public struct Assessment: Sendable, Hashable {
@@ -12,70 +13,50 @@ public enum TypingDynamics {
         public var anomaly: Double?
     }
 
+    /// Most templates kept per user (fields × lengths); beyond it new fields are not learned.
+    public static let maxTemplates = 8
+    /// Longest field name kept; longer names are truncated the same way when learning and assessing.
+    static let maxFieldLength = 64
+
     /// Timing features of a sample: hold times, then down-down, then up-down latencies (ms).
-    /// `nil` when the sample is unusable (empty, non-finite, negative holds, keys out of order).
+    ///
+    /// `nil` when the sample is unusable: empty or more than 128 keys, a time that is not finite or
+    /// is negative, a key released before it was pressed, keys out of order, or a span over an hour.
     public static func features(_ keys: [RequestContext.Typing.Key]) -> [Double]? {
-        guard !keys.isEmpty, keys.count <= 512 else { return nil }
-        var holds: [Double] = []
-        var downDown: [Double] = []
-        var upDown: [Double] = []
-        for (i, key) in keys.enumerated() {
-            guard key.down.isFinite, key.up.isFinite, key.down >= 0, key.up >= key.down else { return nil }
-            holds.append(key.up - key.down)
-            if i > 0 {
-                let previous = keys[i - 1]
-                guard key.down >= previous.down else { return nil }
-                downDown.append(key.down - previous.down)
-                upDown.append(key.down - previous.up)
-            }
-        }
-        return holds + downDown + upDown
+        TypingFeatures.extract(keys)
     }
 
     /// Assesses a sample against the user's templates.
+    ///
+    /// Enrolled means the template for this field and length has learned at least `minEnrollment`
+    /// samples (and at least ``TypingTemplate/minimumSamples``); only then is there an anomaly.
     public static func assess(_ sample: RequestContext.Typing?, templates: [TypingTemplate], minEnrollment: Int) -> Assessment {
         guard let sample, let features = features(sample.keys) else {
             return Assessment(present: false, enrolled: false, anomaly: nil)
         }
-        guard let template = templates.first(where: { $0.field == sample.field && $0.length == sample.keys.count }),
-              template.count >= max(1, minEnrollment)
+        let field = normalised(sample.field)
+        guard let template = templates.first(where: { $0.field == field && $0.length == sample.keys.count }),
+              template.count >= max(1, minEnrollment), template.canScore,
+              let anomaly = template.anomaly(features)
         else { return Assessment(present: true, enrolled: false, anomaly: nil) }
-        return Assessment(present: true, enrolled: true, anomaly: anomaly(features, template: template))
+        return Assessment(present: true, enrolled: true, anomaly: anomaly)
     }
 
-    /// Scaled Manhattan distance to the template, squashed into 0..1.
-    static func anomaly(_ features: [Double], template: TypingTemplate) -> Double {
-        guard features.count == template.mean.count, template.count > 1 else { return 0 }
-        var distance = 0.0
-        for i in features.indices {
-            let sd = (template.m2[i] / Double(template.count - 1)).squareRoot()
-            distance += abs(features[i] - template.mean[i]) / max(sd, 1)
-        }
-        let perFeature = distance / Double(features.count)
-        return perFeature / (perFeature + 1.5)
-    }
-
-    /// Learns an accepted sample into the user's template for its field and length (Welford's online update).
+    /// Learns an accepted sample into the user's template for its field and length.
+    ///
+    /// Unusable samples are ignored; a new field or length gets a new template while the user has
+    /// fewer than ``maxTemplates``.
     public static func learn(_ sample: RequestContext.Typing, into templates: inout [TypingTemplate]) {
         guard let features = features(sample.keys) else { return }
-        let index: Int
-        if let existing = templates.firstIndex(where: { $0.field == sample.field && $0.length == sample.keys.count }) {
-            index = existing
-        } else {
-            guard templates.count < 8 else { return }
-            var template = TypingTemplate(field: String(sample.field.prefix(64)), length: sample.keys.count)
-            template.mean = Array(repeating: 0, count: features.count)
-            template.m2 = Array(repeating: 0, count: features.count)
+        let field = normalised(sample.field)
+        if let index = templates.firstIndex(where: { $0.field == field && $0.length == sample.keys.count }) {
+            templates[index].learn(features)
+        } else if templates.count < maxTemplates {
+            var template = TypingTemplate(field: field, length: sample.keys.count)
+            template.learn(features)
             templates.append(template)
-            index = templates.count - 1
         }
-        var t = templates[index]
-        t.count += 1
-        for i in features.indices {
-            let delta = features[i] - t.mean[i]
-            t.mean[i] += delta / Double(t.count)
-            t.m2[i] += delta * (features[i] - t.mean[i])
-        }
-        templates[index] = t
     }
+
+    static func normalised(_ field: String) -> String { String(field.prefix(maxFieldLength)) }
 }

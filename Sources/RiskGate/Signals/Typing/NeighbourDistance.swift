@@ -1,0 +1,109 @@
+import Foundation
+
+/// The project's keystroke detector: robust, capped, scaled-Manhattan distance to the nearest enrolled samples.
+///
+/// Chosen by measurement (docs/typing.md). For features `x`, enrolled samples `s_1…s_n` (the
+/// template's ring) and per-feature robust scales `σ_i = max(1.4826 · MAD_i, 2 ms)` (MAD around the
+/// per-feature median of the ring):
+///
+///     d(x, s) = Σ_i min(|x_i − s_i| / σ_i, 3)
+///     score(x) = mean of the k smallest d(x, s_j),  k = clamp(n / 5, 1, 5)
+///
+/// Why each part: the median/MAD scale is not inflated by the occasional hesitation in the
+/// enrolment samples (which is what hurts Killourhy–Maxion's scaled Manhattan); the cap of 3
+/// robust deviations stops a single slow key from deciding the score; comparing with the nearest
+/// samples rather than one centre copes with users who type a field in more than one rhythm
+/// (e.g. on two devices).
+package enum NeighbourDistance {
+    /// Per-feature contribution cap, in robust standard deviations.
+    package static let cap = 3.0
+    /// MAD to standard deviation under a normal model.
+    package static let madToSigma = 1.4826
+    /// Smallest per-feature scale (ms): timings come in whole milliseconds, and a tiny MAD from a
+    /// few equal values must not make one feature dominate.
+    package static let scaleFloor = 2.0
+    /// Most neighbours averaged.
+    package static let maxNeighbours = 5
+
+    /// Neighbours averaged for a ring of `sampleCount` samples (5 at the protocol's 25).
+    package static func neighbours(for sampleCount: Int) -> Int { min(maxNeighbours, max(1, sampleCount / 5)) }
+
+    /// Per-feature median and robust scale of `samples` (all of one length, at least one sample).
+    package static func centreAndScale(_ samples: [[Double]]) -> (centre: [Double], scale: [Double]) {
+        guard let width = samples.first?.count else { return ([], []) }
+        var centre = [Double](repeating: 0, count: width)
+        var scale = [Double](repeating: scaleFloor, count: width)
+        var column = [Double](repeating: 0, count: samples.count)
+        for i in 0..<width {
+            for j in samples.indices { column[j] = samples[j][i] }
+            let m = median(&column)
+            for j in samples.indices { column[j] = abs(samples[j][i] - m) }
+            centre[i] = m
+            scale[i] = max(madToSigma * median(&column), scaleFloor)
+        }
+        return (centre, scale)
+    }
+
+    /// Capped scaled-Manhattan distance between a sample and one enrolled sample.
+    @inline(__always)
+    package static func distance(_ x: [Double], _ s: [Double], inverseScale: [Double]) -> Double {
+        var d = 0.0
+        for i in x.indices { d += min(abs(x[i] - s[i]) * inverseScale[i], cap) }
+        return d
+    }
+
+    /// The raw detector score: mean distance to the k nearest of `samples` (higher = less like the user).
+    /// Allocation-free: the k best distances live in a stack buffer.
+    package static func score(_ x: [Double], samples: [[Double]], inverseScale: [Double]) -> Double {
+        let k = neighbours(for: samples.count)
+        guard !samples.isEmpty else { return .infinity }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { best in
+            var filled = 0
+            for s in samples {
+                let d = distance(x, s, inverseScale: inverseScale)
+                if filled < k {
+                    best[filled] = d
+                    filled += 1
+                } else if d < best[k - 1] {
+                    best[k - 1] = d
+                } else {
+                    continue
+                }
+                // Keep `best[0..<filled]` sorted ascending (insertion step; k <= 5).
+                var j = filled - 1
+                while j > 0, best[j] < best[j - 1] {
+                    best.swapAt(j, j - 1)
+                    j -= 1
+                }
+            }
+            var sum = 0.0
+            for j in 0..<filled { sum += best[j] }
+            return sum / Double(filled)
+        }
+    }
+
+    /// Width of the 0..1 ramp above the typical genuine score, as a fraction of that score.
+    package static let anomalyWidth = 0.5
+
+    /// Maps a raw score to 0..1 given the user's typical genuine score (median of its recent
+    /// prequential scores): `r = score / typical`, `anomaly = 0` for `r <= 1`, else
+    /// `1 − exp(−((r − 1) / 0.5)²)`. Monotone non-decreasing in the score.
+    ///
+    /// Calibration (dataset1 and dataset2, docs/typing.md): genuine samples have `r` ≈ 1 at the
+    /// median and ≈ 1.25 at the 90th percentile (anomaly ≈ 0.22); impostors have `r` ≈ 1.5 at the
+    /// median (anomaly ≈ 0.63) and ≈ 1.75 at the 75th percentile (≈ 0.89).
+    package static func anomaly(score: Double, typical: Double) -> Double {
+        guard score.isFinite else { return 1 }
+        guard typical > 0 else { return score > 0 ? 1 : 0 }
+        let x = max(0, score / typical - 1) / anomalyWidth
+        return 1 - exp(-x * x)
+    }
+
+    /// Median of `values` (reorders them); 0 for an empty array.
+    package static func median(_ values: inout [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        values.sort()
+        let mid = values.count / 2
+        return values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
+    }
+}
