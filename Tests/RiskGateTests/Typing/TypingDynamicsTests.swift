@@ -144,10 +144,12 @@ private func key(_ down: Double, _ up: Double) -> RequestContext.Typing.Key { .i
         #expect(KeystrokeEvaluation.equalErrorRate(genuine: [1, 2, 3], impostor: [4, 5, 6]) == 0)
         // Fully inverted.
         #expect(KeystrokeEvaluation.equalErrorRate(genuine: [4, 5, 6], impostor: [1, 2, 3]) == 1)
-        // One impostor among the genuine: at t = 3 FAR = 1/4, FRR = 0 … at t = 2 FAR = 0, FRR = 1/3.
-        // FAR − FRR goes −1/3 → 1/4 between them; interpolated EER = 0 + (1/3)/(7/12) · 1/4 = 1/7.
+        // One impostor among the genuine: at t = 2.5 FAR = 1/4, FRR = 1/3; at t = 3 FAR = 1/4, FRR = 0.
+        // FAR − FRR goes −1/12 → 1/4 between them, crossing a quarter of the way: EER = 1/4.
         let e = KeystrokeEvaluation.equalErrorRate(genuine: [1, 2, 3], impostor: [2.5, 4, 5, 6])
-        #expect(abs(e - 1.0 / 7.0) < 1e-12)
+        #expect(abs(e - 0.25) < 1e-12)
+        // Crossing where both rates move: genuine [1, 3], impostor [2, 4]: t = 1 (0, 1/2), t = 2 (1/2, 1/2).
+        #expect(abs(KeystrokeEvaluation.equalErrorRate(genuine: [1, 3], impostor: [2, 4]) - 0.5) < 1e-12)
         // All tied: the crossing is interpolated halfway.
         #expect(abs(KeystrokeEvaluation.equalErrorRate(genuine: [1, 1], impostor: [1, 1]) - 0.5) < 1e-12)
     }
