@@ -14,7 +14,7 @@ struct MMDBDecoder {
     /// Deepest nesting of maps, arrays and pointers accepted; real databases use fewer than 10 levels.
     static let maxDepth = 64
     /// Most values one generic decode may produce; bounds pointer fan-out ("billion laughs") in hostile files.
-    static let maxValues = 1 << 20
+    static let maxValues = 1 << 16
 
     enum Kind: Int {
         case pointer = 1, string, double, bytes, uint16, uint32, map, int32, uint64, uint128, array
