@@ -10,6 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             IPListBench.self,
             TypingBench.self,
+            SignalsBench.self,
         ]
     )
 }
