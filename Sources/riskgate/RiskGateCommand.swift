@@ -9,6 +9,8 @@ struct RiskGateCommand: AsyncParsableCommand {
         abstract: "Risk-based authentication policy engine.",
         subcommands: [
             VersionCommand.self,
+            ImportCommand.self,
+            GenerateCommand.self,
         ]
     )
 }

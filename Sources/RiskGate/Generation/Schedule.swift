@@ -1,0 +1,60 @@
+/// The generator's agenda: who acts next, as a binary min-heap on (time, insertion order).
+///
+/// Holds one entry per user and per attack in progress, so memory is O(users) however many
+/// events are written; ties in time are broken by insertion order, which keeps output deterministic.
+struct Schedule {
+    enum Kind: UInt8 {
+        case login, stuffing, targeted, hijack, impossibleTravel
+    }
+
+    struct Entry {
+        var time: Int64
+        var sequence: UInt64
+        var kind: Kind
+        /// Attempt number within a retry series or an attack incident.
+        var step: UInt8
+        /// User index (or 0 for the stuffing campaign).
+        var subject: Int32
+        /// Seed of an attack incident's fixed traits (device, place, rhythm), redrawn at each attempt.
+        var seed: UInt64
+
+        @inline(__always)
+        func precedes(_ other: Entry) -> Bool {
+            time < other.time || (time == other.time && sequence < other.sequence)
+        }
+    }
+
+    private var heap: [Entry] = []
+
+    var count: Int { heap.count }
+
+    mutating func push(_ entry: Entry) {
+        heap.append(entry)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard heap[i].precedes(heap[parent]) else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> Entry? {
+        guard let first = heap.first else { return nil }
+        let last = heap.removeLast()
+        if heap.isEmpty { return first }
+        heap[0] = last
+        var i = 0
+        let n = heap.count
+        while true {
+            let l = 2 * i + 1
+            if l >= n { break }
+            var child = l
+            if l + 1 < n && heap[l + 1].precedes(heap[l]) { child = l + 1 }
+            guard heap[child].precedes(heap[i]) else { break }
+            heap.swapAt(i, child)
+            i = child
+        }
+        return first
+    }
+}
