@@ -8,7 +8,7 @@ enum SecretHashing {
     /// PBKDF2 iterations per partial-secret character. A single character has so little entropy that no
     /// iteration count protects it from an attacker holding the database; the per-position salt and
     /// this cost only stop precomputed tables and cheap bulk guessing.
-    static let secretCharacterIterations = 1024
+    static let secretCharacterIterations = 256
     static let saltLength = 16
 
     /// SHA-256(salt || code): OTPs are random and short-lived, so a fast hash is enough.
