@@ -11,6 +11,9 @@ struct RiskGateCommand: AsyncParsableCommand {
             VersionCommand.self,
             ImportCommand.self,
             GenerateCommand.self,
+            ChallengeCommand.self,
+            AuditCommand.self,
+            AccountCommand.self,
         ]
     )
 }

@@ -46,10 +46,12 @@ public struct Decision: Sendable, Hashable, Codable {
         public var positions: [Int]?
         /// Only for agent-led sessions whose policy allows it: the code, shown to the agent.
         public var agentVisibleCode: String?
+        /// KBA questions the user must answer, in order, when that step is used.
+        public var questions: [String]?
         public init(id: String, steps: [String], otp: OTPInfo? = nil, delayS: Double = 0,
-                    positions: [Int]? = nil, agentVisibleCode: String? = nil) {
+                    positions: [Int]? = nil, agentVisibleCode: String? = nil, questions: [String]? = nil) {
             self.id = id; self.steps = steps; self.otp = otp; self.delayS = delayS
-            self.positions = positions; self.agentVisibleCode = agentVisibleCode
+            self.positions = positions; self.agentVisibleCode = agentVisibleCode; self.questions = questions
         }
         public struct OTPInfo: Sendable, Hashable, Codable {
             public var channel: String
@@ -58,7 +60,7 @@ public struct Decision: Sendable, Hashable, Codable {
             enum CodingKeys: String, CodingKey { case channel; case ttlS = "ttl_s" }
         }
         enum CodingKeys: String, CodingKey {
-            case id, steps, otp, positions
+            case id, steps, otp, positions, questions
             case delayS = "delay_s"
             case agentVisibleCode = "agent_visible_code"
         }

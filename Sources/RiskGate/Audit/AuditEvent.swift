@@ -1,0 +1,66 @@
+import Foundation
+
+/// What kind of action an audit record describes.
+public enum AuditKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case decision
+    case verification
+    case admin
+}
+
+/// One audit entry as written by the engine, before the store numbers and chains it.
+///
+/// Holds no secret and no personal data beyond the user id: no codes, answers, typed characters,
+/// phone numbers, emails or IP addresses. Use ``redactedSignals(_:)`` for signal values.
+public struct AuditEvent: Sendable, Hashable {
+    public var time: Date
+    public var kind: AuditKind
+    public var user: String
+    /// `sha256:...` of the policy that decided, when one did.
+    public var policyHash: String?
+    /// The outcome decided, or the challenge's outcome after a verification.
+    public var outcome: String?
+    /// Rule ids that led here (decision path).
+    public var rules: [String]
+    /// Signal values used, already redacted.
+    public var signals: [String: JSONValue]
+    /// `decide`, `otp`, `kba`, `partial_secret`, `delay`, `account.set`, `account.clear`, ...
+    public var method: String?
+    /// `passed`, `failed`, `expired`, `locked`, `too_early`, or a decision's `ok`.
+    public var result: String?
+    /// The decision or challenge id this record is about.
+    public var reference: String?
+
+    public init(time: Date, kind: AuditKind, user: String, policyHash: String? = nil, outcome: String? = nil,
+                rules: [String] = [], signals: [String: JSONValue] = [:], method: String? = nil,
+                result: String? = nil, reference: String? = nil) {
+        self.time = time; self.kind = kind; self.user = user; self.policyHash = policyHash; self.outcome = outcome
+        self.rules = rules; self.signals = signals; self.method = method; self.result = result
+        self.reference = reference
+    }
+
+    /// Signal values safe for the audit log: booleans and numbers, plus a few coarse strings.
+    ///
+    /// Identifying strings (`ip.address`, device ids, user agents, phone numbers) are dropped, so the
+    /// log never holds personal data beyond the user id even when a caller passes every signal.
+    public static func redactedSignals(_ signals: [String: JSONValue]) -> [String: JSONValue] {
+        var kept: [String: JSONValue] = [:]
+        for (name, value) in signals {
+            switch value {
+            case .bool, .number, .null: kept[name] = value
+            case .string where allowedStringSignals.contains(name): kept[name] = value
+            default: continue
+            }
+        }
+        return kept
+    }
+
+    static let allowedStringSignals: Set<String> = ["channel", "request.action", "ip.country", "score.band"]
+
+    /// The audit event for a decision, with redacted signals from its explanation.
+    public static func decision(_ decision: Decision, user: String, time: Date, signals: [String: JSONValue] = [:]) -> AuditEvent {
+        AuditEvent(time: time, kind: .decision, user: user, policyHash: decision.policy.hash,
+                   outcome: decision.outcome.rawValue, rules: decision.path,
+                   signals: redactedSignals(decision.explanation?.signals ?? signals),
+                   method: "decide", result: "ok", reference: decision.id)
+    }
+}

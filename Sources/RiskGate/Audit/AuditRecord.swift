@@ -1,0 +1,92 @@
+import Foundation
+
+/// One stored, numbered and chained audit entry (SPEC §5).
+///
+/// `hash` = SHA-256(`prevHash` as ASCII hex || ``canonicalBytes``); the first record's `prevHash`
+/// is 64 zeros. Every field but `hash` is covered, including `id`, so an edit, a deletion or a
+/// reordering breaks the chain at the first affected record.
+public struct AuditRecord: Sendable, Hashable, Codable {
+    public var id: Int64
+    /// `YYYY-MM-DDTHH:MM:SS(.mmm)Z`, hashed as stored.
+    public var time: String
+    public var kind: String
+    public var user: String
+    public var policyHash: String?
+    public var outcome: String?
+    /// Rule ids as a compact JSON array.
+    public var rules: String
+    /// Signal values as a compact JSON object with sorted keys.
+    public var signals: String
+    public var method: String?
+    public var result: String?
+    public var reference: String?
+    public var prevHash: String
+    public var hash: String
+
+    /// The `prevHash` of the first record.
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    enum CodingKeys: String, CodingKey {
+        case id, time, kind, user, outcome, rules, signals, method, result, reference, hash
+        case policyHash = "policy_hash"
+        case prevHash = "prev_hash"
+    }
+
+    /// Numbers and chains `event` after the record whose hash is `prevHash`.
+    public init(id: Int64, event: AuditEvent, prevHash: String) {
+        self.id = id
+        time = Timestamp.format(event.time)
+        kind = event.kind.rawValue
+        user = event.user
+        policyHash = event.policyHash
+        outcome = event.outcome
+        rules = AuditRecord.compactJSON(event.rules)
+        signals = AuditRecord.compactJSON(event.signals)
+        method = event.method
+        result = event.result
+        reference = event.reference
+        self.prevHash = prevHash
+        hash = ""
+        hash = computedHash()
+    }
+
+    /// Rebuilds a record from stored columns (no hashing).
+    public init(id: Int64, time: String, kind: String, user: String, policyHash: String?, outcome: String?,
+                rules: String, signals: String, method: String?, result: String?, reference: String?,
+                prevHash: String, hash: String) {
+        self.id = id; self.time = time; self.kind = kind; self.user = user; self.policyHash = policyHash
+        self.outcome = outcome; self.rules = rules; self.signals = signals; self.method = method
+        self.result = result; self.reference = reference; self.prevHash = prevHash; self.hash = hash
+    }
+
+    /// The hash this record should carry given its fields and `prevHash`.
+    public func computedHash() -> String {
+        var h = SHA256()
+        h.update(prevHash)
+        h.update(canonicalBytes)
+        return h.finalize().hexString
+    }
+
+    /// Unambiguous serialisation: a version tag, then every field as `length:bytes,` (`-` for absent).
+    public var canonicalBytes: [UInt8] {
+        var out = Array("riskgate-audit-v1\n".utf8)
+        func field(_ text: String?) {
+            guard let text else { out.append(UInt8(ascii: "-")); return }
+            let bytes = Array(text.utf8)
+            out += Array(String(bytes.count).utf8)
+            out.append(UInt8(ascii: ":"))
+            out += bytes
+            out.append(UInt8(ascii: ","))
+        }
+        field(String(id)); field(time); field(kind); field(user); field(policyHash); field(outcome)
+        field(rules); field(signals); field(method); field(result); field(reference)
+        return out
+    }
+
+    static func compactJSON<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

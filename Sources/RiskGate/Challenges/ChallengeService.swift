@@ -1,0 +1,223 @@
+import Foundation
+
+/// What ``ChallengeService/makeChallenge(for:request:user:policy:fallbackApplies:)`` produces,
+/// for the engine to commit together with its decision.
+public struct NewChallenge: Sendable, Hashable {
+    /// The outcome actually carried out: the decision's, or its `on_failure` when no step can be
+    /// used for this user (an undeliverable challenge is a failed one).
+    public var outcome: Outcome
+    /// The challenge record to store, when there are steps to verify.
+    public var challenge: Challenge?
+    /// What the caller sees in the decision's `challenge` field.
+    public var summary: Decision.ChallengeSummary?
+    /// Deliveries: the OTP (carrying the code) and the agent hand-off.
+    public var outbox: [OutboxMessage]
+    /// For `agent_escalation`.
+    public var handOff: HandOff?
+}
+
+/// Creates and verifies challenges (SPEC §5): OTP, KBA, partial secret, enforced delay.
+///
+/// Creation is pure; verification loads, checks and commits the challenge, the user's lockout
+/// counters and an audit record in one transaction.
+public struct ChallengeService: Sendable {
+    public let store: any StateStore
+    public let clock: any Clock
+    public let random: any RandomSource
+    /// Lockout parameters copied into each new challenge, so verification uses the policy in force at creation.
+    public var lockout: Lockout.Settings
+    /// Longest accepted response, in bytes; longer ones are refused without counting.
+    public static let maxResponseBytes = 1024
+
+    public init(store: any StateStore, clock: any Clock, random: any RandomSource, settings: PolicySettings = PolicySettings()) {
+        self.store = store; self.clock = clock; self.random = random
+        lockout = Lockout.Settings(settings)
+    }
+
+    // MARK: - Creation
+
+    /// The challenge for a decision, or `nil` for `passive` and `deny`. Writes nothing.
+    ///
+    /// - Parameter fallbackApplies: evaluates the policy's fallback condition with the given index for this request.
+    public func makeChallenge(for decision: Decision, request: RequestContext, user: UserState, policy: ChallengePolicy,
+                              fallbackApplies: (Int) -> Bool) -> NewChallenge? {
+        let now = request.time ?? clock.now()
+        let context = HandOffContext(
+            channel: request.channel, score: decision.score, rules: decision.path,
+            contributions: decision.contributions.map(\.id),
+            signals: AuditEvent.redactedSignals(decision.explanation?.signals ?? [:]), policyHash: decision.policy.hash)
+
+        var kinds: [ChallengeStep.Kind]
+        var otpConfig: ChallengePolicy.OTPConfig
+        var kbaQuestions = 0, secretCharacters = 0, delay = 0.0
+        let onFailure: Outcome?
+        switch decision.outcome {
+        case .passive, .deny:
+            return nil
+        case .agentEscalation:
+            return escalation(to: .agentEscalation, decision: decision, request: request, context: context, now: now, reason: "decision")
+        case .otp:
+            otpConfig = policy.otp
+            kinds = [.otp]
+            onFailure = policy.otp.onFailure
+        case .otpKbaDelay:
+            let c = policy.otpKbaDelay
+            otpConfig = c.otp
+            kbaQuestions = c.kbaQuestions
+            secretCharacters = c.partialSecretCharacters
+            delay = c.delay
+            kinds = [.otp]
+            if kbaQuestions > 0 { kinds.append(.kba) }
+            if secretCharacters > 0 { kinds.append(.partialSecret) }
+            if delay > 0 { kinds.append(.delay) }
+            onFailure = c.onFailure
+        }
+        // If the fallback brought a KBA step into a challenge configured without one, ask a question.
+        let defaultQuestions = max(1, kbaQuestions)
+
+        var channels = otpConfig.channels
+        for fallback in policy.fallbacks where fallbackApplies(fallback.conditionIndex) {
+            if let from = ChallengeStep.Kind(rawValue: fallback.replace) {
+                guard kinds.contains(from) else { continue }
+                if let to = ChallengeStep.Kind(rawValue: fallback.with) {
+                    kinds = kinds.map { $0 == from ? to : $0 }.uniqued()
+                } else if let outcome = Outcome(rawValue: fallback.with) {
+                    return escalation(to: outcome, decision: decision, request: request, context: context, now: now, reason: "fallback")
+                } else {
+                    kinds.removeAll { $0 == from }
+                }
+            } else {
+                channels = channels.map { $0 == fallback.replace ? fallback.with : $0 }.uniqued()
+            }
+        }
+
+        let profile = user.profile
+        let id = "ch-" + random.bytes(8).hexString
+        var steps: [ChallengeStep] = []
+        var outbox: [OutboxMessage] = []
+        var summary = Decision.ChallengeSummary(id: id, steps: [])
+        let maxAttempts = max(1, otpConfig.maxAttempts)
+        for kind in kinds {
+            var step = ChallengeStep(kind: kind, maxAttempts: maxAttempts)
+            switch kind {
+            case .otp:
+                guard let (channel, destination) = deliveryChannel(channels, request: request, profile: profile) else {
+                    return escalation(to: onFailure ?? .agentEscalation, decision: decision, request: request,
+                                      context: context, now: now, reason: "no_otp_channel")
+                }
+                let code = makeCode(length: otpConfig.length)
+                let salt = random.bytes(SecretHashing.saltLength)
+                step.salt = salt
+                step.codeHash = SecretHashing.otpHash(code: code, salt: salt)
+                step.channel = channel
+                step.expires = now.addingTimeInterval(otpConfig.ttl)
+                summary.otp = .init(channel: channel, ttlS: otpConfig.ttl)
+                if policy.showCodeToAgent, let c = request.channel, ["agent", "chat", "voice"].contains(c) {
+                    summary.agentVisibleCode = code
+                }
+                outbox.append(OutboxMessage(created: now, kind: "otp", channel: channel, user: request.user,
+                                            destination: destination, challenge: id,
+                                            body: AuditRecord.compactJSON(["code": code, "ttl_s": String(Int(otpConfig.ttl))])))
+            case .kba:
+                let wanted = kbaQuestions > 0 ? kbaQuestions : defaultQuestions
+                guard profile.kba.count >= wanted else {
+                    return escalation(to: onFailure ?? .agentEscalation, decision: decision, request: request,
+                                      context: context, now: now, reason: "no_kba_answers")
+                }
+                step.questions = pick(wanted, from: profile.kba.count)
+                summary.questions = step.questions?.map { profile.kba[$0].question }
+            case .partialSecret:
+                let wanted = max(1, secretCharacters)
+                guard profile.partialSecret.count >= wanted else {
+                    return escalation(to: onFailure ?? .agentEscalation, decision: decision, request: request,
+                                      context: context, now: now, reason: "no_partial_secret")
+                }
+                step.positions = pick(wanted, from: profile.partialSecret.count).map { $0 + 1 }.sorted()
+                summary.positions = step.positions
+            case .delay:
+                step.delay = delay
+                summary.delayS = delay
+            }
+            steps.append(step)
+        }
+        guard steps.contains(where: { $0.kind != .delay }) else {
+            return escalation(to: onFailure ?? .agentEscalation, decision: decision, request: request,
+                              context: context, now: now, reason: "no_usable_step")
+        }
+        if steps[0].kind == .delay { steps[0].delayUntil = now.addingTimeInterval(delay) }
+        summary.steps = steps.map(\.kind.rawValue)
+        let challenge = Challenge(
+            id: id, user: request.user, decisionID: decision.id, created: now, outcome: decision.outcome,
+            steps: steps, currentStep: 0, state: .open, onFailure: onFailure, lockout: lockout,
+            requestChannel: request.channel, context: context, revision: 0)
+        return NewChallenge(outcome: decision.outcome, challenge: challenge, summary: summary, outbox: outbox, handOff: nil)
+    }
+
+    /// A challenge that goes straight to `outcome` (with a hand-off for `agent_escalation`).
+    private func escalation(to outcome: Outcome, decision: Decision, request: RequestContext, context: HandOffContext,
+                            now: Date, reason: String) -> NewChallenge {
+        guard outcome == .agentEscalation else {
+            return NewChallenge(outcome: outcome, challenge: nil, summary: nil, outbox: [], handOff: nil)
+        }
+        let handOff = HandOff(user: request.user, decisionID: decision.id, challengeID: nil, created: now,
+                              context: context, stepsPassed: [], reason: reason)
+        return NewChallenge(outcome: outcome, challenge: nil, summary: nil,
+                            outbox: [handOffMessage(handOff, now: now)], handOff: handOff)
+    }
+
+    func handOffMessage(_ handOff: HandOff, now: Date) -> OutboxMessage {
+        OutboxMessage(created: now, kind: "handoff", channel: "agent", user: handOff.user,
+                      challenge: handOff.challengeID, body: AuditRecord.compactJSON(handOff, dates: true))
+    }
+
+    /// The first configured channel that is not the request's own and has an address on file.
+    private func deliveryChannel(_ channels: [String], request: RequestContext, profile: AccountProfile) -> (String, String?)? {
+        for channel in channels where channel != request.channel {
+            switch channel {
+            case "sms", "voice":
+                if let phone = profile.phone, !phone.isEmpty { return (channel, phone) }
+            case "email":
+                if let email = profile.email, !email.isEmpty { return (channel, email) }
+            case "push":
+                if let device = request.device?.id, profile.trustedDevices.contains(device) { return (channel, device) }
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// A code of `length` decimal digits, each drawn uniformly from the CSPRNG.
+    private func makeCode(length: Int) -> String {
+        let n = min(max(length, 4), 32)
+        return String((0..<n).map { _ in Character(String(random.uniform(10))) })
+    }
+
+    /// `count` distinct indexes in `0..<n`, in random order (partial Fisher–Yates).
+    private func pick(_ count: Int, from n: Int) -> [Int] {
+        var pool = Array(0..<n)
+        for i in 0..<min(count, n) { pool.swapAt(i, i + random.uniform(n - i)) }
+        return Array(pool.prefix(count))
+    }
+}
+
+extension Array where Element: Hashable {
+    fileprivate func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}
+
+extension AuditRecord {
+    /// Compact JSON with dates as ISO 8601 text.
+    static func compactJSON<T: Encodable>(_ value: T, dates: Bool) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, enc in
+            var c = enc.singleValueContainer()
+            try c.encode(Timestamp.format(date))
+        }
+        guard let data = try? encoder.encode(value) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+
+extension ChallengeService {
+    /// Verifies one step's response and commits the outcome (challenge, lockout counters, audit) atomically.
+    ///
+    /// - A wrong response uses an attempt and counts toward the account's lockout; when attempts run
+    ///   out the result is `locked` and the challenge fails over to its `on_failure` outcome (with a
+    ///   hand-off for `agent_escalation`); when the failure locks the account the outcome is `deny`.
+    /// - A step already passed cannot be passed again: replaying a used code gives `failed`
+    ///   (reason `already_used`) and counts as a failure.
+    /// - An OTP past its TTL gives `expired`; a `delay` step before its time gives `too_early`.
+    /// - While the account is locked or banned, responses are not even checked: `locked`.
+    ///
+    /// - Throws: ``ChallengeError`` for an unknown challenge or step, a step out of order, or an
+    ///   oversized response (nothing is counted); ``StoreError`` when storage fails.
+    public func verify(challengeID: String, step: String, response: String) throws -> VerificationResult {
+        var attempt = 0
+        while true {
+            do {
+                return try verifyOnce(challengeID: challengeID, step: step, response: response)
+            } catch let error as StoreError where error.code == .conflict && attempt < 4 {
+                attempt += 1  // another verification of this challenge won the race; re-read and re-check
+            }
+        }
+    }
+
+    private func verifyOnce(challengeID: String, step name: String, response: String) throws -> VerificationResult {
+        guard response.utf8.count <= Self.maxResponseBytes else {
+            throw ChallengeError(field: "response", message: "response is longer than \(Self.maxResponseBytes) bytes")
+        }
+        guard let kind = ChallengeStep.Kind(rawValue: name) else {
+            throw ChallengeError(field: "step", message: "unknown step `\(name.prefix(40))`; steps are otp, kba, partial_secret, delay")
+        }
+        guard var challenge = try store.loadChallenge(challengeID) else {
+            throw ChallengeError(field: "challenge", message: "no challenge `\(challengeID.prefix(80))`")
+        }
+        guard let stepIndex = challenge.steps.firstIndex(where: { $0.kind == kind }) else {
+            throw ChallengeError(field: "step", message: "challenge `\(challenge.id)` has no `\(name)` step; its steps are \(challenge.stepNames.joined(separator: ", "))")
+        }
+        let now = clock.now()
+        let original = challenge
+        var user = try store.loadUser(challenge.user) ?? UserState()
+        let userBefore = user
+        var result = VerificationResult(challenge: challenge.id, step: name, result: .failed)
+        var outbox: [OutboxMessage] = []
+
+        func fail(reason: String) {
+            let change = Lockout.recordFailure(&user, settings: challenge.lockout, now: now)
+            result.result = .failed
+            result.reason = reason
+            if change.lockedNow || user.banned {
+                result.result = .locked
+                result.reason = user.banned ? "account_banned" : "account_locked"
+                result.retryAfterS = user.banned ? nil : change.lockedUntil.map { $0.timeIntervalSince(now) }
+                result.outcome = .deny
+                if challenge.state == .open { challenge.state = .failed }
+            }
+        }
+
+        let status = Lockout.status(user, now: now)
+        if challenge.steps[stepIndex].passed {
+            if kind == .delay {
+                result.result = .passed
+                result.reason = "already_used"
+            } else {
+                fail(reason: "already_used")
+            }
+        } else if challenge.state == .expired {
+            result.result = .expired
+            result.reason = "challenge_expired"
+        } else if challenge.state != .open {
+            result.result = .locked
+            result.reason = "challenge_failed"
+        } else if status.banned || status.locked {
+            result.result = .locked
+            result.reason = status.banned ? "account_banned" : "account_locked"
+            result.retryAfterS = status.banned ? nil : status.until.map { $0.timeIntervalSince(now) }
+        } else if stepIndex != challenge.currentStep {
+            throw ChallengeError(field: "step", message: "step `\(name)` is not next; verify `\(challenge.stepNames[challenge.currentStep])` first")
+        } else {
+            var step = challenge.steps[stepIndex]
+            switch check(step: &step, response: response, user: user, now: now) {
+            case .tooEarly(let wait):
+                result.result = .tooEarly
+                result.reason = "delay_pending"
+                result.retryAfterS = wait
+            case .expired:
+                result.result = .expired
+                result.reason = "challenge_expired"
+                challenge.state = .expired
+            case .passed(let stepDone):
+                result.result = .passed
+                step.passed = stepDone
+            case .wrong:
+                step.attempts += 1
+                challenge.steps[stepIndex] = step
+                fail(reason: "wrong_response")
+                if result.result == .failed {
+                    if step.attempts >= step.maxAttempts {
+                        result.result = .locked
+                        result.reason = "attempts_exhausted"
+                        challenge.state = .failed
+                        result.outcome = challenge.onFailure
+                    } else {
+                        result.attemptsLeft = step.maxAttempts - step.attempts
+                    }
+                }
+            }
+            challenge.steps[stepIndex] = step
+            if step.passed { advance(&challenge, user: &user, now: now) }
+        }
+
+        if challenge.state == .failed, original.state == .open, result.outcome == .agentEscalation {
+            let handOff = HandOff(user: challenge.user, decisionID: challenge.decisionID, challengeID: challenge.id,
+                                  created: now, context: challenge.context,
+                                  stepsPassed: challenge.steps.filter(\.passed).map(\.kind.rawValue), reason: "challenge_failed")
+            result.handOff = handOff
+            outbox.append(handOffMessage(handOff, now: now))
+        }
+        result.complete = challenge.state == .passed
+        if challenge.state == .open, challenge.currentStep < challenge.steps.count {
+            let next = challenge.steps[challenge.currentStep]
+            result.nextStep = next.kind.rawValue
+            if next.kind == .kba, let questions = next.questions, next.answered < questions.count,
+               questions[next.answered] < user.profile.kba.count {
+                result.question = user.profile.kba[questions[next.answered]].question
+            }
+            if next.kind == .partialSecret { result.positions = next.positions }
+            if result.result == .failed, result.attemptsLeft == nil {
+                result.attemptsLeft = next.maxAttempts - next.attempts
+            }
+        }
+
+        var signals: [String: JSONValue] = ["attempts": .number(Double(challenge.steps[stepIndex].attempts))]
+        if let left = result.attemptsLeft { signals["attempts_left"] = .number(Double(left)) }
+        let event = AuditEvent(
+            time: now, kind: .verification, user: challenge.user, policyHash: challenge.context.policyHash,
+            outcome: (result.outcome ?? challenge.outcome).rawValue, rules: challenge.context.rules, signals: signals,
+            method: name, result: result.reason.map { "\(result.result.rawValue):\($0)" } ?? result.result.rawValue,
+            reference: challenge.id)
+        var change = StateChange(outbox: outbox, audit: [event])
+        if user != userBefore { change.users[challenge.user] = user }
+        if challenge != original {
+            challenge.revision = original.revision + 1
+            change.challenges = [challenge]
+        }
+        try store.commit(change)
+        return result
+    }
+
+    private enum Check {
+        case passed(stepDone: Bool)
+        case wrong
+        case expired
+        case tooEarly(Double)
+    }
+
+    /// Checks a response against one step in constant time; updates the step's progress on success.
+    private func check(step: inout ChallengeStep, response: String, user: UserState, now: Date) -> Check {
+        switch step.kind {
+        case .otp:
+            if let expires = step.expires, now >= expires { return .expired }
+            guard let salt = step.salt, let stored = step.codeHash else { return .wrong }
+            let code = response.trimmingCharacters(in: .whitespaces)
+            return constantTimeEquals(SecretHashing.otpHash(code: code, salt: salt), stored) ? .passed(stepDone: true) : .wrong
+        case .kba:
+            guard let questions = step.questions, step.answered < questions.count,
+                  questions[step.answered] < user.profile.kba.count else { return .wrong }
+            let expected = user.profile.kba[questions[step.answered]]
+            guard constantTimeEquals(SecretHashing.kbaHash(answer: response, salt: expected.salt), expected.hash) else { return .wrong }
+            step.answered += 1
+            return .passed(stepDone: step.answered == questions.count)
+        case .partialSecret:
+            guard let positions = step.positions else { return .wrong }
+            let typed = Array(response.trimmingCharacters(in: .whitespaces))
+            let secret = user.profile.partialSecret
+            // Hash every position even after a mismatch, so timing does not tell which character was wrong.
+            var ok = typed.count == positions.count
+            for (i, position) in positions.enumerated() {
+                let character: Character = i < typed.count ? typed[i] : "\u{0}"
+                guard position >= 1, position <= secret.count else { ok = false; continue }
+                let stored = secret[position - 1]
+                let matches = constantTimeEquals(
+                    SecretHashing.secretCharacterHash(character, position: position, salt: stored.salt), stored.hash)
+                ok = ok && matches
+            }
+            return ok ? .passed(stepDone: true) : .wrong
+        case .delay:
+            if let until = step.delayUntil, now < until { return .tooEarly(until.timeIntervalSince(now)) }
+            return .passed(stepDone: true)
+        }
+    }
+
+    /// Moves past passed steps; a delay step's clock starts when the steps before it are done.
+    private func advance(_ challenge: inout Challenge, user: inout UserState, now: Date) {
+        challenge.currentStep += 1
+        if challenge.currentStep < challenge.steps.count {
+            if challenge.steps[challenge.currentStep].kind == .delay {
+                challenge.steps[challenge.currentStep].delayUntil = now.addingTimeInterval(challenge.steps[challenge.currentStep].delay ?? 0)
+            }
+        } else {
+            challenge.state = .passed
+            // A fully passed challenge is a successful authentication: earlier failures stop counting.
+            user.failures.removeAll()
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// A store in memory, for replay, tests and the service without `--state`.
+///
+/// One lock guards plain dictionaries, so a call costs a lock and a hash lookup. Replay over
+/// millions of events can pass `keepsAudit: false` to skip hashing and keeping audit records
+/// (their count is still kept).
+public final class MemoryStateStore: StateStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private var users: [String: UserState] = [:]
+    private var challenges: [String: Challenge] = [:]
+    private var blobs: [String: Data] = [:]
+    private var outboxMessages: [OutboxMessage] = []
+    private var nextOutboxID: Int64 = 1
+    private var audit: [AuditRecord] = []
+    private var auditCount: Int64 = 0
+    private let keepsAudit: Bool
+
+    public init(keepsAudit: Bool = true) {
+        self.keepsAudit = keepsAudit
+    }
+
+    public func loadUser(_ user: String) throws -> UserState? { lock.withLock { users[user] } }
+    public func loadChallenge(_ id: String) throws -> Challenge? { lock.withLock { challenges[id] } }
+    public func loadBlob(_ key: String) throws -> Data? { lock.withLock { blobs[key] } }
+
+    /// Number of audit events committed (also counted when they are not kept).
+    public var auditEventCount: Int64 { lock.withLock { auditCount } }
+    /// Number of users stored.
+    public var userCount: Int { lock.withLock { users.count } }
+
+    public func commit(_ change: StateChange) throws {
+        if change.isEmpty { return }
+        try lock.withLock {
+            // Check first, write second: a refused change writes nothing.
+            for challenge in change.challenges {
+                try checkRevision(challenge, stored: challenges[challenge.id])
+            }
+            for (id, state) in change.users { users[id] = state }
+            for challenge in change.challenges { challenges[challenge.id] = challenge }
+            for (key, value) in change.blobs { blobs[key] = value }
+            for var message in change.outbox {
+                message.id = nextOutboxID
+                nextOutboxID += 1
+                outboxMessages.append(message)
+            }
+            for event in change.audit {
+                auditCount += 1
+                guard keepsAudit else { continue }
+                audit.append(AuditRecord(id: auditCount, event: event, prevHash: audit.last?.hash ?? AuditRecord.genesisHash))
+            }
+        }
+    }
+
+    public func auditEntries() throws -> [AuditRecord] { lock.withLock { audit } }
+
+    public func auditEntries(after id: Int64, limit: Int) throws -> [AuditRecord] {
+        lock.withLock {
+            let start = audit.firstIndex { $0.id > id } ?? audit.count
+            return Array(audit[start..<min(audit.count, start + max(0, limit))])
+        }
+    }
+
+    public func auditHead() throws -> (id: Int64, hash: String)? {
+        lock.withLock { audit.last.map { ($0.id, $0.hash) } }
+    }
+
+    public func outbox(limit: Int) throws -> [OutboxMessage] {
+        lock.withLock { Array(outboxMessages.prefix(max(0, limit))) }
+    }
+
+    public func removeOutbox(_ ids: [Int64]) throws {
+        let remove = Set(ids)
+        lock.withLock { outboxMessages.removeAll { $0.id.map(remove.contains) ?? false } }
+    }
+}
+
+/// Refuses a challenge write based on a stale read (optimistic concurrency).
+func checkRevision(_ challenge: Challenge, stored: Challenge?) throws {
+    let storedRevision = stored?.revision ?? -1
+    guard challenge.revision == storedRevision + 1 else {
+        throw StoreError(code: .conflict, message: "challenge `\(challenge.id)` changed concurrently (stored revision \(storedRevision), writing \(challenge.revision))")
+    }
+}

@@ -1,0 +1,127 @@
+import CSQLite
+import Foundation
+
+/// One SQLite connection with a prepared-statement cache. Not thread-safe: its owner serialises use.
+final class SQLiteConnection {
+    private var db: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    let path: String
+
+    init(path: String, create: Bool) throws {
+        self.path = path
+        if !create, !FileManager.default.fileExists(atPath: path) {
+            throw StoreError(code: .notFound, message: "no database file", path: path)
+        }
+        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
+        if create { flags |= SQLITE_OPEN_CREATE }
+        var handle: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        db = handle
+        guard rc == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close_v2(handle)
+            db = nil
+            throw StoreError(code: rc == SQLITE_CANTOPEN ? .open : Self.code(for: rc), message: message.lowercased(), path: path)
+        }
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(db)
+    }
+
+    static func code(for rc: Int32) -> StoreError.Code {
+        switch rc & 0xff {
+        case SQLITE_CORRUPT, SQLITE_NOTADB: .corrupt
+        case SQLITE_BUSY, SQLITE_LOCKED: .busy
+        case SQLITE_IOERR, SQLITE_FULL, SQLITE_PERM, SQLITE_CANTOPEN: .io
+        case SQLITE_READONLY: .readOnly
+        default: .sql
+        }
+    }
+
+    func error(_ rc: Int32, _ context: String) -> StoreError {
+        let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "error \(rc)"
+        return StoreError(code: Self.code(for: rc), message: "\(context): \(message.lowercased())", path: path)
+    }
+
+    /// Runs SQL without results (may hold several statements).
+    func execute(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? "error \(rc)"
+            sqlite3_free(message)
+            throw StoreError(code: Self.code(for: rc), message: "\(sql.prefix(60)): \(text.lowercased())", path: path)
+        }
+    }
+
+    /// A cached prepared statement, reset and with bindings cleared.
+    func prepare(_ sql: String) throws -> Statement {
+        if let cached = statements[sql] {
+            sqlite3_reset(cached)
+            sqlite3_clear_bindings(cached)
+            return Statement(handle: cached, connection: self)
+        }
+        var handle: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        guard rc == SQLITE_OK, let handle else { throw error(rc, "prepare") }
+        statements[sql] = handle
+        return Statement(handle: handle, connection: self)
+    }
+
+    var changes: Int { Int(sqlite3_changes(db)) }
+
+    /// One use of a prepared statement.
+    struct Statement {
+        let handle: OpaquePointer
+        let connection: SQLiteConnection
+        private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+        func bind(_ index: Int32, _ value: String?) {
+            if let value { sqlite3_bind_text(handle, index, value, -1, Self.transient) } else { sqlite3_bind_null(handle, index) }
+        }
+        func bind(_ index: Int32, _ value: Double?) {
+            if let value { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        }
+        func bind(_ index: Int32, _ value: Int64?) {
+            if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        }
+        func bind(_ index: Int32, _ value: Data?) {
+            guard let value else { sqlite3_bind_null(handle, index); return }
+            value.withUnsafeBytes { raw in
+                _ = sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient)
+            }
+        }
+
+        /// Steps once; `true` when a row is available.
+        func step() throws -> Bool {
+            let rc = sqlite3_step(handle)
+            switch rc {
+            case SQLITE_ROW: return true
+            case SQLITE_DONE: return false
+            default:
+                sqlite3_reset(handle)
+                throw connection.error(rc, "step")
+            }
+        }
+
+        /// Runs to completion.
+        func run() throws { while try step() {} }
+
+        func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+        func string(_ column: Int32) -> String? {
+            guard let text = sqlite3_column_text(handle, column) else { return nil }
+            return String(cString: text)
+        }
+        func double(_ column: Int32) -> Double? { isNull(column) ? nil : sqlite3_column_double(handle, column) }
+        func int64(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite3_column_int64(handle, column) }
+        func data(_ column: Int32) -> Data? {
+            guard !isNull(column) else { return nil }
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return Data() }
+            return Data(bytes: bytes, count: count)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/// The SQLite schema as an ordered list of migrations; `PRAGMA user_version` holds how many ran.
+///
+/// Never edit a released migration: append a new one.
+enum SQLiteSchema {
+    static let migrations: [String] = [
+        // 1: initial schema.
+        """
+        CREATE TABLE users (
+            user TEXT PRIMARY KEY NOT NULL,
+            known INTEGER NOT NULL DEFAULT 0,
+            home_country TEXT,
+            phone TEXT,
+            email TEXT,
+            created_at REAL,
+            kba TEXT NOT NULL DEFAULT '[]',
+            partial_secret TEXT NOT NULL DEFAULT '[]',
+            trusted_devices TEXT NOT NULL DEFAULT '[]',
+            failures TEXT NOT NULL DEFAULT '[]',
+            locked_until REAL,
+            lockouts INTEGER NOT NULL DEFAULT 0,
+            banned INTEGER NOT NULL DEFAULT 0,
+            history BLOB
+        ) WITHOUT ROWID;
+        CREATE TABLE challenges (
+            id TEXT PRIMARY KEY NOT NULL,
+            user TEXT NOT NULL REFERENCES users(user) ON DELETE CASCADE,
+            created REAL NOT NULL,
+            state TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            record TEXT NOT NULL
+        );
+        CREATE INDEX challenges_user ON challenges(user);
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created REAL NOT NULL,
+            kind TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            user TEXT NOT NULL,
+            destination TEXT,
+            challenge TEXT,
+            body TEXT NOT NULL
+        );
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            time TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            user TEXT NOT NULL,
+            policy_hash TEXT,
+            outcome TEXT,
+            rules TEXT NOT NULL,
+            signals TEXT NOT NULL,
+            method TEXT,
+            result TEXT,
+            reference TEXT,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE TABLE audit_head (
+            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+            last_id INTEGER NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        CREATE TABLE blobs (
+            key TEXT PRIMARY KEY NOT NULL,
+            value BLOB NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ]
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Where RiskGate keeps what it remembers: user states, challenges, the delivery outbox, model
+/// statistics (blobs) and the audit log.
+///
+/// Reads are single lookups; every write goes through ``commit(_:)``, one atomic transaction, so a
+/// decision or verification is either entirely stored (state, challenge, outbox, audit) or not at all.
+public protocol StateStore: AnyObject, Sendable {
+    /// The stored state of `user`, or `nil` for a user never seen.
+    func loadUser(_ user: String) throws -> UserState?
+    /// A challenge by id, or `nil`.
+    func loadChallenge(_ id: String) throws -> Challenge?
+    /// A global blob (e.g. model statistics) by key, or `nil`.
+    func loadBlob(_ key: String) throws -> Data?
+    /// Writes everything in `change` in one transaction; audit events are numbered and chained inside it.
+    ///
+    /// - Throws: ``StoreError`` (`.conflict` when a challenge was changed concurrently; nothing is written).
+    func commit(_ change: StateChange) throws
+    /// The audit log in id order.
+    func auditEntries() throws -> [AuditRecord]
+    /// Up to `limit` audit records with id greater than `id`, in id order, for paging through large logs.
+    func auditEntries(after id: Int64, limit: Int) throws -> [AuditRecord]
+    /// The last record's id and hash as recorded by the store, independent of the records themselves.
+    func auditHead() throws -> (id: Int64, hash: String)?
+    /// The oldest `limit` undelivered outbox messages.
+    func outbox(limit: Int) throws -> [OutboxMessage]
+    /// Deletes delivered outbox messages (and with them the OTP codes they carry).
+    func removeOutbox(_ ids: [Int64]) throws
+}
+
+/// Everything one request or verification writes, committed atomically by ``StateStore/commit(_:)``.
+public struct StateChange: Sendable {
+    /// User states to insert or replace, by user id.
+    public var users: [String: UserState]
+    /// Challenges to insert (revision 0) or update (stored revision + 1).
+    public var challenges: [Challenge]
+    /// Messages to queue for delivery.
+    public var outbox: [OutboxMessage]
+    /// Global blobs to insert or replace.
+    public var blobs: [String: Data]
+    /// Audit events to append, in order.
+    public var audit: [AuditEvent]
+
+    public init(users: [String: UserState] = [:], challenges: [Challenge] = [], outbox: [OutboxMessage] = [],
+                blobs: [String: Data] = [:], audit: [AuditEvent] = []) {
+        self.users = users; self.challenges = challenges; self.outbox = outbox; self.blobs = blobs; self.audit = audit
+    }
+
+    /// Whether there is nothing to write.
+    public var isEmpty: Bool {
+        users.isEmpty && challenges.isEmpty && outbox.isEmpty && blobs.isEmpty && audit.isEmpty
+    }
+}
+
+/// A message waiting for delivery: an OTP to send, or a hand-off for the agent desk.
+///
+/// The outbox is the delivery queue, so an OTP message carries the code in `body`. That is the only
+/// place a code exists in clear: a deliverer reads the queue, sends, and calls
+/// ``StateStore/removeOutbox(_:)``; the SQLite store then overwrites the deleted row (secure delete)
+/// and checkpoints the WAL so the code does not linger in the file. The audit never holds it.
+public struct OutboxMessage: Sendable, Hashable, Codable {
+    /// Assigned by the store; `nil` before commit.
+    public var id: Int64?
+    public var created: Date
+    /// `otp` or `handoff`.
+    public var kind: String
+    /// `sms`, `email`, `push`, `voice` or `agent`.
+    public var channel: String
+    public var user: String
+    /// Phone number or email address to deliver to, when the channel needs one.
+    public var destination: String?
+    public var challenge: String?
+    /// The payload as JSON text (for `otp`: `{"code": "..."}`).
+    public var body: String
+
+    public init(id: Int64? = nil, created: Date, kind: String, channel: String, user: String,
+                destination: String? = nil, challenge: String? = nil, body: String) {
+        self.id = id; self.created = created; self.kind = kind; self.channel = channel; self.user = user
+        self.destination = destination; self.challenge = challenge; self.body = body
+    }
+}

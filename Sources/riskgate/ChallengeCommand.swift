@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import RiskGate
+
+/// `riskgate challenge`: verify, issue and deliver challenges against a state database.
+struct ChallengeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "challenge",
+        abstract: "Verify challenge steps and deliver their messages.",
+        subcommands: [ChallengeVerifyCommand.self, ChallengeIssueCommand.self, ChallengeOutboxCommand.self]
+    )
+}
+
+/// `riskgate challenge verify --state DB --challenge ID --step otp --response CODE`.
+struct ChallengeVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify one step's response; prints the result as JSON (exit 0 passed, 1 otherwise).")
+    @Option(help: "State database (SQLite).") var state: String
+    @Option(help: "Challenge id (ch-...).") var challenge: String
+    @Option(help: "Step: otp, kba, partial_secret, delay.") var step: String
+    @Option(help: "The user's response (never logged).") var response: String = ""
+
+    func run() throws {
+        let store = try StateCLI.open(state, create: false)
+        let service = ChallengeService(store: store, clock: SystemClock(), random: SystemRandomSource())
+        let result = try StateCLI.run { try service.verify(challengeID: challenge, step: step, response: response) }
+        StateCLI.printJSON(result)
+        if result.result != .passed { throw ExitCode(1) }
+    }
+}
+
+/// `riskgate challenge issue`: an operator-initiated step-up, outside any policy decision.
+struct ChallengeIssueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "issue",
+        abstract: "Issue a challenge to a user directly (operator step-up); prints the challenge summary.")
+    @Option(help: "State database (SQLite).") var state: String
+    @Option(help: "User id.") var user: String
+    @Option(help: "otp or otp_kba_delay.") var outcome: String = "otp"
+    @Option(help: "The channel the user is on (deliveries avoid it).") var channel: String = "web"
+    @Option(help: "OTP lifetime in seconds.") var ttl: Double = 300
+    @Option(help: "OTP attempts allowed.") var maxAttempts: Int = 3
+
+    func run() throws {
+        guard let chosen = Outcome(rawValue: outcome), chosen == .otp || chosen == .otpKbaDelay else {
+            StateCLI.fail("`--outcome` must be `otp` or `otp_kba_delay`, not `\(outcome)`")
+        }
+        let store = try StateCLI.open(state, create: true)
+        let clock = SystemClock()
+        let random = SystemRandomSource()
+        let service = ChallengeService(store: store, clock: clock, random: random)
+        let userState = try StateCLI.run { try store.loadUser(user) } ?? UserState()
+        var policy = ChallengePolicy()
+        policy.otp.ttl = ttl
+        policy.otp.maxAttempts = maxAttempts
+        policy.otpKbaDelay.otp.ttl = ttl
+        policy.otpKbaDelay.otp.maxAttempts = maxAttempts
+        var request = RequestContext(user: user)
+        request.channel = channel
+        request.time = clock.now()
+        let decision = Decision(
+            id: "dec-" + random.bytes(8).hexString, outcome: chosen, score: 0, band: "low", rule: "operator",
+            path: ["operator"], contributions: [], policy: .init(name: "operator", hash: "operator"))
+        guard let made = service.makeChallenge(for: decision, request: request, user: userState, policy: policy,
+                                               fallbackApplies: { _ in false }) else {
+            StateCLI.fail("no challenge for outcome `\(outcome)`")
+        }
+        var events = [AuditEvent.decision(decision, user: user, time: clock.now())]
+        events[0].outcome = made.outcome.rawValue
+        try StateCLI.run {
+            try store.commit(StateChange(challenges: made.challenge.map { [$0] } ?? [], outbox: made.outbox, audit: events))
+        }
+        if let summary = made.summary {
+            StateCLI.printJSON(summary)
+        } else {
+            StateCLI.printJSON(["outcome": made.outcome.rawValue])
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `riskgate challenge outbox`: what a delivery worker does — print pending messages, then delete them.
+struct ChallengeOutboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox",
+        abstract: "Print pending deliveries as JSON lines; with --deliver, delete them after printing.")
+    @Option(help: "State database (SQLite).") var state: String
+    @Option(help: "Most messages to take.") var limit: Int = 100
+    @Flag(help: "Delete the printed messages (they carry OTP codes).") var deliver = false
+
+    func run() throws {
+        let store = try StateCLI.open(state, create: false)
+        let messages = try StateCLI.run { try store.outbox(limit: limit) }
+        for message in messages { StateCLI.printJSON(message, pretty: false) }
+        if deliver { try StateCLI.run { try store.removeOutbox(messages.compactMap(\.id)) } }
+    }
+}
+
+/// Helpers shared by the state commands.
+enum StateCLI {
+    static func open(_ path: String, create: Bool) throws -> SQLiteStateStore {
+        var options = SQLiteStateStore.Options()
+        options.createIfMissing = create
+        return try run { try SQLiteStateStore(path: path, options: options) }
+    }
+
+    /// Runs `body`, turning library errors into a message on stderr and exit status 2.
+    static func run<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            fail(error.description)
+        } catch let error as ChallengeError {
+            fail("error: \(error.field): \(error.message)")
+        } catch let error as AccountError {
+            fail("error: \(error.field): \(error.message)")
+        }
+    }
+
+    static func fail(_ message: String, status: Int32 = 2) -> Never {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        Foundation.exit(status)
+    }
+
+    static func printJSON<T: Encodable>(_ value: T, pretty: Bool = true) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, enc in
+            var c = enc.singleValueContainer()
+            try c.encode(Timestamp.format(date))
+        }
+        if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+    }
+}

@@ -1,0 +1,86 @@
+import CSQLite
+import Foundation
+import Testing
+@testable import RiskGate
+
+@Suite struct AuditChainTests {
+    func events(_ n: Int) -> [AuditEvent] {
+        (0..<n).map {
+            AuditEvent(time: Date(timeIntervalSince1970: 1_790_000_000 + Double($0)), kind: .decision, user: "u-\($0)",
+                       policyHash: "sha256:abc", outcome: "otp", rules: ["medium"], signals: ["score": .number(47.5)],
+                       method: "decide", result: "ok", reference: "dec-\($0)")
+        }
+    }
+
+    /// A database with five chained records; returns its path.
+    func makeDatabase(_ dir: TempDirectory) throws -> String {
+        let path = dir.path("audit.db")
+        let store = try SQLiteStateStore(path: path)
+        try store.commit(StateChange(audit: Array(events(3))))
+        try store.commit(StateChange(audit: Array(events(5)[3...])))
+        #expect(try AuditVerifier.verify(store: store).valid)
+        #expect(try AuditVerifier.verify(store: store).records == 5)
+        return path
+    }
+
+    /// Tampering as an attacker with the file would: drop the append-only triggers, then edit.
+    func tamper(_ path: String, _ sql: String) throws {
+        var db: OpaquePointer?
+        guard sqlite3_open(path, &db) == SQLITE_OK else { throw StoreError(code: .open, message: "test open") }
+        defer { sqlite3_close(db) }
+        let rc = sqlite3_exec(db, "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; " + sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw StoreError(code: .sql, message: String(cString: sqlite3_errmsg(db))) }
+    }
+
+    @Test(arguments: [
+        ("edit", "UPDATE audit SET outcome = 'passive' WHERE id = 3", Int64(3)),
+        ("edit-signals", "UPDATE audit SET signals = '{}' WHERE id = 2", Int64(2)),
+        ("delete", "DELETE FROM audit WHERE id = 3", Int64(3)),
+        ("reorder", """
+            UPDATE audit SET id = 100 WHERE id = 2; UPDATE audit SET id = 2 WHERE id = 3; UPDATE audit SET id = 3 WHERE id = 100;
+            """, Int64(2)),
+        ("delete-tail", "DELETE FROM audit WHERE id = 5", Int64(5)),
+        ("rehash-edit", "UPDATE audit SET outcome = 'passive', hash = 'x' WHERE id = 4", Int64(4)),
+    ])
+    func detectsTampering(name: String, sql: String, firstBad: Int64) throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = try makeDatabase(dir)
+        try tamper(path, sql)
+        let verification = try AuditVerifier.verify(databaseAt: path)
+        #expect(!verification.valid, "\(name) not detected")
+        #expect(verification.firstBadID == firstBad, "\(name): \(verification.problem ?? "")")
+    }
+
+    @Test func triggersRefuseInPlaceEdits() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = try makeDatabase(dir)
+        var db: OpaquePointer?
+        #expect(sqlite3_open(path, &db) == SQLITE_OK)
+        defer { sqlite3_close(db) }
+        #expect(sqlite3_exec(db, "DELETE FROM audit WHERE id = 1", nil, nil, nil) != SQLITE_OK)
+        #expect(sqlite3_exec(db, "UPDATE audit SET user = 'x'", nil, nil, nil) != SQLITE_OK)
+    }
+
+    @Test func memoryStoreChainsAndVerifies() throws {
+        let store = MemoryStateStore()
+        try store.commit(StateChange(audit: events(4)))
+        var records = try store.auditEntries()
+        #expect(AuditVerifier.verify(records).valid)
+        #expect(records[0].prevHash == AuditRecord.genesisHash)
+        #expect(records[1].prevHash == records[0].hash)
+        records[2].user = "someone-else"
+        #expect(AuditVerifier.verify(records).firstBadID == 3)
+        #expect(try store.auditEntries(after: 2, limit: 10).map(\.id) == [3, 4])
+    }
+
+    @Test func decisionEventsAreRedacted() {
+        let decision = Decision(id: "dec-1", outcome: .otp, score: 40, band: "medium", rule: "m", path: ["m"], contributions: [],
+                                policy: .init(name: "p", hash: "sha256:1"),
+                                explanation: .init(signals: ["ip.address": .string("203.0.113.7"), "ip.country": .string("DE"),
+                                                             "device.new": .bool(true), "device.id": .string("d-9f2")], conditions: []))
+        let event = AuditEvent.decision(decision, user: "u-1", time: Date())
+        #expect(event.signals == ["ip.country": .string("DE"), "device.new": .bool(true)])
+    }
+}

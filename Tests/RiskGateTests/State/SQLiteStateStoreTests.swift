@@ -1,0 +1,140 @@
+import CSQLite
+import Foundation
+import Testing
+@testable import RiskGate
+
+@Suite struct SQLiteStateStoreTests {
+    func sampleUser() -> UserState {
+        var state = UserState()
+        state.profile.known = true
+        state.profile.homeCountry = "DE"
+        state.profile.phone = "+4915112345678"
+        state.profile.email = "u@example.com"
+        state.profile.createdAt = Date(timeIntervalSince1970: 1_700_000_000.5)
+        state.profile.kba = [KBAAnswer(question: "q", salt: [1, 2], hash: [3, 4])]
+        state.profile.partialSecret = [SecretCharacterHash(salt: [5], hash: [6])]
+        state.profile.trustedDevices = ["d-1", "d-2"]
+        state.logins = [LoginRecord(time: Date(timeIntervalSince1970: 1_700_000_100), ip: IPAddress("203.0.113.7"),
+                                    country: "DE", lat: 52.5, lon: 13.4, accuracyKm: 20, deviceId: "d-1")]
+        state.devices = [DeviceRecord(id: "d-1", firstSeen: Date(timeIntervalSince1970: 1_700_000_000),
+                                      lastSeen: Date(timeIntervalSince1970: 1_700_000_100), count: 2)]
+        state.failures = [Date(timeIntervalSince1970: 1_700_000_200.25)]
+        state.lockedUntil = Date(timeIntervalSince1970: 1_700_001_000)
+        state.lockouts = 2
+        state.banned = true
+        return state
+    }
+
+    @Test func roundTripAndReopen() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        let user = sampleUser()
+        do {
+            let store = try SQLiteStateStore(path: path)
+            try store.commit(StateChange(users: ["u-1": user], blobs: ["model": Data([1, 2, 3])],
+                                         audit: [AuditEvent(time: Date(timeIntervalSince1970: 1_700_000_000), kind: .admin, user: "u-1")]))
+            #expect(try store.loadUser("u-1") == user)
+            #expect(try store.loadUser("nobody") == nil)
+        }
+        let reopened = try SQLiteStateStore(path: path)
+        #expect(try reopened.loadUser("u-1") == user)
+        #expect(try reopened.loadBlob("model") == Data([1, 2, 3]))
+        #expect(try reopened.loadBlob("none") == nil)
+        #expect(try reopened.auditEntries().count == 1)
+        #expect(try AuditVerifier.verify(store: reopened).valid)
+    }
+
+    @Test func challengesOutboxAndStaleWrites() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let store = try SQLiteStateStore(path: dir.path("state.db"))
+        let f = ChallengeFixture(store: store)
+        try f.enroll()
+        let (made, code) = try f.issue()
+        let challenge = try #require(made.challenge)
+        #expect(try store.loadChallenge(challenge.id) == challenge)
+        // Writing the same revision again (a stale read) is refused, and nothing else in that commit lands.
+        #expect {
+            try store.commit(StateChange(challenges: [challenge], audit: [AuditEvent(time: Date(), kind: .admin, user: "x")]))
+        } throws: { ($0 as? StoreError)?.code == .conflict }
+        #expect(try store.auditEntries().count == 1)  // only account.set
+        let pending = try store.outbox(limit: 10)
+        #expect(pending.count == 1 && pending[0].body.contains(code))
+        try store.removeOutbox(pending.compactMap(\.id))
+        #expect(try store.outbox(limit: 10).isEmpty)
+        #expect(try f.service.verify(challengeID: challenge.id, step: "otp", response: code).complete)
+        #expect(try store.loadChallenge(challenge.id)?.revision == 1)
+    }
+
+    @Test func badFilesGiveClearErrors() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let garbage = dir.path("garbage.db")
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: garbage))
+        #expect { try SQLiteStateStore(path: garbage) } throws: { ($0 as? StoreError)?.code == .corrupt }
+
+        var options = SQLiteStateStore.Options()
+        options.createIfMissing = false
+        #expect { try SQLiteStateStore(path: dir.path("missing.db"), options: options) } throws: { ($0 as? StoreError)?.code == .notFound }
+
+        let foreign = dir.path("foreign.db")
+        try exec(foreign, "CREATE TABLE t (x); ")
+        #expect { try SQLiteStateStore(path: foreign) } throws: { ($0 as? StoreError)?.code == .corrupt }
+
+        let newer = dir.path("newer.db")
+        _ = try SQLiteStateStore(path: newer)
+        try exec(newer, "PRAGMA user_version = 99")
+        #expect { try SQLiteStateStore(path: newer) } throws: { ($0 as? StoreError)?.code == .schema }
+
+        let broken = dir.path("broken.db")
+        do {
+            let store = try SQLiteStateStore(path: broken)
+            try store.commit(StateChange(users: ["u-1": UserState()]))
+        }
+        try exec(broken, "UPDATE users SET history = x'7b7b7b' WHERE user = 'u-1'")
+        #expect { try SQLiteStateStore(path: broken).loadUser("u-1") } throws: { ($0 as? StoreError)?.code == .corrupt }
+    }
+
+    /// Neither the database nor its WAL ever holds a secret in clear once delivery is done.
+    @Test func fileHoldsNoSecrets() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        let store = try SQLiteStateStore(path: path)
+        var f = ChallengeFixture(store: store)
+        f.policy.otpKbaDelay.partialSecretCharacters = 3
+        try f.enroll()
+        let (made, code) = try f.issue(.otpKbaDelay)
+        let summary = try #require(made.summary)
+        try store.removeOutbox(try store.outbox(limit: 10).compactMap(\.id))  // delivered
+        _ = try f.service.verify(challengeID: summary.id, step: "otp", response: "87654321")
+        _ = try f.service.verify(challengeID: summary.id, step: "otp", response: code)
+        let answers = ["first pet": "Rex the Dog", "birth city": "Rosebud Springs"]
+        for question in summary.questions ?? [] {
+            _ = try f.service.verify(challengeID: summary.id, step: "kba", response: answers[question] ?? "")
+        }
+        let secret = Array("tulip7castle")
+        let typed = String((summary.positions ?? []).map { secret[$0 - 1] })
+        _ = try f.service.verify(challengeID: summary.id, step: "partial_secret", response: typed)
+        #expect(try store.loadChallenge(summary.id)?.currentStep == 3)
+
+        var bytes = Data()
+        for suffix in ["", "-wal", "-shm"] {
+            if let data = FileManager.default.contents(atPath: path + suffix) { bytes += data }
+        }
+        #expect(bytes.count > 4096)
+        for needle in [code, "87654321", "Rex the Dog", "rex the dog", "Rosebud Springs", "rosebud springs", "tulip7castle", typed] {
+            #expect(bytes.range(of: Data(needle.utf8)) == nil, "found `\(needle)` in the database files")
+        }
+    }
+
+    func exec(_ path: String, _ sql: String) throws {
+        var db: OpaquePointer?
+        guard sqlite3_open(path, &db) == SQLITE_OK else { throw StoreError(code: .open, message: "test open") }
+        defer { sqlite3_close(db) }
+        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
+            throw StoreError(code: .sql, message: String(cString: sqlite3_errmsg(db)))
+        }
+    }
+}
