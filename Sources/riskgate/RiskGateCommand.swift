@@ -9,6 +9,9 @@ struct RiskGateCommand: AsyncParsableCommand {
         abstract: "Risk-based authentication policy engine.",
         subcommands: [
             VersionCommand.self,
+            CheckCommand.self,
+            GraphCommand.self,
+            TestCommand.self,
         ]
     )
 }

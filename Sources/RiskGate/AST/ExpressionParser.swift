@@ -207,7 +207,8 @@ package struct ExpressionParser {
                     }
                 }
                 guard case .symbol(.rightParen) = current.kind else {
-                    return fail("expected `)` to close the call to `\(name)`, found \(current.display)", at: current)
+                    return fail("expected `)` to close the call to `\(name)`, found \(current.display)", at: current,
+                                help: "inside `{ ... }` a `,` ends the value; quote the expression")
                 }
                 let close = advance()
                 return Expression(.call(name, arguments), start: t.start, end: close.end)
@@ -237,7 +238,8 @@ package struct ExpressionParser {
                 }
             }
             guard case .symbol(.rightBracket) = current.kind else {
-                return fail("expected `]` or `,` in the list, found \(current.display)", at: current)
+                return fail("expected `]` or `,` in the list, found \(current.display)", at: current,
+                                help: "inside `{ ... }` a `,` ends the value; quote the expression")
             }
             let close = advance()
             return Expression(.list(items), start: t.start, end: close.end)

@@ -71,6 +71,15 @@ package struct Lexer {
                     }
                     problems.append(Problem(code: .unexpectedCharacter, message: "unexpected character `\(c)`", offset: start, help: help))
                     i += (two == "&&" || two == "||") ? 2 : 1
+                    // Read on as the operator that was meant, so one mistake gives one diagnostic.
+                    let meant: Token.Kind? = switch c {
+                    case "&": .keyword(.and)
+                    case "|": .keyword(.or)
+                    case "=": .symbol(.equal)
+                    case "!": .keyword(.not)
+                    default: nil
+                    }
+                    if let meant { tokens.append(Token(kind: meant, start: start, end: i)) }
                 }
             }
         }
