@@ -14,6 +14,9 @@ struct RiskGateCommand: AsyncParsableCommand {
             ChallengeCommand.self,
             AuditCommand.self,
             AccountCommand.self,
+            CheckCommand.self,
+            GraphCommand.self,
+            TestCommand.self,
         ]
     )
 }

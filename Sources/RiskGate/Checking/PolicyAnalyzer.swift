@@ -1,0 +1,154 @@
+/// The `analyse` stage: finds what is wrong with a policy's logic rather than its text.
+///
+/// - a `decide` that can end without an outcome (error)
+/// - rules that can never match because earlier rules cover them, or never hold (warnings)
+/// - a friction ladder that goes backwards between sibling rules (warning)
+/// - cycles in `on_failure` chains (error)
+package enum PolicyAnalyzer {
+    package static func analyse(_ policy: CheckedPolicy, diagnostics d: inout DiagnosticBag) {
+        checkCatchAll(policy, &d)
+        checkReachability(policy, &d)
+        checkOnFailure(policy.document, &d)
+    }
+
+    // MARK: Catch-all
+
+    private static func isAlways(_ rule: CheckedDecideRule) -> Bool {
+        if rule.conditionFailed { return false }
+        guard let when = rule.when else { return true }
+        return when == .constant(.bool(true))
+    }
+
+    /// Whether some rule of the list decides for every request that reaches it.
+    private static func alwaysDecides(_ rules: [CheckedDecideRule]) -> Bool {
+        rules.contains { r in isAlways(r) && (r.outcome != nil || alwaysDecides(r.rules ?? [])) }
+    }
+
+    private static func checkCatchAll(_ policy: CheckedPolicy, _ d: inout DiagnosticBag) {
+        let rules = policy.decide
+        guard let last = rules.last, !alwaysDecides(rules) else { return }
+        // A last rule whose condition had errors may well have been meant as the catch-all.
+        if last.conditionFailed && last.when == nil && last.whenText == nil { return }
+        d.error(.missingCatchAll, "no rule at the end of `decide` always matches, so some requests would get no outcome",
+                at: last.position, help: "add `- { id: default, outcome: passive }` as the last rule")
+    }
+
+    // MARK: Reachability and the friction ladder
+
+    private struct Node {
+        var rule: CheckedDecideRule
+        var parent: Int
+        /// Effective condition: the rule's and all enclosing groups'; `nil` when unknown.
+        var condition: ConditionSpace.DNF?
+        var isLeaf: Bool
+    }
+
+    private static func checkReachability(_ policy: CheckedPolicy, _ d: inout DiagnosticBag) {
+        let bands = policy.document.bands
+        var nodes: [Node] = []
+        func add(_ rules: [CheckedDecideRule], parent: Int, context: ConditionSpace.DNF?) {
+            for rule in rules {
+                var condition: ConditionSpace.DNF? = nil
+                if let context, !rule.conditionFailed, let own = ConditionSpace.normalise(rule.when, bands: bands, lists: policy.lists) {
+                    condition = ConditionSpace.and(context, own)
+                }
+                nodes.append(Node(rule: rule, parent: parent, condition: condition, isLeaf: rule.outcome != nil))
+                let index = nodes.count - 1
+                if let nested = rule.rules { add(nested, parent: index, context: condition) }
+            }
+        }
+        add(policy.decide, parent: -1, context: [ConditionSpace.Conjunct([])])
+
+        var reported = Set<Int>()
+        for j in nodes.indices {
+            guard let condition = nodes[j].condition else { continue }
+            // Inside a group already reported, stay quiet.
+            var ancestor = nodes[j].parent
+            var quiet = false
+            while ancestor >= 0 {
+                if reported.contains(ancestor) { quiet = true; break }
+                ancestor = nodes[ancestor].parent
+            }
+            if quiet { reported.insert(j); continue }
+            if ConditionSpace.isUnsatisfiable(condition) {
+                d.warning(.neverMatches, "rule `\(nodes[j].rule.id)` can never match: its condition is never true",
+                          at: nodes[j].rule.position, help: "check the comparisons in its `when` (and its groups')")
+                reported.insert(j)
+                continue
+            }
+            for i in 0..<j where nodes[i].isLeaf && !isAncestor(i, of: j, nodes) {
+                guard let earlier = nodes[i].condition, ConditionSpace.implies(condition, earlier) else { continue }
+                let why = nodes[i].rule.when == nil && nodes[i].parent < 0 ? "rule `\(nodes[i].rule.id)` (line \(nodes[i].rule.position.line)) always matches"
+                    : "rule `\(nodes[i].rule.id)` (line \(nodes[i].rule.position.line)) matches every request it would"
+                d.warning(.shadowedRule, "rule `\(nodes[j].rule.id)` can never match: \(why)", at: nodes[j].rule.position,
+                          help: "move `\(nodes[j].rule.id)` above `\(nodes[i].rule.id)`, narrow `\(nodes[i].rule.id)`, or remove `\(nodes[j].rule.id)`")
+                reported.insert(j)
+                break
+            }
+        }
+
+        // Friction ladder between sibling leaves.
+        for j in nodes.indices where nodes[j].isLeaf && !reported.contains(j) {
+            guard let later = nodes[j].condition, let laterOutcome = nodes[j].rule.outcome else { continue }
+            for i in 0..<j where nodes[i].isLeaf && nodes[i].parent == nodes[j].parent {
+                guard let earlier = nodes[i].condition, let earlierOutcome = nodes[i].rule.outcome, earlierOutcome < laterOutcome,
+                      let (high, low) = ladderBackwards(earlier, later) else { continue }
+                d.warning(.ladderBackwards,
+                          "friction goes backwards: rule `\(nodes[i].rule.id)` gives `\(earlierOutcome.rawValue)` to scores \(high.text), but rule `\(nodes[j].rule.id)` gives more friction (`\(laterOutcome.rawValue)`) to lower scores (\(low.text))",
+                          at: nodes[i].rule.position,
+                          help: "put the rule with the higher outcome first, or swap their outcomes")
+                break
+            }
+        }
+    }
+
+    private static func isAncestor(_ i: Int, of j: Int, _ nodes: [Node]) -> Bool {
+        var p = nodes[j].parent
+        while p >= 0 {
+            if p == i { return true }
+            p = nodes[p].parent
+        }
+        return false
+    }
+
+    /// Score intervals of an earlier and a later rule when the earlier needs a strictly higher score
+    /// under otherwise identical conditions.
+    private static func ladderBackwards(_ a: ConditionSpace.DNF, _ b: ConditionSpace.DNF) -> (ConditionSpace.Interval, ConditionSpace.Interval)? {
+        let score = Signal.score.name
+        for x in a where !x.unsatisfiable {
+            for y in b where !y.unsatisfiable {
+                guard case .intervals(let xs)? = x.positives[score], case .intervals(let ys)? = y.positives[score],
+                      xs.count == 1, ys.count == 1 else { continue }
+                var xr = x.positives, yr = y.positives
+                xr[score] = nil
+                yr[score] = nil
+                guard xr == yr, x.negatives == y.negatives else { continue }
+                let high = xs[0], low = ys[0]
+                if high.lo > low.lo { return (high, low) }
+            }
+        }
+        return nil
+    }
+
+    // MARK: on_failure
+
+    private static func checkOnFailure(_ document: PolicyDocument, _ d: inout DiagnosticBag) {
+        var next: [Outcome: Outcome] = [:]
+        for link in document.onFailure { next[link.from] = link.to.value }
+        var reportedCycles = Set<Set<Outcome>>()
+        for link in document.onFailure {
+            var chain = [link.from]
+            var current = link.to.value
+            while let following = next[current], !chain.contains(current) {
+                chain.append(current)
+                current = following
+            }
+            guard current == link.from else { continue }
+            let members = Set(chain)
+            guard reportedCycles.insert(members).inserted else { continue }
+            let path = (chain + [link.from]).map { "`\($0.rawValue)`" }.joined(separator: " → ")
+            d.error(.onFailureCycle, "`on_failure` chain loops: \(path)", at: link.to.position,
+                    help: "end the chain with `agent_escalation`, `deny` or `none`")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// The policy's named lists, loaded: the `resolveLists` stage.
+package struct ResolvedLists: Sendable {
+    package enum Kind: Sendable { case ip, string }
+
+    package struct Entry: Sendable {
+        package var kind: Kind
+        package var index: Int
+        package var position: SourcePosition
+    }
+
+    package var byName: [String: Entry] = [:]
+    package var ipSets: [IPSet] = []
+    package var stringSets: [Set<String>] = []
+    /// The union of lists marked `anonymous: true`.
+    package var anonymous = IPSet()
+
+    /// Most bad lines reported per list file.
+    static let maxBadLinesReported = 20
+    /// Largest list file read.
+    static let maxListFileBytes = 256 << 20
+
+    /// Loads `file:` lists (relative to `baseDirectory`), parses `cidrs:`, collects `values:`.
+    package static func resolve(_ document: PolicyDocument, anonymousLists: Set<String>, baseDirectory: String?,
+                                diagnostics d: inout DiagnosticBag) -> ResolvedLists {
+        var lists = ResolvedLists()
+        for declaration in document.lists {
+            let name = declaration.name.value
+            if lists.byName[name] != nil {
+                d.error(.duplicateListName, "list `\(name)` is defined twice", at: declaration.name.position)
+                continue
+            }
+            switch declaration.source {
+            case .values(let values):
+                lists.byName[name] = Entry(kind: .string, index: lists.stringSets.count, position: declaration.name.position)
+                lists.stringSets.append(Set(values))
+            case .cidrs(let items):
+                var networks: [IPNetwork] = []
+                for item in items {
+                    if let network = IPNetwork(item.value) {
+                        networks.append(network)
+                    } else {
+                        d.error(.badCIDR, "`\(item.value)` is not an IP address or CIDR network", at: item.position,
+                                help: "e.g. `203.0.113.0/24` or `2001:db8::/32`")
+                    }
+                }
+                let set = IPSet(networks)
+                lists.byName[name] = Entry(kind: .ip, index: lists.ipSets.count, position: declaration.name.position)
+                lists.ipSets.append(set)
+                if anonymousLists.contains(name) { lists.anonymous = lists.anonymous.union(set) }
+            case .file(let path):
+                let resolved = path.value.hasPrefix("/") || baseDirectory == nil
+                    ? path.value : (baseDirectory! as NSString).appendingPathComponent(path.value)
+                let display = path.value.hasPrefix("/") ? path.value : ((d.file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path.value)
+                var set = IPSet()
+                if let size = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.size] as? Int, size > maxListFileBytes {
+                    d.error(.listFileMissing, "list file `\(path.value)` is larger than \(maxListFileBytes >> 20) MiB", at: path.position)
+                } else if let data = FileManager.default.contents(atPath: resolved) {
+                    let text = String(decoding: data, as: UTF8.self)
+                    let parsed = IPListFile.parse(text)
+                    set = parsed.set
+                    if !parsed.badLines.isEmpty {
+                        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                        for bad in parsed.badLines.prefix(maxBadLinesReported) {
+                            let sourceLine = bad.line <= lines.count ? String(lines[bad.line - 1].prefix(400)).trimmingSuffixCR() : nil
+                            d.error(.listFileBadLine, "`\(bad.text)` is not an IP address or CIDR network", file: display,
+                                    line: bad.line, column: bad.column, sourceLine: sourceLine,
+                                    help: "list files hold one IP or CIDR a line; `#` starts a comment")
+                        }
+                        if parsed.badLines.count > maxBadLinesReported {
+                            d.error(.listFileBadLine, "\(parsed.badLines.count - maxBadLinesReported) more bad lines in `\(path.value)`",
+                                    at: path.position)
+                        }
+                    }
+                } else {
+                    var isDirectory: ObjCBool = false
+                    let exists = FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory)
+                    d.error(.listFileMissing, exists ? "list file `\(path.value)` cannot be read" : "list file `\(path.value)` does not exist",
+                            at: path.position, help: "paths are relative to the policy file's folder (looked for `\(resolved)`)")
+                }
+                lists.byName[name] = Entry(kind: .ip, index: lists.ipSets.count, position: declaration.name.position)
+                lists.ipSets.append(set)
+                if anonymousLists.contains(name) { lists.anonymous = lists.anonymous.union(set) }
+            }
+        }
+        return lists
+    }
+}

@@ -1,0 +1,67 @@
+/// A compiled policy: an immutable decision graph and score rules, cheap to share across threads.
+///
+/// Compile once with ``PolicyCompiler``, then call ``evaluate(_:into:)`` for every request.
+public struct CompiledPolicy: Sendable {
+    /// The `policy:` name.
+    public let name: String
+    public let description: String
+    /// `sha256:` and the hex digest of the policy source bytes.
+    public let hash: String
+    /// Thresholds from `settings:` and `lockout:`.
+    public let settings: PolicySettings
+    /// How outcomes are carried out (`challenges:`); fallback conditions via ``fallbackApplies(_:signals:)``.
+    public let challenges: ChallengePolicy
+    /// Score band thresholds.
+    public let bands: ScoreBands
+    /// Every signal an expression reads, in registry order (signal engines may skip the rest).
+    public let usedSignals: [Signal]
+    /// The union of lists marked `anonymous: true`, for the `ip.anonymous` signal.
+    public let anonymousIPs: IPSet
+
+    let program: ExpressionProgram
+    let scoreRules: [CompiledScoreRule]
+    let rules: [GraphRule]
+    let fallbackConditions: [Int32]
+
+    init(name: String, description: String, hash: String, settings: PolicySettings, challenges: ChallengePolicy,
+         bands: ScoreBands, usedSignals: [Signal], anonymousIPs: IPSet, program: ExpressionProgram,
+         scoreRules: [CompiledScoreRule], rules: [GraphRule], fallbackConditions: [Int32]) {
+        self.name = name; self.description = description; self.hash = hash; self.settings = settings
+        self.challenges = challenges; self.bands = bands; self.usedSignals = usedSignals; self.anonymousIPs = anonymousIPs
+        self.program = program; self.scoreRules = scoreRules; self.rules = rules; self.fallbackConditions = fallbackConditions
+    }
+
+    /// Ids of the score rules, in order (the indices of ``Evaluation/points``).
+    public var scoreRuleIDs: [String] { scoreRules.map(\.id) }
+
+    /// Ids of the decide rules in document order (the indices of ``Evaluation/ruleIndex``).
+    public var ruleIDs: [String] { rules.map(\.id) }
+
+    /// The reference decisions carry.
+    public var reference: Decision.PolicyReference { Decision.PolicyReference(name: name, hash: hash) }
+}
+
+/// One score rule, compiled.
+struct CompiledScoreRule: Sendable {
+    var id: String
+    /// -1: always.
+    var when: Int32
+    var points: Int32
+    var reason: String
+}
+
+/// One decide rule in document (pre-)order; a group's subtree is `index+1 ..< end`.
+struct GraphRule: Sendable {
+    var id: String
+    /// -1: always matches.
+    var condition: Int32
+    var whenText: String?
+    /// `nil` for a group.
+    var outcome: Outcome?
+    /// One past the last rule of this rule's subtree.
+    var end: Int
+    /// Index of the enclosing group, -1 at the top level.
+    var parent: Int
+    /// Sub-conditions and their texts, for explanations.
+    var parts: [(text: String, condition: Int32)]
+}

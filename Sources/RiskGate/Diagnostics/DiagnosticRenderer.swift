@@ -1,0 +1,50 @@
+import Foundation
+
+/// Renders diagnostics for people (`file:line:col: error[RG1234]: message`, source line, caret, help)
+/// or as the SPEC's JSON array.
+public enum DiagnosticRenderer {
+    /// The human form, one block per diagnostic, separated by blank lines.
+    public static func human(_ diagnostics: [Diagnostic]) -> String {
+        diagnostics.map(human).joined(separator: "\n")
+    }
+
+    /// One diagnostic in the human form, ending with a newline.
+    public static func human(_ d: Diagnostic) -> String {
+        var text = "\(d.file):\(d.line):\(d.column): \(d.severity.rawValue)[\(d.code)]: \(d.message)\n"
+        if let line = d.sourceLine {
+            let gutter = String(d.line)
+            let pad = String(repeating: " ", count: gutter.count)
+            text += "\(pad) |\n"
+            text += "\(gutter) | \(line.replacingTabs())\n"
+            let caretOffset = max(0, min(d.column - 1, line.unicodeScalars.count))
+            text += "\(pad) | \(String(repeating: " ", count: caretOffset))^\n"
+        }
+        if let help = d.help {
+            text += "  = help: \(help)\n"
+        }
+        return text
+    }
+
+    /// The JSON array `[{"code", "severity", "message", "file", "line", "column", "help"}]`.
+    public static func json(_ diagnostics: [Diagnostic]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(diagnostics) else { return "[]" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `2 errors, 1 warning`-style summary.
+    public static func summary(_ diagnostics: [Diagnostic]) -> String {
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        let warnings = diagnostics.count - errors
+        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        return "\(plural(errors, "error")), \(plural(warnings, "warning"))"
+    }
+}
+
+extension String {
+    /// Tabs become one space so the caret stays under the right column.
+    fileprivate func replacingTabs() -> String {
+        String(String.UnicodeScalarView(unicodeScalars.map { $0 == "\t" ? " " : $0 }))
+    }
+}

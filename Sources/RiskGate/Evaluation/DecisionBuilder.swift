@@ -1,0 +1,44 @@
+extension CompiledPolicy {
+    /// Turns an evaluation into the SPEC's decision: deciding rule, path, contributions and,
+    /// with `explain`, every used signal's value and the deciding rules' sub-conditions.
+    ///
+    /// `signals` must be the values ``evaluate(_:into:)`` ran on (with `score` written in).
+    /// The challenge is left for the engine that creates it.
+    public func decision(id: String, signals: SignalValues, evaluation: Evaluation, explain: Bool) -> Decision {
+        var path: [String] = []
+        var chain: [Int] = []
+        var i = evaluation.ruleIndex
+        while i >= 0 && i < rules.count {
+            chain.append(i)
+            i = rules[i].parent
+        }
+        chain.reverse()
+        path = chain.map { rules[$0].id }
+        var contributions: [Decision.Contribution] = []
+        for (index, rule) in scoreRules.enumerated() where index < evaluation.points.count && evaluation.points[index] != 0 {
+            contributions.append(Decision.Contribution(id: rule.id, points: evaluation.points[index], reason: rule.reason))
+        }
+        var explanation: Decision.Explanation? = nil
+        if explain {
+            var values: [String: JSONValue] = [:]
+            for signal in usedSignals { values[signal.name] = signals[signal].jsonValue }
+            var conditions: [Decision.Explanation.Condition] = []
+            withMachine(signals) { machine in
+                for index in chain {
+                    let rule = rules[index]
+                    guard let text = rule.whenText, rule.condition >= 0 else { continue }
+                    conditions.append(.init(rule: rule.id, condition: text, value: machine.truth(rule.condition)))
+                    if rule.parts.count > 1 {
+                        for part in rule.parts {
+                            conditions.append(.init(rule: rule.id, condition: part.text, value: machine.truth(part.condition)))
+                        }
+                    }
+                }
+            }
+            explanation = Decision.Explanation(signals: values, conditions: conditions)
+        }
+        return Decision(id: id, outcome: evaluation.outcome, score: evaluation.score, band: evaluation.band,
+                        rule: evaluation.ruleIndex >= 0 && evaluation.ruleIndex < rules.count ? rules[evaluation.ruleIndex].id : "",
+                        path: path, contributions: contributions, policy: reference, explanation: explanation)
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+
+/// Runs policy test files: YAML with `policy:` (relative to the test file) and `cases:` of
+/// `{name, history?, context, expect: {outcome, rule?, score?, band?}}`.
+///
+/// The decide closure is pluggable so the full engine (signals from stored state) can stand in for
+/// the default, which fills signals from each request alone (``RequestSignals``) and ignores history.
+public struct PolicyTestRunner: Sendable {
+    /// Decides one case: the policy, earlier events of the case (oldest first), and the request.
+    public typealias Decide = @Sendable (CompiledPolicy, _ history: [RequestContext], _ context: RequestContext) throws -> Decision
+
+    public var decide: Decide
+
+    public init(decide: @escaping Decide = PolicyTestRunner.requestOnly) {
+        self.decide = decide
+    }
+
+    /// Fills signals from the request only and evaluates.
+    public static let requestOnly: Decide = { policy, _, context in
+        var signals = SignalValues()
+        try RequestSignals.fill(context, into: &signals)
+        var evaluation = Evaluation()
+        policy.evaluate(&signals, into: &evaluation)
+        return policy.decision(id: context.id ?? "test", signals: signals, evaluation: evaluation, explain: false)
+    }
+
+    /// The outcome of one case.
+    public struct CaseResult: Sendable {
+        public var name: String
+        /// Empty when the case passed.
+        public var failures: [String]
+        public var decision: Decision?
+        public var passed: Bool { failures.isEmpty }
+    }
+
+    /// The outcome of one test file.
+    public struct FileResult: Sendable {
+        public var file: String
+        /// Problems reading the test file or compiling its policy (the cases did not run).
+        public var diagnostics: [Diagnostic]
+        public var cases: [CaseResult]
+        public var passed: Bool { !diagnostics.contains { $0.severity == .error } && cases.allSatisfy(\.passed) }
+    }
+
+    /// Runs every case of a test file.
+    public func run(path: String) -> FileResult {
+        guard let data = FileManager.default.contents(atPath: path), let source = String(data: data, encoding: .utf8) else {
+            return FileResult(file: path, diagnostics: [Diagnostic(code: DiagnosticCode.unreadableFile.rawValue, severity: .error,
+                                                                   message: "file cannot be read", file: path, line: 1, column: 1)], cases: [])
+        }
+        var diagnostics = DiagnosticBag(file: path, source: source)
+        let text = SourceText(source)
+        guard let root = YAMLReader.read(source, text: text, diagnostics: &diagnostics) else {
+            return FileResult(file: path, diagnostics: diagnostics.sorted(), cases: [])
+        }
+        func fail(_ message: String, _ node: YAMLNode, help: String? = nil) -> FileResult {
+            diagnostics.error(.wrongShape, message, at: node.position, help: help)
+            return FileResult(file: path, diagnostics: diagnostics.sorted(), cases: [])
+        }
+        guard let policyNode = root["policy"], let policyPath = policyNode.scalar else {
+            return fail("test file needs `policy: PATH` (relative to the test file)", root)
+        }
+        guard let caseNodes = root["cases"]?.sequence else {
+            return fail("test file needs `cases:`, a list of `{name, context, expect}`", root)
+        }
+        for entry in root.mapping ?? [] where !["policy", "cases"].contains(entry.name) {
+            diagnostics.error(.unknownKey, "unknown key `\(entry.name)` in a test file", at: entry.key.position,
+                              help: Suggestions.didYouMean(entry.name, in: ["policy", "cases"]))
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        let resolved = policyPath.hasPrefix("/") ? policyPath : ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(policyPath)
+        let compiled = PolicyCompiler.compile(path: (resolved as NSString).standardizingPath)
+        guard let policy = compiled.policy else {
+            return FileResult(file: path, diagnostics: diagnostics.sorted() + compiled.diagnostics, cases: [])
+        }
+        var results: [CaseResult] = []
+        for (n, node) in caseNodes.enumerated() {
+            results.append(runCase(node, number: n + 1, policy: policy))
+        }
+        return FileResult(file: path, diagnostics: diagnostics.sorted(), cases: results)
+    }
+
+    private func runCase(_ node: YAMLNode, number: Int, policy: CompiledPolicy) -> CaseResult {
+        let name = node["name"]?.scalar ?? "case \(number)"
+        func failed(_ message: String) -> CaseResult {
+            CaseResult(name: name, failures: ["line \(node.position.line): \(message)"], decision: nil)
+        }
+        guard node.mapping != nil else { return failed("a case must be a mapping") }
+        for entry in node.mapping ?? [] where !["name", "history", "context", "expect"].contains(entry.name) {
+            return failed("unknown key `\(entry.name)` in a case")
+        }
+        guard let contextNode = node["context"] else { return failed("case has no `context`") }
+        guard let expect = node["expect"]?.mapping else { return failed("case has no `expect` mapping") }
+        let context: RequestContext
+        var history: [RequestContext] = []
+        do {
+            context = try PolicyTestRunner.request(contextNode)
+            for item in node["history"]?.sequence ?? [] { history.append(try PolicyTestRunner.request(item)) }
+        } catch {
+            return failed("bad context: \(error)")
+        }
+        let decision: Decision
+        do {
+            decision = try decide(policy, history, context)
+        } catch {
+            return failed("cannot decide: \(error)")
+        }
+        var failures: [String] = []
+        for entry in expect {
+            let expected = entry.value.scalar ?? ""
+            switch entry.name {
+            case "outcome":
+                if decision.outcome.rawValue != expected { failures.append("outcome: expected `\(expected)`, got `\(decision.outcome.rawValue)` (rule `\(decision.rule)`)") }
+            case "rule":
+                if decision.rule != expected { failures.append("rule: expected `\(expected)`, got `\(decision.rule)`") }
+            case "band":
+                if decision.band != expected { failures.append("band: expected `\(expected)`, got `\(decision.band)`") }
+            case "score":
+                if let v = Double(expected) {
+                    if abs(decision.score - v) > 1e-6 { failures.append("score: expected \(Value.format(v)), got \(Value.format(decision.score))") }
+                } else {
+                    failures.append("score: `\(expected)` is not a number")
+                }
+            default:
+                failures.append("unknown expectation `\(entry.name)` (use outcome, rule, score, band)")
+            }
+        }
+        return CaseResult(name: name, failures: failures.map { "line \(node.position.line): \($0)" }, decision: decision)
+    }
+
+    /// A request from a YAML mapping (with `user` defaulting to `test-user`).
+    static func request(_ node: YAMLNode) throws -> RequestContext {
+        var json = node.jsonValue
+        if case .object(var object) = json, object["user"] == nil {
+            object["user"] = .string("test-user")
+            json = .object(object)
+        }
+        let data = try JSONEncoder().encode(json)
+        return try JSONDecoder().decode(RequestContext.self, from: data)
+    }
+}
+
+extension YAMLNode {
+    /// The node as JSON, resolving plain scalars as YAML's core schema does (null, booleans, numbers).
+    var jsonValue: JSONValue {
+        switch kind {
+        case .scalar(let s, let style):
+            guard style == .plain else { return .string(s) }
+            if isNull { return .null }
+            if s == "true" || s == "True" { return .bool(true) }
+            if s == "false" || s == "False" { return .bool(false) }
+            if let v = Double(s), v.isFinite, s.first != "+" || s.count > 1 { return .number(v) }
+            return .string(s)
+        case .sequence(let items): return .array(items.map(\.jsonValue))
+        case .mapping(let entries):
+            var object: [String: JSONValue] = [:]
+            for e in entries { object[e.name] = e.value.jsonValue }
+            return .object(object)
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import RiskGate
+
+/// `riskgate graph P`: print the compiled decision graph.
+struct GraphCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "graph", abstract: "Print a policy's decision graph (dot, mermaid or json).")
+
+    @Argument(help: "Policy file.")
+    var policy: String
+
+    @Option(help: "dot, mermaid or json.")
+    var format: String = "dot"
+
+    func run() throws {
+        guard let graphFormat = GraphFormat(rawValue: format) else {
+            throw ValidationError("unknown format `\(format)`; use dot, mermaid or json")
+        }
+        let result = PolicyCompiler.compile(path: policy)
+        guard let compiled = result.policy else {
+            FileHandle.standardError.write(Data(DiagnosticRenderer.human(result.diagnostics).utf8))
+            throw ExitCode(result.diagnostics.contains { $0.code == "RG1009" } ? 2 : 1)
+        }
+        print(compiled.render(graphFormat), terminator: "")
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import RiskGate
+
+/// `riskgate test PATH...`: run policy test files (folders are searched for `*.test.yaml`).
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "test", abstract: "Run policy test files.")
+
+    @Argument(help: "Test files, or folders holding *.test.yaml files.")
+    var paths: [String]
+
+    func run() throws {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                FileHandle.standardError.write(Data("error: `\(path)` does not exist\n".utf8))
+                throw ExitCode(2)
+            }
+            if isDirectory.boolValue {
+                let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+                    .filter { $0.hasSuffix(".test.yaml") || $0.hasSuffix(".test.yml") }.sorted()
+                files += found.map { (path as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(path)
+            }
+        }
+        let runner = PolicyTestRunner()
+        var passed = 0, failed = 0, broken = 0
+        for file in files {
+            let result = runner.run(path: file)
+            print(file)
+            if !result.diagnostics.isEmpty {
+                print(DiagnosticRenderer.human(result.diagnostics))
+                if result.diagnostics.contains(where: { $0.severity == .error }) { broken += 1 }
+            }
+            for c in result.cases {
+                if c.passed {
+                    passed += 1
+                    print("  pass  \(c.name)")
+                } else {
+                    failed += 1
+                    print("  FAIL  \(c.name)")
+                    for f in c.failures { print("        \(f)") }
+                }
+            }
+        }
+        print("\(passed) passed, \(failed) failed\(broken > 0 ? ", \(broken) file\(broken == 1 ? "" : "s") could not run" : "")")
+        if failed > 0 || broken > 0 { throw ExitCode(1) }
+    }
+}
