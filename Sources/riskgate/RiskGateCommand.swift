@@ -17,6 +17,7 @@ struct RiskGateCommand: AsyncParsableCommand {
             CheckCommand.self,
             GraphCommand.self,
             TestCommand.self,
+            ReplayCommand.self,
         ]
     )
 }

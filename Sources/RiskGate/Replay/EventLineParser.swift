@@ -1,0 +1,199 @@
+import Foundation
+
+/// Turns one JSONL line into a ``RequestContext`` straight from its bytes (SPEC §4 shape).
+///
+/// Accepts exactly what `JSONDecoder` accepts for `RequestContext` (the cross-check test holds
+/// it to that): unknown keys are skipped at any level, `null` means absent for optional fields,
+/// wrong types are errors. Replay additionally needs `time`; the caller checks for it.
+package enum EventLineParser {
+    /// Parses `line`; also returns `time` as epoch seconds (NaN when absent) so callers need not convert back.
+    package static func parse(_ line: UnsafeRawBufferPointer, maxDepth: Int = 32) throws(JSONScanner.Failure) -> (context: RequestContext, seconds: Double) {
+        var s = JSONScanner(line, maxDepth: maxDepth)
+        var context = RequestContext(user: "")
+        var seconds = Double.nan
+        var sawUser = false
+        try s.beginObject()
+        var first = true
+        while let key = try s.nextMember(first: &first) {
+            if s.key(key, is: "user") {
+                guard !s.consumeNull() else { throw s.failure("`user` must be a string, found null") }
+                context.user = try typed("user") { () throws(JSONScanner.Failure) in try s.readString() }
+                sawUser = true
+            } else if s.key(key, is: "time") {
+                if s.consumeNull() { context.time = nil; seconds = .nan; continue }
+                let column = s.position + 1
+                let parsed = try typed("time") { () throws(JSONScanner.Failure) in
+                    try s.withStringBytes { bytes in
+                        Timestamp.epochSeconds(utf8: bytes).map { ($0, "") }
+                            ?? (.nan, String(decoding: bytes.prefix(64), as: UTF8.self))
+                    }
+                }
+                guard !parsed.0.isNaN else {
+                    throw JSONScanner.Failure(message: "`time` is not an ISO 8601 timestamp: `\(parsed.1)`", column: column)
+                }
+                seconds = parsed.0
+                context.time = Date(timeIntervalSince1970: seconds)
+            } else if s.key(key, is: "id") {
+                context.id = try optionalString(&s, "id")
+            } else if s.key(key, is: "channel") {
+                context.channel = try optionalString(&s, "channel")
+            } else if s.key(key, is: "action") {
+                context.action = try optionalString(&s, "action")
+            } else if s.key(key, is: "ip") {
+                context.ip = try optionalString(&s, "ip")
+            } else if s.key(key, is: "result") {
+                context.result = try optionalString(&s, "result")
+            } else if s.key(key, is: "geo") {
+                context.geo = try s.consumeNull() ? nil : parseGeo(&s)
+            } else if s.key(key, is: "device") {
+                context.device = try s.consumeNull() ? nil : parseDevice(&s)
+            } else if s.key(key, is: "typing") {
+                context.typing = try s.consumeNull() ? nil : parseTyping(&s)
+            } else if s.key(key, is: "phone") {
+                context.phone = try s.consumeNull() ? nil : parsePhone(&s)
+            } else if s.key(key, is: "label") {
+                context.label = try s.consumeNull() ? nil : parseLabel(&s)
+            } else if s.key(key, is: "signals") {
+                context.signals = try s.consumeNull() ? nil : parseSignals(&s)
+            } else {
+                try s.skipValue(depth: 1)
+            }
+        }
+        guard s.atEnd() else { throw s.failure("unexpected text after the event object") }
+        guard sawUser else { throw JSONScanner.Failure(message: "missing `user`", column: 1) }
+        return (context, seconds)
+    }
+
+    /// Runs `read`, renaming a type failure so it names the field.
+    @inline(__always)
+    private static func typed<T>(_ field: String, _ read: () throws(JSONScanner.Failure) -> T) throws(JSONScanner.Failure) -> T {
+        do {
+            return try read()
+        } catch {
+            if error.message.hasPrefix("expected ") {
+                throw JSONScanner.Failure(message: "`\(field)`: \(error.message)", column: error.column)
+            }
+            throw error
+        }
+    }
+
+    @inline(__always)
+    private static func optionalString(_ s: inout JSONScanner, _ field: String) throws(JSONScanner.Failure) -> String? {
+        if s.consumeNull() { return nil }
+        return try typed(field) { () throws(JSONScanner.Failure) in try s.readString() }
+    }
+
+    private static func optionalNumber(_ s: inout JSONScanner, _ field: String) throws(JSONScanner.Failure) -> Double? {
+        if s.consumeNull() { return nil }
+        return try typed(field) { () throws(JSONScanner.Failure) in try s.readNumber() }
+    }
+
+    private static func optionalBool(_ s: inout JSONScanner, _ field: String) throws(JSONScanner.Failure) -> Bool? {
+        if s.consumeNull() { return nil }
+        return try typed(field) { () throws(JSONScanner.Failure) in try s.readBool() }
+    }
+
+    private static func object(_ s: inout JSONScanner, _ field: String) throws(JSONScanner.Failure) {
+        try typed(field) { () throws(JSONScanner.Failure) in try s.beginObject() }
+    }
+
+    private static func parseGeo(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> RequestContext.Geo {
+        try object(&s, "geo")
+        var geo = RequestContext.Geo()
+        var first = true
+        while let key = try s.nextMember(first: &first) {
+            if s.key(key, is: "country") { geo.country = try optionalString(&s, "geo.country") }
+            else if s.key(key, is: "lat") { geo.lat = try optionalNumber(&s, "geo.lat") }
+            else if s.key(key, is: "lon") { geo.lon = try optionalNumber(&s, "geo.lon") }
+            else if s.key(key, is: "accuracy_km") { geo.accuracyKm = try optionalNumber(&s, "geo.accuracy_km") }
+            else if s.key(key, is: "asn") { geo.asn = try optionalNumber(&s, "geo.asn") }
+            else { try s.skipValue(depth: 2) }
+        }
+        return geo
+    }
+
+    private static func parseDevice(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> RequestContext.Device {
+        try object(&s, "device")
+        var device = RequestContext.Device()
+        var first = true
+        while let key = try s.nextMember(first: &first) {
+            if s.key(key, is: "id") { device.id = try optionalString(&s, "device.id") }
+            else if s.key(key, is: "user_agent") { device.userAgent = try optionalString(&s, "device.user_agent") }
+            else if s.key(key, is: "emulator") { device.emulator = try optionalBool(&s, "device.emulator") }
+            else if s.key(key, is: "rooted") { device.rooted = try optionalBool(&s, "device.rooted") }
+            else { try s.skipValue(depth: 2) }
+        }
+        return device
+    }
+
+    private static func parsePhone(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> RequestContext.Phone {
+        try object(&s, "phone")
+        var phone = RequestContext.Phone()
+        var first = true
+        while let key = try s.nextMember(first: &first) {
+            if s.key(key, is: "ani") { phone.ani = try optionalString(&s, "phone.ani") } else { try s.skipValue(depth: 2) }
+        }
+        return phone
+    }
+
+    private static func parseLabel(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> RequestContext.Label {
+        try object(&s, "label")
+        var label = RequestContext.Label()
+        var first = true
+        while let key = try s.nextMember(first: &first) {
+            if s.key(key, is: "attack") { label.attack = try optionalBool(&s, "label.attack") }
+            else if s.key(key, is: "account_takeover") { label.accountTakeover = try optionalBool(&s, "label.account_takeover") }
+            else { try s.skipValue(depth: 2) }
+        }
+        return label
+    }
+
+    private static func parseTyping(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> RequestContext.Typing {
+        try object(&s, "typing")
+        var field: String?
+        var keys: [RequestContext.Typing.Key]?
+        var first = true
+        while let key = try s.nextMember(first: &first) {
+            if s.key(key, is: "field") {
+                guard !s.consumeNull() else { throw s.failure("`typing.field` must be a string, found null") }
+                field = try typed("typing.field") { () throws(JSONScanner.Failure) in try s.readString() }
+            } else if s.key(key, is: "keys") {
+                guard !s.consumeNull() else { throw s.failure("`typing.keys` must be an array, found null") }
+                try typed("typing.keys") { () throws(JSONScanner.Failure) in try s.beginArray() }
+                var list: [RequestContext.Typing.Key] = []
+                var firstElement = true
+                while try s.nextElement(first: &firstElement) { list.append(try parseKey(&s)) }
+                keys = list
+            } else {
+                try s.skipValue(depth: 2)
+            }
+        }
+        guard let field else { throw s.failure("`typing` is missing `field`") }
+        guard let keys else { throw s.failure("`typing` is missing `keys`") }
+        return RequestContext.Typing(field: field, keys: keys)
+    }
+
+    private static func parseKey(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> RequestContext.Typing.Key {
+        try object(&s, "typing.keys[]")
+        var down: Double?
+        var up: Double?
+        var first = true
+        while let key = try s.nextMember(first: &first) {
+            if s.key(key, is: "down") { down = try typed("typing.keys[].down") { () throws(JSONScanner.Failure) in try s.readNumber() } }
+            else if s.key(key, is: "up") { up = try typed("typing.keys[].up") { () throws(JSONScanner.Failure) in try s.readNumber() } }
+            else { try s.skipValue(depth: 4) }
+        }
+        guard let down, let up else { throw s.failure("a `typing.keys` entry needs `down` and `up`") }
+        return RequestContext.Typing.Key(down: down, up: up)
+    }
+
+    private static func parseSignals(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> [String: JSONValue] {
+        try object(&s, "signals")
+        var signals: [String: JSONValue] = [:]
+        var first = true
+        while let key = try s.nextMember(first: &first) {
+            signals[s.string(of: key)] = try s.readValue(depth: 2)
+        }
+        return signals
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import RiskGate
+
+@Suite struct ReplayRenderingTests {
+    @Test func jsonHasEverySpecKey() throws {
+        let (report, _, _) = try ReplayHarnessTests.run(withBaseline: true)
+        let data = try JSONEncoder().encode(report)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for key in ["events", "outcomes", "labels", "legit_friction", "attack_stop_rate", "takeovers_let_through",
+                    "score_auc", "bad_lines", "events_per_second", "peak_memory_bytes"] {
+            #expect(object[key] != nil, "missing key \(key)")
+        }
+        let outcomes = try #require(object["outcomes"] as? [String: Any])
+        #expect(Set(outcomes.keys) == ["passive", "otp", "otp_kba_delay", "agent_escalation", "deny"])
+        let labels = try #require(object["labels"] as? [String: Any])
+        #expect(Set(labels.keys) == ["legit", "attack", "account_takeover", "unknown"])
+        #expect(object["events"] as? Int == 10)
+        #expect(object["takeovers_let_through"] as? Int == 1)
+        #expect((object["score_auc"] as? Double) == 0.78125)
+        let baseline = try #require(object["baseline"] as? [String: Any])
+        #expect(baseline["transitions"] is [Any])
+        // Round trip.
+        #expect(try JSONDecoder().decode(ReplayReport.self, from: data) == report)
+    }
+
+    func hostileReport() throws -> ReplayReport {
+        let evil = "<script>alert(1)</script>"
+        let text = #"{"id":"<img src=x onerror=alert(1)>","user":"\#(evil)","time":"2026-01-01T00:00:00Z","channel":"<b>chan</b>\u001b[31m","label":{"attack":true}}"#
+            + "\n" + #"{"id":"x2","user":"\"quoted' & amp","time":"2026-01-01T00:00:01Z","label":{"attack":false}}"# + "\n<svg onload=alert(1)>\n"
+        let reader = try EventReader(path: try temporaryFile(text))
+        final class Flip: ReplayDecider {
+            let outcome: Outcome
+            init(_ outcome: Outcome) { self.outcome = outcome }
+            func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
+                ReplayResult(outcome: outcome, score: 50, rule: "<i>rule</i>")
+            }
+        }
+        return try ReplayHarness.run(reader: reader, candidate: Flip(.deny), baseline: Flip(.passive))
+    }
+
+    @Test func htmlEscapesDatasetText() throws {
+        let html = ReplayHTMLRenderer.render(try hostileReport(), title: "t <b>")
+        #expect(!html.contains("<script>alert"))
+        #expect(!html.contains("<img src=x"))
+        #expect(!html.contains("<b>chan"))
+        #expect(!html.contains("<i>rule"))
+        #expect(!html.contains("<svg onload"))
+        #expect(!html.contains("\u{1b}"))
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(html.contains("&lt;img src=x onerror=alert(1)&gt;"))
+        #expect(html.contains("&quot;quoted&#39; &amp; amp"))
+        #expect(html.contains("&lt;b&gt;chan&lt;/b&gt;"))
+        // Self-contained: nothing loaded from elsewhere, no scripts at all.
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("http://") && !html.contains("https://"))
+        #expect(!html.contains("<link") && !html.contains("@import") && !html.contains("url("))
+        #expect(html.contains("<svg"))
+    }
+
+    @Test func tableIsTerminalSafeAndAligned() throws {
+        let table = ReplayTableRenderer.render(try hostileReport())
+        #expect(!table.contains("\u{1b}"))
+        #expect(table.contains("<b>chan</b>?[31m"))
+        let outcomeLines = table.split(separator: "\n").filter { $0.hasPrefix("otp ") || $0.hasPrefix("deny ") || $0.hasPrefix("passive ") }
+        #expect(outcomeLines.count >= 3)
+        #expect(Set(outcomeLines.prefix(3).map(\.count)).count == 1, "columns should line up: \(outcomeLines)")
+        #expect(table.contains("bad lines: 1"))
+    }
+
+    @Test func formattingHelpers() {
+        #expect(ReportFormatting.count(1234567) == "1,234,567")
+        #expect(ReportFormatting.count(999) == "999")
+        #expect(ReportFormatting.percent(0.25) == "25.0%")
+        #expect(ReportFormatting.percent(nil) == "n/a")
+        #expect(ReportFormatting.html("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&#39;")
+    }
+}
