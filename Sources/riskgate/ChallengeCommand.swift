@@ -41,6 +41,8 @@ struct ChallengeIssueCommand: ParsableCommand {
     @Option(help: "The channel the user is on (deliveries avoid it).") var channel: String = "web"
     @Option(help: "OTP lifetime in seconds.") var ttl: Double = 300
     @Option(help: "OTP attempts allowed.") var maxAttempts: Int = 3
+    @Option(help: "Issue this many challenges, one commit each, printing each summary as a JSON line once committed.")
+    var count: Int = 1
 
     func run() throws {
         guard let chosen = Outcome(rawValue: outcome), chosen == .otp || chosen == .otpKbaDelay else {
@@ -50,12 +52,19 @@ struct ChallengeIssueCommand: ParsableCommand {
         let clock = SystemClock()
         let random = SystemRandomSource()
         let service = ChallengeService(store: store, clock: clock, random: random)
-        let userState = try StateCLI.run { try store.loadUser(user) } ?? UserState()
         var policy = ChallengePolicy()
         policy.otp.ttl = ttl
         policy.otp.maxAttempts = maxAttempts
         policy.otpKbaDelay.otp.ttl = ttl
         policy.otpKbaDelay.otp.maxAttempts = maxAttempts
+        for _ in 0..<max(1, count) {
+            try issueOne(store: store, service: service, clock: clock, random: random, outcome: chosen, policy: policy)
+        }
+    }
+
+    private func issueOne(store: SQLiteStateStore, service: ChallengeService, clock: SystemClock, random: SystemRandomSource,
+                          outcome chosen: Outcome, policy: ChallengePolicy) throws {
+        let userState = try StateCLI.run { try store.loadUser(user) } ?? UserState()
         var request = RequestContext(user: user)
         request.channel = channel
         request.time = clock.now()
@@ -72,7 +81,7 @@ struct ChallengeIssueCommand: ParsableCommand {
             try store.commit(StateChange(challenges: made.challenge.map { [$0] } ?? [], outbox: made.outbox, audit: events))
         }
         if let summary = made.summary {
-            StateCLI.printJSON(summary)
+            StateCLI.printJSON(summary, pretty: count == 1)
         } else {
             StateCLI.printJSON(["outcome": made.outcome.rawValue])
             throw ExitCode(1)
@@ -130,6 +139,9 @@ enum StateCLI {
             var c = enc.singleValueContainer()
             try c.encode(Timestamp.format(date))
         }
-        if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+        if let data = try? encoder.encode(value) {
+            // Unbuffered: a line on stdout means the write before it was acknowledged (crash tests rely on it).
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
     }
 }

@@ -107,6 +107,9 @@ final class SQLiteConnection {
             }
         }
 
+        /// Ends the statement's read, so an early exit never holds a snapshot open.
+        func reset() { sqlite3_reset(handle) }
+
         /// Runs to completion.
         func run() throws { while try step() {} }
 

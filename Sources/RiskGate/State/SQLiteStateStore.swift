@@ -100,6 +100,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
                 SELECT known, home_country, phone, email, created_at, kba, partial_secret, trusted_devices,
                        failures, locked_until, lockouts, banned, history FROM users WHERE user = ?
                 """)
+            defer { s.reset() }
             s.bind(1, user)
             guard try s.step() else { return nil }
             var state = UserState()
@@ -132,6 +133,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     public func loadChallenge(_ id: String) throws -> Challenge? {
         try lock.withLock {
             let s = try connection.prepare("SELECT record FROM challenges WHERE id = ?")
+            defer { s.reset() }
             s.bind(1, id)
             guard try s.step() else { return nil }
             let record = try decode(Challenge.self, s.string(0), "challenges.record")
@@ -143,6 +145,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     public func loadBlob(_ key: String) throws -> Data? {
         try lock.withLock {
             let s = try connection.prepare("SELECT value FROM blobs WHERE key = ?")
+            defer { s.reset() }
             s.bind(1, key)
             guard try s.step() else { return nil }
             let value = s.data(0)
@@ -277,6 +280,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
 
     private func readHead() throws -> (Int64, String)? {
         let s = try connection.prepare("SELECT last_id, hash FROM audit_head WHERE singleton = 1")
+        defer { s.reset() }
         guard try s.step(), let id = s.int64(0), let hash = s.string(1) else { return nil }
         try s.run()
         return (id, hash)
