@@ -50,25 +50,30 @@ public struct SignalComputer: Sendable {
         var ipKnown = false
         var countryCompared = false
         var countrySeen = false
-        var anchor: LoginRecord?
         let neighbourhood = location.ip?.neighbourhood
-        for login in state.logins.reversed() {
-            let t = login.time.timeIntervalSince1970
+        // Index-based so a record's strings are not retained and released on every step.
+        let logins = state.logins
+        var anchorIndex = -1
+        var i = logins.count - 1
+        while i >= 0 {
+            defer { i -= 1 }
+            let t = logins[i].time.timeIntervalSince1970
             guard t <= nowSeconds else { continue }  // recorded after this request (out of order): not "previous"
-            if anchor == nil, !login.anonymous, let lat = login.lat, let lon = login.lon,
+            if anchorIndex < 0, !logins[i].anonymous, let lat = logins[i].lat, let lon = logins[i].lon,
                GeoPoint.isValid(latitude: lat, longitude: lon) {
-                anchor = login
+                anchorIndex = i
             }
             guard t >= windowStart else { continue }
             loginsInWindow += 1
-            if let ip = location.ip, let seen = login.ip, !ipKnown {
+            if !ipKnown, let ip = location.ip, let seen = logins[i].ip {
                 ipKnown = seen == ip || seen.neighbourhood == neighbourhood
             }
-            if let country = location.country, let seen = login.country {
+            if let country = location.country, let seen = logins[i].country {
                 countryCompared = true
                 if seen == country { countrySeen = true }
             }
         }
+        let anchor = anchorIndex >= 0 ? logins[anchorIndex] : nil
         signals[.historyLogins] = .number(Double(loginsInWindow))
         signals[.ipKnown] = location.ip == nil ? .unavailable : .bool(ipKnown)
 
@@ -95,7 +100,8 @@ public struct SignalComputer: Sendable {
 
         // Device.
         if let id = request.device?.id, !id.isEmpty, id.utf8.count <= SignalComputer.maxDeviceIdLength {
-            if let record = state.devices.first(where: { $0.id == id }) {
+            if let index = state.devices.firstIndex(where: { $0.id == id }) {
+                let record = state.devices[index]
                 signals[.deviceKnown] = .bool(true)
                 signals[.deviceNew] = .bool(false)
                 let age = nowSeconds - record.firstSeen.timeIntervalSince1970
@@ -122,9 +128,9 @@ public struct SignalComputer: Sendable {
         signals[.typingAnomaly] = typing.anomaly.map(Value.number) ?? .unavailable
 
         // Phone and account.
-        let profilePhone = PhoneNumber.normalise(state.profile.phone)
+        let profilePhone = PhoneNumber(state.profile.phone)
         if request.phone?.ani != nil {
-            if let ani = PhoneNumber.normalise(request.phone?.ani), let profilePhone {
+            if let ani = PhoneNumber(request.phone?.ani), let profilePhone {
                 signals[.phoneAniMatch] = .bool(ani == profilePhone)
             } else {
                 signals[.phoneAniMatch] = .unavailable
