@@ -47,9 +47,16 @@ package enum NeighbourDistance {
     /// Capped scaled-Manhattan distance between a sample and one enrolled sample.
     @inline(__always)
     package static func distance(_ x: [Double], _ s: [Double], inverseScale: [Double]) -> Double {
-        var d = 0.0
-        for i in x.indices { d += min(abs(x[i] - s[i]) * inverseScale[i], cap) }
-        return d
+        let n = min(x.count, s.count, inverseScale.count)
+        return x.withUnsafeBufferPointer { xp in
+            s.withUnsafeBufferPointer { sp in
+                inverseScale.withUnsafeBufferPointer { wp in
+                    var d = 0.0
+                    for i in 0..<n { d += min(abs(xp[i] - sp[i]) * wp[i], cap) }
+                    return d
+                }
+            }
+        }
     }
 
     /// The raw detector score: mean distance to the k nearest of `samples` (higher = less like the user).
