@@ -33,8 +33,14 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Output on stdout: table or json.")
     var format: Format = .table
 
-    @Option(name: .long, help: "Start from a copy of this state store instead of an empty one (never modified).")
+    @Option(name: .long, help: "SQLite state store the candidate starts from and writes its evolved state to (created if missing); a baseline starts from the same contents in memory.")
     var state: String?
+
+    @Flag(name: .long, help: "Empty the --state store before replaying, so the run starts from nothing.")
+    var freshState = false
+
+    @Option(name: .long, help: "An MMDB database (City/Country, ASN, Anonymous-IP); repeat for several.")
+    var geoDb: [String] = []
 
     @Flag(name: .long, help: "Show a progress line on stderr even when it is not a terminal.")
     var progress = false
@@ -43,11 +49,19 @@ struct ReplayCommand: ParsableCommand {
     var maxLineBytes: Int = 1 << 20
 
     func run() throws {
-        let candidate: ReplayDecider
-        let base: ReplayDecider?
+        let candidate: ReplayEngine
+        let base: ReplayEngine?
         do {
-            candidate = try makeReplayDecider(policyPath: policy, statePath: state)
-            base = try baseline.map { try makeReplayDecider(policyPath: $0, statePath: state) }
+            if freshState, let state {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: state + suffix) }
+            }
+            if let state {
+                let folder = URL(fileURLWithPath: state).deletingLastPathComponent()
+                try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            }
+            let geo = try openGeoDatabase(geoDb)
+            candidate = try makeReplayDecider(policyPath: policy, statePath: state, writesBack: true, geo: geo)
+            base = try baseline.map { try makeReplayDecider(policyPath: $0, statePath: state, writesBack: false, geo: geo) }
         } catch let error as ValidationError {
             printError("error: \(error.message)")
             throw ExitCode(2)
@@ -69,9 +83,14 @@ struct ReplayCommand: ParsableCommand {
             result = try ReplayHarness.run(reader: reader, candidate: candidate, baseline: base,
                                            progress: line.enabled ? { line.update($0) } : nil)
             line.finish()
+            try candidate.finish()
         } catch let error as ReplayError {
             line.finish()
             printError("error: \(error)")
+            throw ExitCode(2)
+        } catch let error as StoreError {
+            line.finish()
+            printError("error: state store: \(error)")
             throw ExitCode(2)
         }
 

@@ -1,16 +1,34 @@
 import ArgumentParser
+import Foundation
 import RiskGate
 
-/// Builds the decider `riskgate replay` runs a policy with — the one hook between the replay
-/// command and the decision engine.
+/// Builds the decider `riskgate replay` runs a policy with.
 ///
-/// The lead replaces this body when the `DecisionEngine` is integrated: compile the policy at
-/// `policyPath` (policy problems → print diagnostics and `throw ExitCode(1)`), open a fresh
-/// in-memory store — or, with `statePath`, a private copy of that store (replay must never write
-/// to the user's database, and a baseline and a candidate each get their own copy) — and
-/// return an engine adapter that applies SPEC §7's challenge semantics.
-///
-/// - Throws: `ValidationError` until the engine is integrated.
-func makeReplayDecider(policyPath: String, statePath: String?) throws -> ReplayDecider {
-    throw ValidationError("replay is not integrated with the decision engine yet (policy `\(policyPath)` was not run)")
+/// Policy problems print their diagnostics and exit 1. Without `statePath` the replay starts from an
+/// empty in-memory store. With it, the candidate reads and writes that SQLite store (created if missing;
+/// emptied first with `fresh`), and a baseline starts from the same initial contents in memory and
+/// never writes.
+func makeReplayDecider(policyPath: String, statePath: String?, writesBack: Bool, geo: GeoDatabase?) throws -> ReplayEngine {
+    let result = PolicyCompiler.compile(path: policyPath)
+    guard let policy = result.policy else {
+        FileHandle.standardError.write(Data((DiagnosticRenderer.human(result.diagnostics) + "\n").utf8))
+        throw ExitCode(1)
+    }
+    guard let statePath else { return try ReplayEngine(policy: policy, geo: geo) }
+    do {
+        let store = try SQLiteStateStore(path: statePath)
+        return try ReplayEngine(policy: policy, geo: geo, backing: store, writesBack: writesBack)
+    } catch let error as StoreError {
+        throw ValidationError("cannot open state store `\(statePath)`: \(error)")
+    }
+}
+
+/// Opens the MMDB files given with `--geo-db`.
+func openGeoDatabase(_ paths: [String]) throws -> GeoDatabase? {
+    guard !paths.isEmpty else { return nil }
+    do {
+        return try GeoDatabase(files: paths.map { URL(fileURLWithPath: $0) })
+    } catch {
+        throw ValidationError("cannot open geo database: \(error)")
+    }
 }

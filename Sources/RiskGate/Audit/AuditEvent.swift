@@ -5,6 +5,10 @@ public enum AuditKind: String, Sendable, Hashable, Codable, CaseIterable {
     case decision
     case verification
     case admin
+    /// A label sent back for an earlier decision (`POST /v1/feedback`).
+    case feedback
+    /// A shadow policy's decision, logged beside the enforced one and never enforced.
+    case shadow
 }
 
 /// One audit entry as written by the engine, before the store numbers and chains it.

@@ -26,6 +26,9 @@ public struct Challenge: Sendable, Hashable, Codable {
     public var context: HandOffContext
     /// Increases by one on every stored change; the store refuses a stale write.
     public var revision: Int
+    /// The request that raised this challenge; when the challenge is passed, the engine records it
+    /// as an accepted login (history, devices, typing, model). Never written to the audit log.
+    public var pendingLogin: RequestContext? = nil
 
     /// The life cycle of a challenge.
     public enum State: String, Sendable, Hashable, Codable {

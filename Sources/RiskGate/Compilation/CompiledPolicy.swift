@@ -36,6 +36,8 @@ public struct CompiledPolicy: Sendable {
 
     /// Ids of the decide rules in document order (the indices of ``Evaluation/ruleIndex``).
     public var ruleIDs: [String] { rules.map(\.id) }
+    /// The id of the rule at `index` in ``ruleIDs``, or an empty string when out of range.
+    public func ruleID(at index: Int) -> String { rules.indices.contains(index) ? rules[index].id : "" }
 
     /// The reference decisions carry.
     public var reference: Decision.PolicyReference { Decision.PolicyReference(name: name, hash: hash) }

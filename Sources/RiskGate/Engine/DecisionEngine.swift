@@ -1,0 +1,261 @@
+import Foundation
+
+/// The whole decision pipeline over one store: request → signals → model → score → decision graph
+/// → challenge → state update and audit, committed in one transaction.
+///
+/// The command line (`decide`, `test`) and the HTTP service use the same engine. It is safe to call
+/// from many threads: work on one user is serialised, different users run in parallel, and the
+/// active policy can be swapped at any time without failing a request in flight.
+public final class DecisionEngine: @unchecked Sendable {
+    /// What the engine needs besides the policy.
+    public struct Configuration: Sendable {
+        /// Geolocation, ASN and anonymous-IP databases (MMDB), if any.
+        public var geo: GeoDatabase?
+        /// Further IP sets whose members count as `ip.anonymous` (besides the policy's `anonymous: true` lists).
+        public var anonymousLists: [IPSet] = []
+        /// A request `time` further in the future than this (seconds) is a skewed client clock: the server's time is used.
+        public var maxClockSkew: Double = 300
+        /// Persist the model's global statistics every this many learned logins (and on ``flush()``).
+        public var persistModelEvery: Int = 5_000
+        public init(geo: GeoDatabase? = nil) { self.geo = geo }
+    }
+
+    /// A decision with what the shadow policy would have done.
+    public struct Outcome: Sendable {
+        public var decision: Decision
+        /// The shadow policy's decision on the same signals, when one is set; never enforced.
+        public var shadow: Decision?
+    }
+
+    static let modelBlobKey = "model.global"
+
+    public let store: any StateStore
+    let clock: any Clock
+    let random: any RandomSource
+    let configuration: Configuration
+    let model = LoginModel()
+    let globalStats: GlobalLoginStats
+    let locks = UserLocks()
+    let active: PolicySlot
+    let shadow = PolicySlot(nil)
+    private let learnCounter = LearnCounter()
+
+    /// Creates an engine for `policy` over `store`, loading the model's global statistics from the store.
+    ///
+    /// - Throws: ``StoreError`` when the store cannot be read.
+    public init(policy: CompiledPolicy, source: String = "", store: any StateStore, configuration: Configuration = Configuration(),
+                clock: any Clock = SystemClock(), random: any RandomSource = SystemRandomSource()) throws {
+        self.store = store
+        self.clock = clock
+        self.random = random
+        self.configuration = configuration
+        if let blob = try store.loadBlob(DecisionEngine.modelBlobKey),
+           let stats = try? GlobalLoginStats(decoding: blob) {
+            globalStats = stats
+        } else {
+            globalStats = GlobalLoginStats()
+        }
+        active = PolicySlot(nil)
+        active.store(snapshot(policy, source: source))
+    }
+
+    /// The policy in force.
+    public var policy: CompiledPolicy { active.load()!.policy }
+
+    /// The YAML text of the policy in force (empty when it was built without one).
+    public var policySource: String { active.load()!.source }
+
+    /// The shadow policy, if any.
+    public var shadowPolicy: CompiledPolicy? { shadow.load()?.policy }
+
+    /// Swaps in a new policy atomically; requests in flight finish on the old one.
+    public func replacePolicy(_ policy: CompiledPolicy, source: String) {
+        active.store(snapshot(policy, source: source))
+    }
+
+    /// Sets (or with `nil` removes) the shadow policy, evaluated beside the active one and only logged.
+    public func replaceShadow(_ policy: CompiledPolicy?, source: String = "") {
+        shadow.store(policy.map { snapshot($0, source: source) })
+    }
+
+    private func snapshot(_ policy: CompiledPolicy, source: String) -> PolicySlot.Snapshot {
+        var lists = configuration.anonymousLists
+        if !policy.anonymousIPs.isEmpty { lists.append(policy.anonymousIPs) }
+        let environment = SignalEnvironment(geo: configuration.geo, anonymousLists: lists)
+        return PolicySlot.Snapshot(policy: policy, computer: SignalComputer(settings: policy.settings, environment: environment),
+                                   source: source)
+    }
+
+    /// Decides one request, creates its challenge, updates the user's state and appends the audit record.
+    ///
+    /// - Parameter explain: include every signal used and the deciding rule's sub-conditions.
+    /// - Throws: ``StoreError`` when the store fails; nothing is then written.
+    public func decide(_ request: RequestContext, explain: Bool = false) throws -> Decision {
+        try decideWithShadow(request, explain: explain).decision
+    }
+
+    /// Like ``decide(_:explain:)``, also returning the shadow policy's decision.
+    public func decideWithShadow(_ request: RequestContext, explain: Bool = false) throws -> Outcome {
+        guard let snapshot = active.load() else { preconditionFailure("engine without a policy") }
+        let shadowSnapshot = shadow.load()
+        return try locks.withLock(request.user) {
+            let now = clock.now()
+            let time = effectiveTime(request.time, now: now)
+            let stored = try store.loadUser(request.user)
+            var state = stored ?? UserState()
+            let policy = snapshot.policy
+
+            var signals = SignalValues()
+            let computation = snapshot.computer.compute(request, state: stored, now: time, into: &signals)
+            let location = computation.location
+            let features = LoginFeatures(context: request, ip: location.ip, asn: location.asn, country: location.country)
+            let assessment = model.assess(features, user: state.model, global: globalStats)
+            signals[.modelRisk] = .number(assessment.risk)
+            signals[.modelLogRatio] = .number(assessment.logRatio)
+
+            var shadowDecision: Decision?
+            if let shadowSnapshot {
+                var shadowSignals = signals
+                var shadowEvaluation = Evaluation()
+                shadowSnapshot.policy.evaluate(&shadowSignals, into: &shadowEvaluation)
+                shadowDecision = shadowSnapshot.policy.decision(
+                    id: makeID("dec"), signals: shadowSignals, evaluation: shadowEvaluation, explain: false)
+            }
+
+            var evaluation = Evaluation()
+            policy.evaluate(&signals, into: &evaluation)
+            var decision = policy.decision(id: makeID("dec"), signals: signals, evaluation: evaluation, explain: true)
+            decision.explanation?.model = assessment.top
+            DecisionEngine.applyLockGuard(&decision, state: state, now: time)
+
+            var change = StateChange()
+            if request.result == "failure" {
+                // A failed first factor counts toward lockout; no challenge is raised for it.
+                _ = Lockout.recordFailure(&state, settings: policy.settings, now: time)
+            } else {
+                switch decision.outcome {
+                case .passive:
+                    accept(request, location: location, features: features, settings: policy.settings, time: time,
+                           state: &state, change: &change)
+                case .deny:
+                    break
+                case .otp, .otpKbaDelay, .agentEscalation:
+                    let service = ChallengeService(store: store, clock: FixedClock(time), random: random, settings: policy.settings)
+                    if let made = service.makeChallenge(for: decision, request: request, user: state, policy: policy.challenges,
+                                                        fallbackApplies: { policy.fallbackApplies($0, signals: signals) }) {
+                        decision.outcome = made.outcome
+                        decision.challenge = made.summary
+                        if var challenge = made.challenge {
+                            challenge.pendingLogin = request
+                            change.challenges.append(challenge)
+                        }
+                        change.outbox += made.outbox
+                    }
+                }
+            }
+
+            change.audit.append(AuditEvent.decision(decision, user: request.user, time: time))
+            if let shadowDecision {
+                var event = AuditEvent.decision(shadowDecision, user: request.user, time: time)
+                event.kind = .shadow
+                event.method = "shadow"
+                event.reference = decision.id
+                change.audit.append(event)
+            }
+            if stored != state { change.users[request.user] = state }
+            try store.commit(change)
+            if !explain { decision.explanation = nil }
+            return Outcome(decision: decision, shadow: shadowDecision)
+        }
+    }
+
+    /// Verifies one challenge step; when the challenge is passed, the login that raised it is
+    /// recorded as accepted (history, device, typing template, model).
+    ///
+    /// - Throws: ``ChallengeError`` for an unknown challenge or step, ``StoreError`` when the store fails.
+    public func verify(challengeID: String, step: String, response: String) throws -> VerificationResult {
+        guard let snapshot = active.load() else { preconditionFailure("engine without a policy") }
+        let service = ChallengeService(store: store, clock: clock, random: random, settings: snapshot.policy.settings)
+        let result = try service.verify(challengeID: challengeID, step: step, response: response)
+        if result.complete, result.result == .passed,
+           let challenge = try store.loadChallenge(challengeID), let pending = challenge.pendingLogin {
+            try locks.withLock(challenge.user) {
+                guard let stored = try store.loadUser(challenge.user) else { return }
+                var state = stored
+                let time = effectiveTime(pending.time, now: clock.now())
+                let location = snapshot.computer.resolveLocation(pending)
+                let features = LoginFeatures(context: pending, ip: location.ip, asn: location.asn, country: location.country)
+                var change = StateChange()
+                accept(pending, location: location, features: features, settings: snapshot.policy.settings, time: time,
+                       state: &state, change: &change)
+                change.users[challenge.user] = state
+                try store.commit(change)
+            }
+        }
+        return result
+    }
+
+    /// Records an analyst's or service's label for an earlier decision in the audit log.
+    ///
+    /// - Throws: ``StoreError`` when the store fails.
+    public func feedback(decisionID: String, label: String, user: String? = nil) throws {
+        let event = AuditEvent(time: clock.now(), kind: .feedback, user: user ?? "", method: "feedback",
+                               result: label, reference: decisionID)
+        try store.commit(StateChange(audit: [event]))
+    }
+
+    /// Writes the model's global statistics to the store.
+    ///
+    /// - Throws: ``StoreError`` when the store fails.
+    public func flush() throws {
+        try store.commit(StateChange(blobs: [DecisionEngine.modelBlobKey: globalStats.encoded()]))
+    }
+
+    // MARK: - Shared steps
+
+    /// Records an accepted login into the user's state and the model.
+    func accept(_ request: RequestContext, location: ResolvedLocation, features: LoginFeatures, settings: PolicySettings,
+                time: Date, state: inout UserState, change: inout StateChange) {
+        HistoryRecorder.recordAcceptedLogin(request, location: location, settings: settings, now: time, into: &state)
+        model.learn(features, user: &state.model, global: globalStats)
+        if learnCounter.increment() % max(1, configuration.persistModelEvery) == 0 {
+            change.blobs[DecisionEngine.modelBlobKey] = globalStats.encoded()
+        }
+    }
+
+    /// A locked or banned account is denied whatever the policy says, with the reason as the rule.
+    static func applyLockGuard(_ decision: inout Decision, state: UserState, now: Date) {
+        let status = Lockout.status(state, now: now)
+        guard status.locked || status.banned else { return }
+        let reason = status.banned ? "account.banned" : "account.locked"
+        if decision.outcome != .deny {
+            decision.outcome = .deny
+            decision.rule = reason
+            decision.path = [reason]
+        }
+    }
+
+    /// The request's time, or now when absent or implausibly far in the future (a skewed client clock).
+    func effectiveTime(_ requested: Date?, now: Date) -> Date {
+        guard let requested else { return now }
+        return requested.timeIntervalSince(now) > configuration.maxClockSkew ? now : requested
+    }
+
+    func makeID(_ prefix: String) -> String {
+        "\(prefix)-\(random.bytes(8).hexString)"
+    }
+}
+
+/// A clock stopped at one instant: challenge timers start at the request's own time.
+struct FixedClock: Clock {
+    let instant: Date
+    init(_ instant: Date) { self.instant = instant }
+    func now() -> Date { instant }
+}
+
+/// A thread-safe counter of learned logins.
+final class LearnCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int { lock.withLock { value += 1; return value } }
+}

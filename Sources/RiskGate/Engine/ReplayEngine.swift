@@ -1,0 +1,123 @@
+import Foundation
+
+/// The decision pipeline for replay (SPEC §7): the same signals, model, score and decision graph
+/// as ``DecisionEngine``, with the user's side of each challenge played from the event's label.
+///
+/// Labelled attackers fail every challenge (one failure toward lockout per failed challenge) and
+/// a `passive` outcome lets them in, into the user's history; everyone else passes. No codes are
+/// generated and no audit is written: a replay is a simulation.
+///
+/// User states live in memory. With a backing store (`riskgate replay --state DB`), users are
+/// read from it on first sight and, when `writesBack` is set, the evolved states and model
+/// statistics are written to it in batches of `batchSize` events and at ``finish()``.
+public final class ReplayEngine: ReplayDecider {
+    public let policy: CompiledPolicy
+    let computer: SignalComputer
+    let model = LoginModel()
+    let globalStats: GlobalLoginStats
+    let backing: (any StateStore)?
+    let writesBack: Bool
+    let batchSize: Int
+    private var users: [String: UserState] = [:]
+    private var dirty: Set<String> = []
+    private var sinceFlush = 0
+    private var evaluation = Evaluation()
+    private var signals = SignalValues()
+
+    /// Creates a replay engine.
+    ///
+    /// - Throws: ``StoreError`` when the backing store cannot be read.
+    public init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
+                backing: (any StateStore)? = nil, writesBack: Bool = false, batchSize: Int = 20_000) throws {
+        self.policy = policy
+        var lists = anonymousLists
+        if !policy.anonymousIPs.isEmpty { lists.append(policy.anonymousIPs) }
+        computer = SignalComputer(settings: policy.settings, environment: SignalEnvironment(geo: geo, anonymousLists: lists))
+        self.backing = backing
+        self.writesBack = writesBack
+        self.batchSize = max(1, batchSize)
+        if let blob = try backing?.loadBlob(DecisionEngine.modelBlobKey), let stats = try? GlobalLoginStats(decoding: blob) {
+            globalStats = stats
+        } else {
+            globalStats = GlobalLoginStats()
+        }
+    }
+
+    /// Users seen so far.
+    public var userCount: Int { users.count }
+
+    public func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
+        let time = event.time ?? Date(timeIntervalSince1970: 0)
+        var stored = users[event.user]
+        if stored == nil, let backing { stored = try backing.loadUser(event.user) }
+        var state = stored ?? UserState()
+
+        signals.reset()
+        let computation = computer.compute(event, state: stored, now: time, into: &signals)
+        let location = computation.location
+        let features = LoginFeatures(context: event, ip: location.ip, asn: location.asn, country: location.country)
+        let assessment = model.assess(features, user: state.model, global: globalStats)
+        signals[.modelRisk] = .number(assessment.risk)
+        signals[.modelLogRatio] = .number(assessment.logRatio)
+        policy.evaluate(&signals, into: &evaluation)
+
+        var outcome = evaluation.outcome
+        var rule = policy.ruleID(at: evaluation.ruleIndex)
+        let status = Lockout.status(state, now: time)
+        if (status.locked || status.banned) && outcome != .deny {
+            outcome = .deny
+            rule = status.banned ? "account.banned" : "account.locked"
+        }
+
+        if event.result == "failure" {
+            _ = Lockout.recordFailure(&state, settings: policy.settings, now: time)
+        } else {
+            switch outcome {
+            case .deny:
+                break
+            case .passive:
+                accept(event, location: location, features: features, time: time, state: &state)
+            case .otp, .otpKbaDelay, .agentEscalation:
+                if attackerFailsChallenges {
+                    _ = Lockout.recordFailure(&state, settings: policy.settings, now: time)
+                } else {
+                    accept(event, location: location, features: features, time: time, state: &state)
+                }
+            }
+        }
+        users[event.user] = state
+        if writesBack {
+            dirty.insert(event.user)
+            sinceFlush += 1
+            if sinceFlush >= batchSize { try flush() }
+        }
+        return ReplayResult(outcome: outcome, score: evaluation.score, rule: rule)
+    }
+
+    private func accept(_ event: RequestContext, location: ResolvedLocation, features: LoginFeatures, time: Date,
+                        state: inout UserState) {
+        HistoryRecorder.recordAcceptedLogin(event, location: location, settings: policy.settings, now: time, into: &state)
+        model.learn(features, user: &state.model, global: globalStats)
+    }
+
+    /// Writes pending user states to the backing store (when writing back) in one transaction.
+    ///
+    /// - Throws: ``StoreError`` when the store fails.
+    public func flush() throws {
+        guard writesBack, let backing else { return }
+        var change = StateChange()
+        for user in dirty { change.users[user] = users[user] }
+        dirty.removeAll(keepingCapacity: true)
+        sinceFlush = 0
+        try backing.commit(change)
+    }
+
+    /// Flushes everything, including the model's global statistics.
+    ///
+    /// - Throws: ``StoreError`` when the store fails.
+    public func finish() throws {
+        try flush()
+        guard writesBack, let backing else { return }
+        try backing.commit(StateChange(blobs: [DecisionEngine.modelBlobKey: globalStats.encoded()]))
+    }
+}
