@@ -81,7 +81,3 @@ struct RBACSVImportCommand: ParsableCommand {
     }
 }
 
-/// Writes one line to standard error (file-private so other commands can keep their own).
-private func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}

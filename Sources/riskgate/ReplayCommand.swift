@@ -116,10 +116,6 @@ struct ReplayCommand: ParsableCommand {
     }
 }
 
-/// Writes `message` and a newline to standard error.
-private func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-}
 
 /// The `\r`-updated progress line on stderr.
 private final class ProgressLine: @unchecked Sendable {

@@ -15,6 +15,7 @@ struct RiskGateCommand: AsyncParsableCommand {
             AuditCommand.self,
             AccountCommand.self,
             CheckCommand.self,
+            DecideCommand.self,
             GraphCommand.self,
             TestCommand.self,
             ReplayCommand.self,

@@ -25,7 +25,7 @@ struct TestCommand: ParsableCommand {
                 files.append(path)
             }
         }
-        let runner = PolicyTestRunner()
+        let runner = PolicyTestRunner(decide: PolicyTestRunner.engine)
         var passed = 0, failed = 0, broken = 0
         for file in files {
             let result = runner.run(path: file)

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import RiskGate
+
+/// `riskgate decide`: one decision as JSON (SPEC §6).
+struct DecideCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decide",
+        abstract: "Decide one request (a JSON context) and print the decision as JSON.",
+        discussion: """
+        Without --state the decision starts from an empty in-memory store. With --state it reads and \
+        updates that SQLite store (history, devices, typing templates, counters, challenges, audit). \
+        Exit status: 0 ok, 1 policy problems, 2 usage or I/O errors (including a malformed context).
+        """
+    )
+
+    @Option(name: .long, help: "The policy (YAML).")
+    var policy: String
+
+    @Option(name: .long, help: "The request context as JSON ('-' or absent for standard input).")
+    var context: String = "-"
+
+    @Option(name: .long, help: "SQLite state store to read and update (created if missing).")
+    var state: String?
+
+    @Flag(name: .long, help: "List every signal used and the deciding rule's sub-conditions.")
+    var explain = false
+
+    @Option(name: .long, help: "An MMDB database (City/Country, ASN, Anonymous-IP); repeat for several.")
+    var geoDb: [String] = []
+
+    static let maxContextBytes = 1 << 20
+
+    func run() throws {
+        let compiled = PolicyCompiler.compile(path: policy)
+        guard let compiledPolicy = compiled.policy else {
+            printError(DiagnosticRenderer.human(compiled.diagnostics))
+            throw ExitCode(1)
+        }
+        let request: RequestContext
+        do {
+            let data = try readInput(context, limit: DecideCommand.maxContextBytes)
+            request = try JSONDecoder().decode(RequestContext.self, from: data)
+        } catch let error as DecodingError {
+            printError("error: invalid context: \(describe(error))")
+            throw ExitCode(2)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        do {
+            var configuration = DecisionEngine.Configuration()
+            configuration.geo = try openGeoDatabase(geoDb)
+            let store: any StateStore = try state.map { try SQLiteStateStore(path: $0) } ?? MemoryStateStore()
+            let source = (try? String(contentsOfFile: policy, encoding: .utf8)) ?? ""
+            let engine = try DecisionEngine(policy: compiledPolicy, source: source, store: store, configuration: configuration)
+            let decision = try engine.decide(request, explain: explain)
+            if state != nil { try engine.flush() }
+            print(try encodeJSON(decision))
+        } catch let error as StoreError {
+            printError("error: state store: \(error)")
+            throw ExitCode(2)
+        } catch let error as ValidationError {
+            printError("error: \(error.message)")
+            throw ExitCode(2)
+        }
+    }
+}
+
