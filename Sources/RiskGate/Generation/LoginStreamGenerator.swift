@@ -123,7 +123,8 @@ public struct LoginStreamGenerator {
         let shift = Int(90 * random.gaussian())
         return SyntheticUser(
             country: UInt8(c), city: UInt8(city), homeIP: homeIP, homeISP: UInt8(isp), devices: devices,
-            typing: .random(&random), phone: phone, rate: rate, shiftMinutes: shift)
+            typing: .random(&random), phone: phone, rate: rate, shiftMinutes: shift,
+            homeOffsetMinutes: country.cities[city].utcOffsetMinutes)
     }
 
     private mutating func makeDevice(mobile: Bool) -> SyntheticDevice {
@@ -154,14 +155,15 @@ public struct LoginStreamGenerator {
 
     /// Next login after `t`: a Poisson process thinned by the local hour (a daily rhythm).
     private mutating func nextLogin(of index: Int, after t: Int64) -> Int64 {
-        let user = users[index]
-        let peak = user.rate * hourWeightMax / hourWeightMean
+        let peak = users[index].rate * hourWeightMax / hourWeightMean
         let meanGap = Self.dayMs / peak
+        let shift = users[index].shiftMinutes
+        let trip = users[index].trip
         var x = t
         for _ in 0..<10_000 {
             x += Int64(random.exponential(mean: meanGap)) + 1
-            let (c, city) = user.location(at: x) ?? (user.country, user.city)
-            let offset = WorldData.countries[Int(c)].cities[Int(city)].utcOffsetMinutes + user.shiftMinutes
+            let abroad = trip.departs != 0 && x >= trip.arrives && x < trip.returns
+            let offset = (abroad ? users[index].tripOffsetMinutes : users[index].homeOffsetMinutes) + shift
             var minute = (x / 60_000 + Int64(offset)) % 1440
             if minute < 0 { minute += 1440 }
             if random.unit() * hourWeightMax < hourWeights[Int(minute / 60)] { return x }
@@ -174,29 +176,29 @@ public struct LoginStreamGenerator {
     private mutating func legitLogin(_ entry: Schedule.Entry, _ w: EventWriter) {
         let index = Int(entry.subject)
         let t = entry.time
-        var user = users[index]
-        guard let (c, cityIndex) = user.location(at: t) else {
+        guard let (c, cityIndex) = users[index].location(at: t) else {
             // Nobody logs in mid-flight here: try again a little after landing.
-            let landed = user.landing(after: t) + Int64(random.between(600_000, 7_200_000))
+            let landed = users[index].landing(after: t) + Int64(random.between(600_000, 7_200_000))
             push(time: landed, kind: .login, subject: index, step: Int(entry.step))
             return
         }
         let country = WorldData.countries[Int(c)]
         let city = country.cities[Int(cityIndex)]
         let retry = entry.step > 0
-        let away = user.isAway(at: t)
+        let away = users[index].isAway(at: t)
 
         // A new phone or laptop now and then.
         var newDevice = false
         if !retry && random.chance(0.008) {
             let device = makeDevice(mobile: random.chance(0.6))
-            if user.devices.count >= 3 { user.devices[random.below(3)] = device } else { user.devices.append(device) }
-            user.devices.swapAt(0, user.devices.count - 1)
+            let slot = random.below(3)
+            if users[index].devices.count >= 3 { users[index].devices[slot] = device } else { users[index].devices.append(device) }
+            users[index].devices.swapAt(0, users[index].devices.count - 1)
             newDevice = true
         }
         // The primary device most of the time (a new device becomes the primary one).
-        let deviceIndex = newDevice || random.chance(0.6) ? 0 : random.below(user.devices.count)
-        let device = user.devices[deviceIndex]
+        let deviceIndex = newDevice || random.chance(0.6) ? 0 : random.below(users[index].devices.count)
+        let device = users[index].devices[deviceIndex]
 
         let roll = random.unit()
         let channel: Channel = roll < 0.07 ? .voice : roll < 0.17 ? .chat : device.mobile && random.chance(0.65) ? .app : .web
@@ -208,9 +210,9 @@ public struct LoginStreamGenerator {
         w.raw("\"")
         writeChannel(w, channel, action: "login")
         if channel == .voice {
-            let own = user.phone != 0 && random.chance(0.9)
+            let own = users[index].phone != 0 && random.chance(0.9)
             w.raw(",\"phone\":{\"ani\":\"+")
-            w.int(Int(own ? user.phone : makePhone(Int(c))))
+            w.int(Int(own ? users[index].phone : makePhone(Int(c))))
             w.raw("\"}")
         } else {
             if random.chance(0.01) {
@@ -219,25 +221,24 @@ public struct LoginStreamGenerator {
                 statistics.vpnLogins += 1
             } else {
                 let atHome = !away && !device.mobile && random.chance(0.92)
-                let ispIndex = atHome ? Int(user.homeISP) : random.below(country.isps.count)
+                let ispIndex = atHome ? Int(users[index].homeISP) : random.below(country.isps.count)
                 let isp = country.isps[ispIndex]
                 w.raw(",\"ip\":")
-                w.ipv4(atHome ? user.homeIP : isp.address(&random))
+                w.ipv4(atHome ? users[index].homeIP : isp.address(&random))
                 writeGeo(w, country: country.code, lat: city.lat, lon: city.lon,
                          accuracy: atHome ? 10 : device.mobile ? 50 : 20, asn: isp.asn)
             }
             writeDevice(w, device, app: channel == .app)
             if channel == .web || channel == .app {
                 w.raw(",")
-                user.typing.write(w, &random)
+                users[index].typing.write(w, &random)
             }
             w.raw(failed ? ",\"result\":\"failure\"" : ",\"result\":\"success\"")
         }
         endEvent(w, attack: false, takeover: false)
         if away { statistics.travelLogins += 1 }
         if newDevice { statistics.newDeviceLogins += 1 }
-        user.lastLogin = t
-        users[index] = user
+        users[index].lastLogin = t
 
         if failed && channel != .voice && entry.step < 3 {
             push(time: t + Int64(random.between(8_000, 60_000)), kind: .login, subject: index, step: Int(entry.step) + 1)
@@ -245,7 +246,7 @@ public struct LoginStreamGenerator {
         if retry { return }
 
         // Sometimes a trip starts after this login.
-        if !away && t >= user.trip.backHome && random.chance(0.01) { planTrip(index, after: t) }
+        if !away && t >= users[index].trip.backHome && random.chance(0.01) { planTrip(index, after: t) }
         // Sometimes an attacker strikes this account soon after.
         if random.chance(incidentChance) { planIncident(index, after: t) }
         push(time: nextLogin(of: index, after: t), kind: .login, subject: index)
@@ -269,6 +270,7 @@ public struct LoginStreamGenerator {
         let returns = arrives + Int64(random.between(2, 12) * Self.dayMs)
         user.trip = .init(country: UInt8(destCountry), city: UInt8(destCity), departs: departs, arrives: arrives,
                           returns: returns, backHome: returns + flightMs)
+        user.tripOffsetMinutes = dest.utcOffsetMinutes
         users[index] = user
     }
 
@@ -543,9 +545,9 @@ public struct LoginStreamGenerator {
         w.raw(",\"geo\":{\"country\":\"")
         w.raw(country)
         w.raw("\",\"lat\":")
-        w.fixed(lat + 0.02 * random.gaussian(), decimals: 4)
+        w.fixed(lat + 0.02 * random.quickGaussian(), decimals: 4)
         w.raw(",\"lon\":")
-        w.fixed(lon + 0.02 * random.gaussian(), decimals: 4)
+        w.fixed(lon + 0.02 * random.quickGaussian(), decimals: 4)
         w.raw(",\"accuracy_km\":")
         w.int(Int(accuracy))
         if asn > 0 {

@@ -28,6 +28,18 @@ extension SeededRandom {
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 
+    /// Approximately standard normal (Irwin–Hall sum of four uniforms, bounded at ±3.46):
+    /// no `log`/`cos`, for per-sample noise where tails do not matter.
+    @inline(__always)
+    mutating func quickGaussian() -> Double {
+        let a: UInt64 = next() >> 11
+        let b: UInt64 = next() >> 11
+        let c: UInt64 = next() >> 11
+        let d: UInt64 = next() >> 11
+        let sum: Double = Double(a + b + c + d) * 0x1p-53
+        return (sum - 2) * 1.7320508075688772
+    }
+
     /// Exponential with the given mean.
     @inline(__always)
     mutating func exponential(mean: Double) -> Double { -log(1 - unit()) * mean }

@@ -30,12 +30,16 @@ struct Schedule {
 
     mutating func push(_ entry: Entry) {
         heap.append(entry)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard heap[i].precedes(heap[parent]) else { break }
-            heap.swapAt(i, parent)
-            i = parent
+        heap.withUnsafeMutableBufferPointer { h in
+            // Move the hole up instead of swapping at each level.
+            var i = h.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard entry.precedes(h[parent]) else { break }
+                h[i] = h[parent]
+                i = parent
+            }
+            h[i] = entry
         }
     }
 
@@ -43,17 +47,19 @@ struct Schedule {
         guard let first = heap.first else { return nil }
         let last = heap.removeLast()
         if heap.isEmpty { return first }
-        heap[0] = last
-        var i = 0
-        let n = heap.count
-        while true {
-            let l = 2 * i + 1
-            if l >= n { break }
-            var child = l
-            if l + 1 < n && heap[l + 1].precedes(heap[l]) { child = l + 1 }
-            guard heap[child].precedes(heap[i]) else { break }
-            heap.swapAt(i, child)
-            i = child
+        heap.withUnsafeMutableBufferPointer { h in
+            let n = h.count
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                if l >= n { break }
+                var child = l
+                if l + 1 < n && h[l + 1].precedes(h[l]) { child = l + 1 }
+                guard h[child].precedes(last) else { break }
+                h[i] = h[child]
+                i = child
+            }
+            h[i] = last
         }
         return first
     }

@@ -26,6 +26,9 @@ struct SyntheticUser: Sendable {
     var rate: Double
     /// Personal shift of the daily rhythm (early bird or night owl), minutes.
     var shiftMinutes: Int
+    /// UTC offsets of home and of the current trip's destination, minutes (for the daily rhythm).
+    var homeOffsetMinutes: Int
+    var tripOffsetMinutes = 0
     /// Current or last trip: destination and the four flight times (0 when never travelled).
     var trip = Trip()
     /// Last time this user logged in.

@@ -116,3 +116,26 @@ import Testing
         #expect(networks.tor.count > 100 && networks.tor.count <= AttackNetworks.sampleSize)
     }
 }
+
+@Suite struct ShippedDatasetTests {
+    @Test(arguments: ["datasets/handmade-labelled.jsonl", "datasets/sample-events.jsonl"])
+    func everyLineDecodesWithALabel(path: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let decoder = JSONDecoder()
+        let events = try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(RequestContext.self, from: Data($0)) }
+        #expect(!events.isEmpty)
+        #expect(events.allSatisfy { $0.label != nil && $0.time != nil })
+        let times = events.compactMap(\.time)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+    }
+
+    @Test func handmadeCountsMatchItsReadme() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "datasets/handmade-labelled.jsonl"))
+        let events = try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(RequestContext.self, from: Data($0)) }
+        #expect(events.count == 21)
+        #expect(events.filter { $0.label?.isAttack == false }.count == 15)
+        #expect(events.filter { $0.label?.isAttack == true }.count == 6)
+        #expect(events.filter { $0.label?.attack == true }.count == 5)
+        #expect(events.filter { $0.label?.accountTakeover == true }.count == 2)
+    }
+}
