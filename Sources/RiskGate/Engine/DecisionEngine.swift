@@ -176,23 +176,46 @@ public final class DecisionEngine: @unchecked Sendable {
     public func verify(challengeID: String, step: String, response: String) throws -> VerificationResult {
         guard let snapshot = active.load() else { preconditionFailure("engine without a policy") }
         let service = ChallengeService(store: store, clock: clock, random: random, settings: snapshot.policy.settings)
-        let result = try service.verify(challengeID: challengeID, step: step, response: response)
-        if result.complete, result.result == .passed,
-           let challenge = try store.loadChallenge(challengeID), let pending = challenge.pendingLogin {
-            try locks.withLock(challenge.user) {
-                guard let stored = try store.loadUser(challenge.user) else { return }
-                var state = stored
-                let time = effectiveTime(pending.time, now: clock.now())
-                let location = snapshot.computer.resolveLocation(pending)
-                let features = LoginFeatures(context: pending, ip: location.ip, asn: location.asn, country: location.country)
-                var change = StateChange()
-                accept(pending, location: location, features: features, settings: snapshot.policy.settings, time: time,
-                       state: &state, change: &change)
-                change.users[challenge.user] = state
-                try store.commit(change)
-            }
+        guard let owner = try store.loadChallenge(challengeID)?.user else {
+            // Let the service answer with its own error for an unknown or malformed id.
+            return try service.verify(challengeID: challengeID, step: step, response: response)
         }
-        return result
+        return try locks.withLock(owner) {
+            let result = try service.verify(challengeID: challengeID, step: step, response: response)
+            guard result.complete, result.result == .passed,
+                  let challenge = try store.loadChallenge(challengeID), let pending = challenge.pendingLogin,
+                  var state = try store.loadUser(challenge.user)
+            else { return result }
+            let time = effectiveTime(pending.time, now: clock.now())
+            let location = snapshot.computer.resolveLocation(pending)
+            let features = LoginFeatures(context: pending, ip: location.ip, asn: location.asn, country: location.country)
+            var change = StateChange()
+            accept(pending, location: location, features: features, settings: snapshot.policy.settings, time: time,
+                   state: &state, change: &change)
+            change.users[challenge.user] = state
+            try store.commit(change)
+            return result
+        }
+    }
+
+    /// Creates or updates an account's profile (KBA answers and secrets are hashed on arrival).
+    ///
+    /// - Throws: ``AccountError`` naming a bad field, ``StoreError`` when the store fails.
+    @discardableResult
+    public func updateAccount(user: String, _ update: AccountUpdate) throws -> UserState {
+        try locks.withLock(user) {
+            try AccountAdmin(store: store, clock: clock, random: random).update(user: user, update)
+        }
+    }
+
+    /// Clears an account's lockout (and with `unban`, its ban).
+    ///
+    /// - Throws: ``StoreError`` when the store fails.
+    @discardableResult
+    public func clearAccount(user: String, unban: Bool) throws -> UserState {
+        try locks.withLock(user) {
+            try AccountAdmin(store: store, clock: clock, random: random).clear(user: user, unban: unban)
+        }
     }
 
     /// Records an analyst's or service's label for an earlier decision in the audit log.
