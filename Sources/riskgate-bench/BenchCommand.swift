@@ -11,6 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
             IPListBench.self,
             TypingBench.self,
             SignalsBench.self,
+            ReplayParseBench.self,
         ]
     )
 }

@@ -15,11 +15,12 @@ package enum EventLineParser {
         try s.beginObject()
         var first = true
         while let key = try s.nextMember(first: &first) {
-            if s.key(key, is: "user") {
+            switch field(of: key, in: s) {
+            case .user:
                 guard !s.consumeNull() else { throw s.failure("`user` must be a string, found null") }
                 context.user = try typed("user") { () throws(JSONScanner.Failure) in try s.readString() }
                 sawUser = true
-            } else if s.key(key, is: "time") {
+            case .time:
                 if s.consumeNull() { context.time = nil; seconds = .nan; continue }
                 let column = s.position + 1
                 let parsed = try typed("time") { () throws(JSONScanner.Failure) in
@@ -33,35 +34,58 @@ package enum EventLineParser {
                 }
                 seconds = parsed.0
                 context.time = Date(timeIntervalSince1970: seconds)
-            } else if s.key(key, is: "id") {
+            case .id:
                 context.id = try optionalString(&s, "id")
-            } else if s.key(key, is: "channel") {
+            case .channel:
                 context.channel = try optionalString(&s, "channel")
-            } else if s.key(key, is: "action") {
+            case .action:
                 context.action = try optionalString(&s, "action")
-            } else if s.key(key, is: "ip") {
+            case .ip:
                 context.ip = try optionalString(&s, "ip")
-            } else if s.key(key, is: "result") {
+            case .result:
                 context.result = try optionalString(&s, "result")
-            } else if s.key(key, is: "geo") {
+            case .geo:
                 context.geo = try s.consumeNull() ? nil : parseGeo(&s)
-            } else if s.key(key, is: "device") {
+            case .device:
                 context.device = try s.consumeNull() ? nil : parseDevice(&s)
-            } else if s.key(key, is: "typing") {
+            case .typing:
                 context.typing = try s.consumeNull() ? nil : parseTyping(&s)
-            } else if s.key(key, is: "phone") {
+            case .phone:
                 context.phone = try s.consumeNull() ? nil : parsePhone(&s)
-            } else if s.key(key, is: "label") {
+            case .label:
                 context.label = try s.consumeNull() ? nil : parseLabel(&s)
-            } else if s.key(key, is: "signals") {
+            case .signals:
                 context.signals = try s.consumeNull() ? nil : parseSignals(&s)
-            } else {
+            case .other:
                 try s.skipValue(depth: 1)
             }
         }
         guard s.atEnd() else { throw s.failure("unexpected text after the event object") }
         guard sawUser else { throw JSONScanner.Failure(message: "missing `user`", column: 1) }
         return (context, seconds)
+    }
+
+    private enum Field {
+        case id, time, user, channel, action, ip, geo, device, typing, phone, result, label, signals, other
+    }
+
+    /// Which top-level field a key names: one length switch, then at most four short compares.
+    @inline(__always)
+    private static func field(of key: JSONScanner.Key, in s: JSONScanner) -> Field {
+        let length = key.isEscaped ? s.string(of: key).utf8.count : key.rawCount
+        switch length {
+        case 2: return s.key(key, is: "id") ? .id : s.key(key, is: "ip") ? .ip : .other
+        case 3: return s.key(key, is: "geo") ? .geo : .other
+        case 4: return s.key(key, is: "user") ? .user : s.key(key, is: "time") ? .time : .other
+        case 5: return s.key(key, is: "label") ? .label : s.key(key, is: "phone") ? .phone : .other
+        case 6:
+            if s.key(key, is: "device") { return .device }
+            if s.key(key, is: "action") { return .action }
+            if s.key(key, is: "typing") { return .typing }
+            return s.key(key, is: "result") ? .result : .other
+        case 7: return s.key(key, is: "channel") ? .channel : s.key(key, is: "signals") ? .signals : .other
+        default: return .other
+        }
     }
 
     /// Runs `read`, renaming a type failure so it names the field.

@@ -16,11 +16,16 @@ package struct JSONScanner {
         package var column: Int
     }
 
-    /// An object key: either a byte range of the buffer (no escapes, the common case) or a decoded string.
+    /// An object key: a byte range of the buffer between the quotes. A plain value type (no
+    /// `String`), so the hot loop allocates and releases nothing per key; keys with escapes
+    /// (rare) are decoded on demand.
     package struct Key {
         let start: Int
         let count: Int
-        let decoded: String?
+        let escaped: Bool
+        /// Raw length in bytes (for escaped keys, before decoding).
+        package var rawCount: Int { count }
+        package var isEscaped: Bool { escaped }
     }
 
     let base: UnsafePointer<UInt8>
@@ -158,16 +163,22 @@ package struct JSONScanner {
     /// True when `key` spells `name` (an ASCII literal).
     @inline(__always)
     package func key(_ key: Key, is name: StaticString) -> Bool {
-        if let decoded = key.decoded {
-            return decoded.utf8.elementsEqual(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        if key.escaped {
+            return string(of: key).utf8.elementsEqual(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         }
         guard key.count == name.utf8CodeUnitCount else { return false }
-        return memcmp(base + key.start, name.utf8Start, key.count) == 0
+        let expected = name.utf8Start
+        for i in 0..<key.count where base[key.start + i] != expected[i] { return false }
+        return true
     }
 
     /// The key as a string (for error messages and maps).
     package func string(of key: Key) -> String {
-        if let decoded = key.decoded { return decoded }
+        if key.escaped {
+            // Already validated by `readKey`; decode the quoted range again.
+            var sub = JSONScanner(UnsafeRawBufferPointer(start: base + key.start - 1, count: key.count + 2), maxDepth: 1)
+            return (try? sub.readString()) ?? ""
+        }
         return String(decoding: UnsafeBufferPointer(start: base + key.start, count: key.count), as: UTF8.self)
     }
 
@@ -184,11 +195,12 @@ package struct JSONScanner {
                     guard String(validating: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self) != nil
                     else { throw failure("invalid UTF-8 in a key") }
                 }
-                return Key(start: start, count: i - start, decoded: nil)
+                return Key(start: start, count: i - start, escaped: false)
             }
             if c == UInt8(ascii: "\\") {
                 position = start - 1
-                return Key(start: 0, count: 0, decoded: try readString())
+                _ = try readString()
+                return Key(start: start, count: position - 1 - start, escaped: true)
             }
             if c < 0x20 { position = i; throw failure("control character in a string (must be escaped)") }
             high |= c

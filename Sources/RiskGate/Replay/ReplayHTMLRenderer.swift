@@ -258,7 +258,9 @@ private struct Page {
             for to in Outcome.allCases {
                 let cell = b.cell(from: from, to: to)
                 let detail = "\(F.count(cell.labels.legit)) / \(F.count(cell.labels.attack)) / \(F.count(cell.labels.accountTakeover)) / \(F.count(cell.labels.unknown))"
-                if from == to {
+                if cell.total == 0 {
+                    add("<td class=\"diag\">·</td>")
+                } else if from == to {
                     add("<td class=\"diag\">\(F.count(cell.total))<br><span class=\"note\">\(detail)</span></td>")
                 } else {
                     // More friction (below-right of the diagonal) is orange, less is blue; intensity by log count.

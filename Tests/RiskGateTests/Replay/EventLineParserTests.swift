@@ -87,6 +87,13 @@ import Testing
         #expect(reference(line) == nil, "Foundation accepted `\(line)`")
     }
 
+    @Test func matchesEscapedKeys() throws {
+        let line = #"{"us\u0065r":"a","\u0074ime":"2026-01-01T00:00:00Z","g\u0065o":{"l\u0061t":1.5},"x\"y":1}"#
+        let parsed = try parse(line).get()
+        #expect(parsed.user == "a" && parsed.geo?.lat == 1.5 && parsed.time != nil)
+        #expect(parsed == reference(line))
+    }
+
     /// Foundation tolerates a trailing comma; RFC 8259 does not, and neither does replay.
     @Test func refusesTrailingCommas() {
         for line in [#"{"user":"a",}"#, #"{"user":"a","geo":{"lat":1,}}"#, #"{"user":"a","x":[1,]}"#] {

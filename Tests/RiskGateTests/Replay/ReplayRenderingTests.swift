@@ -76,3 +76,42 @@ import Testing
         #expect(ReportFormatting.html("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&#39;")
     }
 }
+
+/// Scores events by a fixed formula of their fields and maps score bands to outcomes, so a
+/// baseline and a candidate with different bands give a realistic-looking diff.
+final class BandDecider: ReplayDecider {
+    let bands: [(Double, Outcome)]
+    init(bands: [(Double, Outcome)]) { self.bands = bands }
+    func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
+        var rng = SeededRandom(seed: UInt64(truncatingIfNeeded: (event.id ?? "").utf8.reduce(5381) { $0 &* 33 &+ Int($1) }))
+        let base = event.label?.isAttack == true ? 55.0 : 20.0
+        let score = max(0, min(100, base + Double.random(in: -30...30, using: &rng) + Double.random(in: -15...15, using: &rng)))
+        let outcome = bands.first { score >= $0.0 }?.1 ?? .passive
+        return ReplayResult(outcome: outcome, score: (score * 100).rounded() / 100, rule: "band-\(outcome.rawValue)")
+    }
+}
+
+@Suite struct ReplayHTMLSampleTests {
+    /// Writes a sample page to `$RISKGATE_REPLAY_HTML_OUT` for looking at in a browser.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["RISKGATE_REPLAY_HTML_OUT"] != nil))
+    func writeSamplePage() throws {
+        var rng = SeededRandom(seed: 9)
+        var lines: [String] = []
+        let channels = ["web", "app", "chat", "voice", "<b>agent</b>"]
+        for i in 0..<20_000 {
+            let attack = Int.random(in: 0..<10, using: &rng) == 0
+            let takeover = attack && Bool.random(using: &rng)
+            let label = Int.random(in: 0..<20, using: &rng) == 0 ? "" : #","label":{"attack":\#(attack),"account_takeover":\#(takeover)}"#
+            let time = Timestamp.format(Date(timeIntervalSince1970: 1_790_000_000 + Double(i)))
+            lines.append(#"{"id":"evt-\#(i)<x>","user":"u-\#(i % 997)","time":"\#(time)","channel":"\#(channels.randomElement(using: &rng)!)"\#(label)}"#)
+            if i % 5000 == 17 { lines.append("{broken") }
+        }
+        let reader = try EventReader(path: try temporaryFile(lines.joined(separator: "\n")))
+        let candidate = BandDecider(bands: [(85, .deny), (70, .agentEscalation), (55, .otpKbaDelay), (35, .otp)])
+        let baseline = BandDecider(bands: [(90, .deny), (60, .otp)])
+        let report = try ReplayHarness.run(reader: reader, candidate: candidate, baseline: baseline)
+        let path = try #require(ProcessInfo.processInfo.environment["RISKGATE_REPLAY_HTML_OUT"])
+        try ReplayHTMLRenderer.render(report, title: "RiskGate replay: sample").write(toFile: path, atomically: true, encoding: .utf8)
+        print(ReplayTableRenderer.render(report))
+    }
+}
