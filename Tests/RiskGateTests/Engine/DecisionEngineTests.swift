@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+@testable import RiskGate
+
+/// End-to-end scenarios through the engine: signals from state, lockout, challenges, audit.
+@Suite struct DecisionEngineTests {
+    static let policySource = """
+    riskgate: 1
+    policy: engine-test
+    lists:
+      tor_exit: { cidrs: [185.220.101.0/24], anonymous: true }
+    score:
+      rules:
+        - { id: tor, when: ip in tor_exit, points: 40 }
+        - { id: new-device, when: device.new, points: 15 }
+    decide:
+      - { id: banned, when: account.banned, outcome: deny }
+      - { id: locked, when: account.locked, outcome: deny }
+      - { id: travel, when: geo.impossible_travel, outcome: agent_escalation }
+      - { id: medium, when: score >= 35, outcome: otp }
+      - { id: default, outcome: passive }
+    challenges:
+      otp: { length: 6, ttl: 5m, max_attempts: 3, channels: [sms, email], on_failure: agent_escalation }
+    lockout: { threshold: 5, window: 15m, duration: 30m, bans_after: 2 }
+    """
+
+    static func policy(sourceLocation: SourceLocation = #_sourceLocation) throws -> CompiledPolicy {
+        let result = PolicyCompiler.compile(source: policySource, file: "engine-test.yaml", baseDirectory: nil)
+        return try #require(result.policy, "policy does not compile: \(result.diagnostics)", sourceLocation: sourceLocation)
+    }
+
+    static func request(_ user: String, _ time: String, ip: String, country: String, lat: Double, lon: Double,
+                        device: String = "d-1", result: String? = "success") -> RequestContext {
+        var r = RequestContext(user: user)
+        r.time = Timestamp.parse(time)
+        r.channel = "web"
+        r.action = "login"
+        r.ip = ip
+        r.geo = .init(country: country, lat: lat, lon: lon, accuracyKm: 10)
+        r.device = .init(id: device)
+        r.result = result
+        return r
+    }
+
+    @Test func berlinThenSydneyAnHourLaterIsImpossibleTravel() throws {
+        let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
+        let engine = try DecisionEngine(policy: Self.policy(), store: MemoryStateStore(), clock: clock)
+        let berlin = try engine.decide(Self.request("u-1", "2026-11-20T09:00:00Z", ip: "81.2.69.1", country: "DE", lat: 52.52, lon: 13.40))
+        #expect(berlin.outcome == .passive)
+        let sydney = try engine.decide(Self.request("u-1", "2026-11-20T10:00:00Z", ip: "1.128.0.1", country: "AU", lat: -33.87, lon: 151.21),
+                                       explain: true)
+        #expect(sydney.outcome == .agentEscalation)
+        #expect(sydney.rule == "travel")
+        #expect(sydney.explanation?.signals["geo.impossible_travel"] == .bool(true))
+    }
+
+    @Test func torExitWithNewDeviceGetsAnOTPAndContributionsAddUp() throws {
+        let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
+        let store = MemoryStateStore()
+        let engine = try DecisionEngine(policy: Self.policy(), store: store, clock: clock)
+        try engine.updateAccount(user: "u-2", AccountUpdate(phone: "+4915112345678"))
+        let decision = try engine.decide(Self.request("u-2", "2026-11-20T11:00:00Z", ip: "185.220.101.7", country: "DE", lat: 52.5, lon: 13.4))
+        #expect(decision.outcome == .otp)
+        #expect(decision.score == 55)
+        #expect(decision.contributions.map(\.points).reduce(0, +) == decision.score)
+        #expect(decision.challenge?.otp?.channel == "sms")
+    }
+
+    @Test func failedPasswordsLockThenBan() throws {
+        let start = Timestamp.parse("2026-11-20T12:00:00Z")!
+        let clock = ManualClock(start)
+        let engine = try DecisionEngine(policy: Self.policy(), store: MemoryStateStore(), clock: clock)
+        func attempt(_ offset: Double, result: String) throws -> Decision {
+            clock.set(start.addingTimeInterval(offset))
+            var r = Self.request("u-3", Timestamp.format(start.addingTimeInterval(offset)), ip: "81.2.69.1", country: "DE",
+                                 lat: 52.5, lon: 13.4, result: result)
+            r.device = .init(id: "d-1")
+            return try engine.decide(r)
+        }
+        for i in 0..<5 { _ = try attempt(Double(i), result: "failure") }
+        let locked = try attempt(10, result: "success")
+        #expect(locked.outcome == .deny)
+        #expect(locked.rule == "locked")
+        // After the lockout expires, five more failures make the second lockout: a ban.
+        for i in 0..<5 { _ = try attempt(3600 + Double(i), result: "failure") }
+        let banned = try attempt(7200 * 10, result: "success")
+        #expect(banned.outcome == .deny)
+        #expect(banned.rule == "banned")
+    }
+
+    @Test func sqliteStoreKeepsStateAuditAndNoSecrets() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rg-engine-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("state.db").path
+        let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
+        let store = try SQLiteStateStore(path: path)
+        let engine = try DecisionEngine(policy: Self.policy(), store: store, clock: clock)
+        try engine.updateAccount(user: "u-4", AccountUpdate(phone: "+4915112345678",
+                                                           kba: [.init(question: "first pet", answer: "Rexalot Fluffington")]))
+        let decision = try engine.decide(Self.request("u-4", "2026-11-20T11:59:00Z", ip: "185.220.101.9", country: "DE", lat: 52.5, lon: 13.4))
+        #expect(decision.outcome == .otp)
+        let challenge = try #require(decision.challenge)
+        let message = try #require(try store.outbox(limit: 10).first { $0.challenge == challenge.id })
+        let code = try #require(message.body.split(separator: "\"").dropFirst(3).first.map(String.init))
+        #expect(code.count == 6)
+        let wrong = code == "000000" ? "111111" : "000000"
+        #expect(try engine.verify(challengeID: challenge.id, step: "otp", response: wrong).result == .failed)
+        #expect(try engine.verify(challengeID: challenge.id, step: "otp", response: code).result == .passed)
+        try store.removeOutbox([message.id!])
+        // The passed challenge recorded the login: the device is now known.
+        let next = try engine.decide(Self.request("u-4", "2026-11-20T12:00:00Z", ip: "81.2.69.1", country: "DE", lat: 52.5, lon: 13.4),
+                                     explain: true)
+        #expect(next.explanation?.signals["device.new"] == .bool(false))
+        let verification = try AuditVerifier.verify(databaseAt: path)
+        #expect(verification.valid)
+        #expect(verification.records >= 4)
+        var bytes = Data()
+        for suffix in ["", "-wal"] {
+            if let data = FileManager.default.contents(atPath: path + suffix) { bytes.append(data) }
+        }
+        for secret in [code, "Rexalot Fluffington", "rexalot fluffington"] {
+            #expect(bytes.range(of: Data(secret.utf8)) == nil, "`\(secret)` found in the database file")
+        }
+    }
+
+    @Test func hotSwapChangesDecisionsAndShadowIsOnlyLogged() throws {
+        let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
+        let store = MemoryStateStore()
+        let engine = try DecisionEngine(policy: Self.policy(), store: store, clock: clock)
+        let strict = Self.policySource.replacingOccurrences(of: "policy: engine-test", with: "policy: strict")
+            .replacingOccurrences(of: "{ id: default, outcome: passive }", with: "{ id: default, outcome: otp }")
+        let compiled = try #require(PolicyCompiler.compile(source: strict, file: "strict.yaml", baseDirectory: nil).policy)
+        engine.replaceShadow(compiled, source: strict)
+        let first = try engine.decideWithShadow(Self.request("u-5", "2026-11-20T11:00:00Z", ip: "81.2.69.1", country: "DE", lat: 52.5, lon: 13.4))
+        #expect(first.decision.outcome == .passive)
+        #expect(first.shadow?.outcome == .otp)
+        let audit = try store.auditEntries()
+        #expect(audit.contains { $0.kind == .shadow && $0.outcome == "otp" })
+        engine.replacePolicy(compiled, source: strict)
+        #expect(engine.policy.name == "strict")
+    }
+}
