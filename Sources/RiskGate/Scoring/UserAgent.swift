@@ -40,14 +40,31 @@ public struct UserAgent: Sendable, Hashable {
     /// Case-insensitive searches over the lower-cased, bounded prefix.
     private struct Scanner {
         let bytes: [UInt8]
+        /// A 1024-bit Bloom filter of the byte pairs in `bytes`: most of the ~60 token searches
+        /// are answered "absent" by it without scanning the string.
+        let pairs: [UInt64]
 
         init(_ header: some StringProtocol) {
             var lowered: [UInt8] = []
             lowered.reserveCapacity(min(header.utf8.count, UserAgent.parsedPrefix))
+            var pairs = [UInt64](repeating: 0, count: 16)
+            var previous: UInt8 = 0
             for byte in header.utf8.prefix(UserAgent.parsedPrefix) {
-                lowered.append(byte >= 65 && byte <= 90 ? byte | 0x20 : byte)
+                let b = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
+                if !lowered.isEmpty {
+                    let bit = Scanner.pairBit(previous, b)
+                    pairs[bit >> 6] |= 1 << UInt64(bit & 63)
+                }
+                lowered.append(b)
+                previous = b
             }
             bytes = lowered
+            self.pairs = pairs
+        }
+
+        @inline(__always)
+        static func pairBit(_ a: UInt8, _ b: UInt8) -> Int {
+            Int(truncatingIfNeeded: ((UInt32(a) << 8 | UInt32(b)) &* 0x9E37_79B1) >> 22)
         }
 
         /// Index just past the first occurrence of `token` (lower case ASCII), or nil.
@@ -56,6 +73,10 @@ public struct UserAgent: Sendable, Hashable {
                 bytes.withUnsafeBufferPointer { hay in
                     let n = needle.count
                     guard n > 0, n <= hay.count else { return nil }
+                    for j in 1..<max(n, 1) {
+                        let bit = Scanner.pairBit(needle[j - 1], needle[j])
+                        if pairs[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return nil }
+                    }
                     let first = needle[0]
                     var start = 0
                     let last = hay.count - n
