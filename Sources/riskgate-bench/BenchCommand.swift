@@ -12,6 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
             TypingBench.self,
             SignalsBench.self,
             ReplayParseBench.self,
+            ScoringBench.self,
         ]
     )
 }

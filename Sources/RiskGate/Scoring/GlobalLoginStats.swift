@@ -18,7 +18,7 @@ public final class GlobalLoginStats: @unchecked Sendable {
 
     private let lock = NSLock()
     // All guarded by `lock`.
-    private var table: [UInt64: Node]
+    private var table: KeyTable<Node>
     private var total = 0
     private var users = 0
 
@@ -31,8 +31,8 @@ public final class GlobalLoginStats: @unchecked Sendable {
         table = GlobalLoginStats.rootTable()
     }
 
-    private static func rootTable() -> [UInt64: Node] {
-        var table: [UInt64: Node] = [:]
+    private static func rootTable() -> KeyTable<Node> {
+        var table = KeyTable<Node>()
         for chain in 0..<2 {
             table[FeatureHash.chainRoot(chain)] = Node(parent: 0, count: 0, childSum: 0, childDistinct: 0)
         }
@@ -125,8 +125,8 @@ public final class GlobalLoginStats: @unchecked Sendable {
             let victims = table.filter { key, node in
                 node.count <= threshold && node.childDistinct == 0 && !GlobalLoginStats.roots.contains(key)
             }
-            for (key, node) in victims {
-                table[key] = nil
+            table = table.filter { key, _ in victims[key] == nil }
+            for (_, node) in victims {
                 if var up = table[node.parent] {
                     up.childSum = up.childSum >= node.count ? up.childSum - node.count : 0
                     up.childDistinct = up.childDistinct > 0 ? up.childDistinct - 1 : 0
@@ -143,16 +143,16 @@ public final class GlobalLoginStats: @unchecked Sendable {
     }
 
     /// Recomputes every node's totals from the nodes under it.
-    private static func rebuildTotals(_ table: inout [UInt64: Node]) {
-        var totals: [UInt64: (sum: UInt32, distinct: UInt32)] = [:]
-        for node in table.values where node.parent != 0 {
+    private static func rebuildTotals(_ table: inout KeyTable<Node>) {
+        var totals = KeyTable<(sum: UInt32, distinct: UInt32)>(minimumCapacity: table.count)
+        for (_, node) in table where node.parent != 0 {
             let current = totals[node.parent] ?? (0, 0)
             totals[node.parent] = (add(current.sum, node.count), add(current.distinct, 1))
         }
-        for index in table.indices {
-            let totalsHere = totals[table.keys[index]] ?? (0, 0)
-            table.values[index].childSum = totalsHere.sum
-            table.values[index].childDistinct = totalsHere.distinct
+        table.updateValues { key, node in
+            let totalsHere = totals[key] ?? (0, 0)
+            node.childSum = totalsHere.sum
+            node.childDistinct = totalsHere.distinct
         }
     }
 
@@ -209,7 +209,7 @@ public final class GlobalLoginStats: @unchecked Sendable {
     /// value key u64, parent key u64, count u32. Totals under each value are recomputed on load.
     public func encoded() -> Data {
         let (rows, total, users) = lock.withLock {
-            (table.filter { $0.value.parent != 0 }.sorted { $0.key < $1.key }, self.total, self.users)
+            (table.filter { $1.parent != 0 }.sorted { $0.key < $1.key }, self.total, self.users)
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(GlobalLoginStats.headerSize + rows.count * GlobalLoginStats.recordSize)

@@ -40,33 +40,60 @@ public struct UserAgent: Sendable, Hashable {
     /// Case-insensitive searches over the lower-cased, bounded prefix.
     private struct Scanner {
         let bytes: [UInt8]
+        /// A 1024-bit Bloom filter of the byte pairs in `bytes`: most of the ~60 token searches
+        /// are answered "absent" by it without scanning the string.
+        let pairs: [UInt64]
 
         init(_ header: some StringProtocol) {
             var lowered: [UInt8] = []
             lowered.reserveCapacity(min(header.utf8.count, UserAgent.parsedPrefix))
+            var pairs = [UInt64](repeating: 0, count: 16)
+            var previous: UInt8 = 0
             for byte in header.utf8.prefix(UserAgent.parsedPrefix) {
-                lowered.append(byte >= 65 && byte <= 90 ? byte | 0x20 : byte)
+                let b = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
+                if !lowered.isEmpty {
+                    let bit = Scanner.pairBit(previous, b)
+                    pairs[bit >> 6] |= 1 << UInt64(bit & 63)
+                }
+                lowered.append(b)
+                previous = b
             }
             bytes = lowered
+            self.pairs = pairs
+        }
+
+        @inline(__always)
+        static func pairBit(_ a: UInt8, _ b: UInt8) -> Int {
+            Int(truncatingIfNeeded: ((UInt32(a) << 8 | UInt32(b)) &* 0x9E37_79B1) >> 22)
         }
 
         /// Index just past the first occurrence of `token` (lower case ASCII), or nil.
-        func end(of token: String) -> Int? {
-            let needle = Array(token.utf8)
-            guard !needle.isEmpty, needle.count <= bytes.count else { return nil }
-            var start = 0
-            let last = bytes.count - needle.count
-            outer: while start <= last {
-                for offset in 0..<needle.count where bytes[start + offset] != needle[offset] {
-                    start += 1
-                    continue outer
+        func end(of token: StaticString) -> Int? {
+            token.withUTF8Buffer { needle in
+                bytes.withUnsafeBufferPointer { hay in
+                    let n = needle.count
+                    guard n > 0, n <= hay.count else { return nil }
+                    for j in 1..<max(n, 1) {
+                        let bit = Scanner.pairBit(needle[j - 1], needle[j])
+                        if pairs[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return nil }
+                    }
+                    let first = needle[0]
+                    var start = 0
+                    let last = hay.count - n
+                    while start <= last {
+                        if hay[start] == first {
+                            var j = 1
+                            while j < n && hay[start + j] == needle[j] { j += 1 }
+                            if j == n { return start + n }
+                        }
+                        start += 1
+                    }
+                    return nil
                 }
-                return start + needle.count
             }
-            return nil
         }
 
-        func has(_ token: String) -> Bool { end(of: token) != nil }
+        func has(_ token: StaticString) -> Bool { end(of: token) != nil }
 
         /// The leading decimal digits at `index` (skipping spaces), at most 8 of them.
         func number(at index: Int) -> String? {
@@ -80,20 +107,29 @@ public struct UserAgent: Sendable, Hashable {
             return digits.isEmpty ? nil : String(decoding: digits, as: UTF8.self)
         }
 
-        func version(after token: String) -> String? {
+        func version(after token: StaticString) -> String? {
             end(of: token).flatMap { number(at: $0) }
         }
 
+        /// Browsers recognised by their own token, checked before the tokens they also carry
+        /// (Edge and Opera strings contain `Chrome/`).
+        static let browserRules: [(token: StaticString, name: String)] = [
+            ("edg/", "Edge"), ("edge/", "Edge"), ("edga/", "Edge"), ("edgios/", "Edge"),
+            ("opera mini/", "Opera Mini"), ("opr/", "Opera"), ("opera/", "Opera"),
+            ("samsungbrowser/", "Samsung Internet"), ("miuibrowser/", "MiuiBrowser"),
+            ("yabrowser/", "Yandex Browser"), ("ucbrowser/", "UC Browser"), ("vivaldi/", "Vivaldi"),
+            ("fxios/", "Firefox iOS"), ("crios/", "Chrome Mobile iOS"),
+            ("headlesschrome/", "HeadlessChrome"),
+        ]
+
+        static let botTokens: [StaticString] = [
+            "bot/", "bot;", "bot)", "bot ", "bot-", "crawler", "spider", "slurp", "curl/", "wget/",
+            "python-", "go-http-client", "headless", "okhttp", "java/", "libwww", "scrapy",
+            "phantomjs", "facebookexternalhit", "+http",
+        ]
+
         func browser() -> (String, String?) {
-            let rules: [(token: String, name: String)] = [
-                ("edg/", "Edge"), ("edge/", "Edge"), ("edga/", "Edge"), ("edgios/", "Edge"),
-                ("opera mini/", "Opera Mini"), ("opr/", "Opera"), ("opera/", "Opera"),
-                ("samsungbrowser/", "Samsung Internet"), ("miuibrowser/", "MiuiBrowser"),
-                ("yabrowser/", "Yandex Browser"), ("ucbrowser/", "UC Browser"), ("vivaldi/", "Vivaldi"),
-                ("fxios/", "Firefox iOS"), ("crios/", "Chrome Mobile iOS"),
-                ("headlesschrome/", "HeadlessChrome"),
-            ]
-            for rule in rules where has(rule.token) {
+            for rule in Scanner.browserRules where has(rule.token) {
                 return (rule.name, version(after: rule.token))
             }
             if has("firefox/") {
@@ -162,10 +198,7 @@ public struct UserAgent: Sendable, Hashable {
         }
 
         func deviceType(osName: String) -> DeviceType {
-            let botTokens = ["bot/", "bot;", "bot)", "bot ", "bot-", "crawler", "spider", "slurp", "curl/", "wget/",
-                             "python-", "go-http-client", "headless", "okhttp", "java/", "libwww", "scrapy",
-                             "phantomjs", "facebookexternalhit", "+http"]
-            if botTokens.contains(where: has) { return .bot }
+            if Scanner.botTokens.contains(where: has) { return .bot }
             if has("ipad") || has("tablet") || has("kindle") || has("silk/") || has("playbook") { return .tablet }
             if has("iphone") || has("ipod") || has("mobi") || has("windows phone") || has("blackberry")
                 || has("opera mini") { return .mobile }
