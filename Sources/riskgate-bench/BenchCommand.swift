@@ -9,6 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "RiskGate benchmarks (run with -c release).",
         subcommands: [
             IPListBench.self,
+            CompileBench.self,
         ]
     )
 }
