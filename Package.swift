@@ -29,6 +29,6 @@ let package = Package(
             name: "riskgate-bench",
             dependencies: ["RiskGate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "RiskGateTests", dependencies: ["RiskGate"]),
+        .testTarget(name: "RiskGateTests", dependencies: ["RiskGate"], resources: [.copy("Compiler/Corpus")]),
     ]
 )

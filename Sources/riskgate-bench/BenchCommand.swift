@@ -13,6 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
             SignalsBench.self,
             ReplayParseBench.self,
             ScoringBench.self,
+            CompileBench.self,
         ]
     )
 }

@@ -89,8 +89,11 @@ package enum ConditionSpace {
         package var positives: [String: Domain] = [:]
         package var negatives: [String: [Domain]] = [:]
         package var unsatisfiable = false
+        /// A Bloom mask of the variables mentioned: a conjunct can only imply one whose variables it mentions too.
+        package var mask: UInt64 = 0
 
         init(_ literals: [Literal]) {
+            for l in literals { mask |= 1 << UInt64(UInt(bitPattern: l.variable.hashValue) % 64) }
             for l in literals {
                 if l.positive {
                     if let existing = positives[l.variable] {
@@ -111,7 +114,7 @@ package enum ConditionSpace {
         /// Whether every request satisfying this conjunct satisfies `other`.
         func implies(_ other: Conjunct) -> Bool {
             if unsatisfiable { return true }
-            if other.unsatisfiable { return false }
+            if other.unsatisfiable || other.mask & ~mask != 0 { return false }
             for (v, d) in other.positives {
                 guard let mine = positives[v], mine.isSubset(of: d) else { return false }
             }
@@ -153,6 +156,7 @@ package enum ConditionSpace {
             for (v, list) in c.negatives { for d in list { literals.append(Literal(variable: v, domain: d, positive: false)) } }
         }
         var merged = Conjunct(literals)
+        merged.mask = x.mask | y.mask
         if x.unsatisfiable || y.unsatisfiable { merged.unsatisfiable = true }
         return merged
     }

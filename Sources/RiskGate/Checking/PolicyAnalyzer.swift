@@ -76,7 +76,12 @@ package enum PolicyAnalyzer {
                 reported.insert(j)
                 continue
             }
-            for i in 0..<j where nodes[i].isLeaf && !isAncestor(i, of: j, nodes) {
+            // Earlier leaves at this rule's level or an enclosing one (leaves inside earlier sibling
+            // groups are not considered: cheaper, and the analysis stays sound, only less complete).
+            var levels: Set<Int> = [-1]
+            var p = nodes[j].parent
+            while p >= 0 { levels.insert(p); p = nodes[p].parent }
+            for i in 0..<j where nodes[i].isLeaf && levels.contains(nodes[i].parent) {
                 guard let earlier = nodes[i].condition, ConditionSpace.implies(condition, earlier) else { continue }
                 let why = nodes[i].rule.when == nil && nodes[i].parent < 0 ? "rule `\(nodes[i].rule.id)` (line \(nodes[i].rule.position.line)) always matches"
                     : "rule `\(nodes[i].rule.id)` (line \(nodes[i].rule.position.line)) matches every request it would"
@@ -100,15 +105,6 @@ package enum PolicyAnalyzer {
                 break
             }
         }
-    }
-
-    private static func isAncestor(_ i: Int, of j: Int, _ nodes: [Node]) -> Bool {
-        var p = nodes[j].parent
-        while p >= 0 {
-            if p == i { return true }
-            p = nodes[p].parent
-        }
-        return false
     }
 
     /// Score intervals of an earlier and a later rule when the earlier needs a strictly higher score

@@ -83,7 +83,7 @@ package struct TypeChecker {
                 checked.conditionFailed = true
             }
         }
-        if rule.outcome == nil && rule.rules == nil { checked.conditionFailed = true }
+        if (rule.outcome == nil) == (rule.rules == nil) { checked.conditionFailed = true }
         checked.rules = rule.rules?.map { checkRule($0, ids: &ids, &d) }
         return checked
     }

@@ -17,13 +17,14 @@ package struct ExpressionProgram: Sendable {
         /// Result type of arithmetic.
         package var type: ValueType = .bool
         package var scale: Double = 1
-        package var constant: Value = .unavailable
     }
 
     package private(set) var nodes: [Node] = []
     package private(set) var ipSets: [IPSet] = []
     package private(set) var stringSets: [Set<String>] = []
     package private(set) var numberSets: [Set<Double>] = []
+    /// Constants, kept apart so nodes stay plain data and copying one costs no reference counting.
+    package private(set) var constants: [Value] = []
     /// The text of each root, for explanations and graphs.
     package init(ipSets: [IPSet], stringSets: [Set<String>]) {
         self.ipSets = ipSets
@@ -34,7 +35,9 @@ package struct ExpressionProgram: Sendable {
     package mutating func lower(_ e: TypedExpression) -> Int32 {
         var node: Node
         switch e {
-        case .constant(let v): node = Node(op: .constant, constant: v)
+        case .constant(let v):
+            constants.append(v)
+            node = Node(op: .constant, index: Int32(constants.count - 1))
         case .signal(let s): node = Node(op: .signal, index: Int32(s.rawValue))
         case .not(let a): node = Node(op: .not, a: lower(a))
         case .and(let a, let b): node = Node(op: .and, a: lower(a), b: lower(b))
@@ -99,7 +102,7 @@ package struct ExpressionMachine {
         let n = nodes[Int(i)]
         switch n.op {
         case .signal: return signals[Int(n.index)].isTrue
-        case .constant: return n.constant.isTrue
+        case .constant: return program.constants[Int(n.index)].isTrue
         case .not: return !truth(n.a)
         case .and: return truth(n.a) && truth(n.b)
         case .or: return truth(n.a) || truth(n.b)
@@ -122,7 +125,7 @@ package struct ExpressionMachine {
     package func value(_ i: Int32) -> Value {
         let n = nodes[Int(i)]
         switch n.op {
-        case .constant: return n.constant
+        case .constant: return program.constants[Int(n.index)]
         case .signal: return signals[Int(n.index)]
         case .add, .subtract, .multiply, .divide, .minimum, .maximum:
             guard let x = value(n.a).magnitude, let y = value(n.b).magnitude else { return .unavailable }

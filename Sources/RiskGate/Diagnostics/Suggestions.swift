@@ -10,7 +10,10 @@ package enum Suggestions {
                 best = (candidate, d)
             }
         }
-        return best?.0
+        if let best { return best.0 }
+        // A truncated name (`geo.velocity` for `geo.velocity_kmh`).
+        guard name.count >= 3 else { return nil }
+        return candidates.filter { $0.hasPrefix(name) }.min { $0.count < $1.count }
     }
 
     /// "did you mean `x`?" or `nil`.

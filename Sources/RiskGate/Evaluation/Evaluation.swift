@@ -36,9 +36,9 @@ extension CompiledPolicy {
                 let machine = ExpressionMachine(nodes: nodes, signals: slots, program: program)
                 scoreRules.withUnsafeBufferPointer { rules in
                     for i in 0..<rules.count {
-                        let rule = rules[i]
+                        let when = rules[i].when
                         var points = 0.0
-                        if rule.when < 0 || machine.truth(rule.when), let v = machine.value(rule.points).magnitude {
+                        if when < 0 || machine.truth(when), let v = machine.value(rules[i].points).magnitude {
                             points = v
                         }
                         result.points[i] = points

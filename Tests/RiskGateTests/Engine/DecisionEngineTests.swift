@@ -136,7 +136,7 @@ import Testing
         #expect(first.decision.outcome == .passive)
         #expect(first.shadow?.outcome == .otp)
         let audit = try store.auditEntries()
-        #expect(audit.contains { $0.kind == .shadow && $0.outcome == "otp" })
+        #expect(audit.contains { $0.kind == "shadow" && $0.outcome == "otp" })
         engine.replacePolicy(compiled, source: strict)
         #expect(engine.policy.name == "strict")
     }
