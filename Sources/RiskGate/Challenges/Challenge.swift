@@ -46,6 +46,7 @@ public struct Challenge: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case id, user, created, outcome, steps, state, lockout, context, revision
+        case pendingLogin = "pending_login"
         case decisionID = "decision_id"
         case currentStep = "current_step"
         case onFailure = "on_failure"
