@@ -9,6 +9,7 @@ struct RiskGateCommand: AsyncParsableCommand {
         abstract: "Risk-based authentication policy engine.",
         subcommands: [
             VersionCommand.self,
+            ServeCommand.self,
         ]
     )
 }
