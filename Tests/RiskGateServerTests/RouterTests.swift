@@ -94,7 +94,7 @@ struct RouterTests {
         (#"{"user": "u", "result": "maybe"}"#, "invalid_field", "result"),
         (#"{"user": "u", "device": {"emulator": "no"}}"#, "invalid_field", "device.emulator"),
         (#"{"user": ""}"#, "invalid_field", "user"),
-        (#"{"user": "u", "signals": "#" + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}",
+        ("{\"user\": \"u\", \"signals\": " + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}",
          "malformed_json", nil),
         (String(repeating: "[", count: 100_000), "malformed_json", nil),
     ]
@@ -132,7 +132,8 @@ struct RouterTests {
     @Test func challengeFlow() async throws {
         let h = try Harness()
         try await h.app.test(.router) { client in
-            let risky = #"{"user": "u-7", "result": "failure"}"#
+            _ = try await client.send(.put, "/v1/accounts/u-7", key: TestKeys.admin, body: #"{"home_country": "DE"}"#)
+            let risky = #"{"user": "u-7", "geo": {"country": "FR"}, "result": "failure"}"#
             let decided = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: risky)
             #expect(decided.json["outcome"] as? String == "otp_kba_delay")
             let challenge = try #require((decided.json["challenge"] as? [String: Any])?["id"] as? String)
@@ -313,7 +314,7 @@ struct RouterTests {
             #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
             let text = response.text
             #expect(text.contains(#"riskgate_decisions_total{outcome="passive"} 2"#), "\(text)")
-            #expect(text.contains(#"riskgate_decisions_total{outcome="otp_kba_delay"} 1"#))
+            #expect(text.contains(#"riskgate_decisions_total{outcome="otp"} 1"#))
             #expect(text.contains(#"riskgate_decisions_total{outcome="deny"} 0"#))
             #expect(text.contains("riskgate_decision_duration_seconds_count 3"))
             #expect(text.contains(#"riskgate_decision_duration_seconds_bucket{le="+Inf"} 3"#))

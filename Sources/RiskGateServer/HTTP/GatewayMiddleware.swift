@@ -30,6 +30,12 @@ struct GatewayMiddleware: RouterMiddleware {
             let apiError = Self.apiError(for: error, context: context)
             errorCode = apiError.code
             response = apiError.response()
+            if apiError.headers[.connection] == "close" {
+                // The rest of the body is unread; Hummingbird would otherwise drain it (possibly
+                // forever) before the next request. Closing input ends the connection once the
+                // response is written.
+                context.channel.close(mode: .input, promise: nil)
+            }
         }
         response.headers[.requestID] = context.id
         metrics.response(status: response.status.code)

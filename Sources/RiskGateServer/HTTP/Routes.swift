@@ -130,7 +130,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
     }
 
     /// A boolean query flag: absent, `true`/`false`, `1`/`0`.
-    static func flag(_ value: Substring?, name: String) throws -> Bool {
+    static func flag(_ value: String?, name: String) throws -> Bool {
         switch value {
         case nil, "false", "0": return false
         case "true", "1", "": return true
