@@ -9,11 +9,9 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the HTTP decision service.",
-        discussion: """
-            Every endpoint but /healthz and /metrics needs `Authorization: Bearer KEY`. The keys file holds
-            one key a line with its scopes: `KEY decide,verify,admin  # comment`. Stops on SIGTERM or SIGINT
-            after in-flight requests finish. See docs/http-api.md.
-            """
+        discussion: "Every endpoint but /healthz and /metrics needs `Authorization: Bearer KEY`. "
+            + "The keys file holds one key a line with its scopes: `KEY decide,verify,admin  # comment`. "
+            + "Stops on SIGTERM or SIGINT after in-flight requests finish. See docs/http-api.md."
     )
 
     @Option(name: .long, help: "The policy file to enforce.")
@@ -63,6 +61,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try Self.parseListen(listen)
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let json = logFormat == "json"
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         let keyStore: APIKeyStore
         do {
             keyStore = try APIKeyStore(contentsOf: keys)
@@ -76,13 +81,6 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             Self.fail("riskgate serve: \(error)")
             throw ExitCode(1)
-        }
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        let json = logFormat == "json"
-        LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
         }
         var logger = Logger(label: "riskgate.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info

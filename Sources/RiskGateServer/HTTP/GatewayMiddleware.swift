@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// The outermost layer: identifies the caller, turns every error into a JSON response, counts
 /// responses and writes one access-log line per request.
@@ -26,6 +27,16 @@ struct GatewayMiddleware: RouterMiddleware {
         var errorCode: String?
         do {
             response = try await next(request, context)
+        } catch let error as HTTPParserError {
+            // The connection's byte stream is broken (e.g. a body shorter than its Content-Length
+            // followed by garbage). Hummingbird answers these itself with 400 and closes the
+            // connection; answering here too would write two responses.
+            metrics.response(status: 400)
+            context.logger.info("request", metadata: [
+                "http.method": .string(request.method.rawValue), "http.route": .string(context.endpointPath ?? "unmatched"),
+                "http.status": "400", "error.code": "malformed_http",
+            ])
+            throw error
         } catch {
             let apiError = Self.apiError(for: error, context: context)
             errorCode = apiError.code
