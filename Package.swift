@@ -11,6 +11,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // System C libraries, wrapped the way swift-nio wraps CNIOLinux.
@@ -21,14 +25,36 @@ let package = Package(
             name: "RiskGate",
             dependencies: ["CYAML", "CSQLite"]
         ),
+        // The HTTP service: a thin Hummingbird layer over a `DecisionBackend`.
+        .target(
+            name: "RiskGateServer",
+            dependencies: [
+                "RiskGate",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "riskgate",
-            dependencies: ["RiskGate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "RiskGate",
+                "RiskGateServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "riskgate-bench",
             dependencies: ["RiskGate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "RiskGateTests", dependencies: ["RiskGate"], resources: [.copy("Compiler/Corpus")]),
+        .testTarget(
+            name: "RiskGateServerTests",
+            dependencies: [
+                "RiskGateServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

@@ -19,6 +19,7 @@ struct RiskGateCommand: AsyncParsableCommand {
             GraphCommand.self,
             TestCommand.self,
             ReplayCommand.self,
+            ServeCommand.self,
         ]
     )
 }

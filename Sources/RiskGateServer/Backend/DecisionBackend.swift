@@ -1,0 +1,55 @@
+import RiskGate
+
+/// What the HTTP service needs from the engine: decisions, challenge verification, feedback,
+/// account profiles and policy management.
+///
+/// The server is a thin layer: it authenticates, bounds and decodes input, and maps results and
+/// ``BackendError``s to HTTP. Everything that changes state happens inside one backend call, which
+/// must apply all of its writes or none (the HTTP layer never does partial work of its own).
+/// Implementations are shared by all connections, so they must be safe to call concurrently.
+public protocol DecisionBackend: Sendable {
+    /// Decides one request (SPEC §4), recording it in history and the audit log.
+    ///
+    /// - Parameter explain: include every signal used and the deciding rule's sub-conditions.
+    /// - Throws: ``BackendError/invalid(field:message:)`` for a request the engine cannot use.
+    func decide(_ request: RequestContext, explain: Bool) async throws -> Decision
+
+    /// Checks a user's response to one step of a challenge.
+    ///
+    /// Domain outcomes (`failed`, `expired`, `locked`, `too_early`) are replies, not errors.
+    /// - Throws: ``BackendError/notFound(_:)`` for an unknown challenge,
+    ///   ``BackendError/conflict(_:)`` for a step the challenge is not waiting for.
+    func verify(challengeID: String, step: String, response: String) async throws -> VerificationReply
+
+    /// Records ground truth for an earlier decision.
+    ///
+    /// - Throws: ``BackendError/notFound(_:)`` when the decision id is unknown.
+    func feedback(decisionID: String, label: FeedbackLabel) async throws
+
+    /// Creates or updates an account profile; absent fields keep their stored values.
+    ///
+    /// KBA answers and the secret arrive in clear text and must be hashed before storage.
+    func upsertAccount(user: String, _ update: AccountUpdate) async throws
+
+    /// The policy currently enforced.
+    func activePolicy() async -> PolicyDocument
+
+    /// The shadow policy evaluated beside the active one, if any.
+    func shadowPolicy() async -> PolicyDocument?
+
+    /// Compiles `source` and, when it has no errors, swaps it in atomically as the active policy.
+    func replacePolicy(source: String) async -> PolicyChange
+
+    /// Compiles `source` and, when it has no errors, makes it the shadow policy (logged, never enforced).
+    func replaceShadow(source: String) async -> PolicyChange
+
+    /// Called once after the server has stopped accepting requests and finished in-flight ones.
+    func shutdown() async
+}
+
+extension DecisionBackend {
+    /// Backends without a shadow concept report none.
+    public func shadowPolicy() async -> PolicyDocument? { nil }
+    /// Backends without resources to release need no shutdown step.
+    public func shutdown() async {}
+}

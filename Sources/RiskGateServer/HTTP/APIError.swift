@@ -1,0 +1,97 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An error response: an HTTP status and a JSON body `{"error": {"code", "message", "field"?}}`.
+///
+/// Codes are stable identifiers clients can switch on; messages are for people (lowercase, no final
+/// period) and may change. Field paths are dotted, with `[i]` for array elements (`typing.keys[3].up`).
+public struct APIError: Error, Sendable, Hashable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var field: String?
+    /// Extra headers (e.g. `WWW-Authenticate`, `Connection: close`).
+    public var headers: HTTPFields
+    /// Compiler diagnostics, for a rejected policy.
+    public var diagnostics: [PolicyDiagnostic]?
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil,
+                headers: HTTPFields = [:], diagnostics: [PolicyDiagnostic]? = nil) {
+        self.status = status; self.code = code; self.message = message; self.field = field
+        self.headers = headers; self.diagnostics = diagnostics
+    }
+
+    static func malformedJSON(_ message: String) -> APIError {
+        APIError(.badRequest, code: "malformed_json", message: message)
+    }
+    static func invalidField(_ field: String, _ message: String) -> APIError {
+        APIError(.badRequest, code: "invalid_field", message: message, field: field)
+    }
+    static func missingField(_ field: String) -> APIError {
+        APIError(.badRequest, code: "missing_field", message: "`\(field)` is required", field: field)
+    }
+    static func unknownField(_ field: String) -> APIError {
+        APIError(.badRequest, code: "unknown_field", message: "unknown field `\(field)`", field: field)
+    }
+    static func bodyTooLarge(_ limit: Int?) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large",
+                 message: limit.map { "request body is larger than \($0) bytes" } ?? "request body is too large",
+                 headers: [.connection: "close"])
+    }
+    static let requestTimeout = APIError(
+        .requestTimeout, code: "request_timeout", message: "request body was not received in time",
+        headers: [.connection: "close"])
+    static let unauthorized = APIError(
+        .unauthorized, code: "unauthorized", message: "missing or unknown API key",
+        headers: [.wwwAuthenticate: "Bearer realm=\"riskgate\""])
+    static func forbidden(_ scope: APIScope) -> APIError {
+        APIError(.forbidden, code: "forbidden", message: "this API key lacks the `\(scope.rawValue)` scope")
+    }
+    static let notFound = APIError(.notFound, code: "not_found", message: "no such endpoint")
+    static let methodNotAllowed = APIError(.methodNotAllowed, code: "method_not_allowed",
+                                           message: "method not allowed on this endpoint")
+    static let internalError = APIError(.internalServerError, code: "internal_error", message: "internal error")
+
+    /// The wire form.
+    struct Body: Encodable {
+        struct Detail: Encodable {
+            var code: String
+            var message: String
+            var field: String?
+        }
+        var error: Detail
+        var diagnostics: [PolicyDiagnostic]?
+    }
+
+    /// The HTTP response carrying this error.
+    func response() -> Response {
+        let body = Body(error: .init(code: code, message: message, field: field), diagnostics: diagnostics)
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        let data = (try? JSONWire.encoder.encode(body)) ?? Data(#"{"error":{"code":"internal_error","message":"internal error"}}"#.utf8)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The JSON encoder all responses share: stable key order, so examples and tests are reproducible.
+enum JSONWire {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// A 200 (or other) JSON response for any encodable value.
+    static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data: Data
+        do {
+            data = try encoder.encode(value)
+        } catch {
+            // e.g. a non-finite score: an engine bug, not the client's
+            throw APIError(.internalServerError, code: "internal_error", message: "response could not be encoded")
+        }
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Reads request bodies within a size limit and a deadline, before any work starts.
+///
+/// A body over the limit is refused with 413 as soon as `Content-Length` (or the bytes received so far)
+/// exceed it; a body that trickles in slower than the deadline gets 408. Either way the connection is
+/// closed after the response, so the unread rest of the body cannot be taken for a next request.
+struct BodyReader: Sendable {
+    var limit: Int
+    var timeout: Duration
+
+    func read(_ request: Request) async throws -> ByteBuffer {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw APIError.bodyTooLarge(limit)
+        }
+        let body = request.body
+        let limit = self.limit
+        let timeout = self.timeout
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                do {
+                    return try await body.collect(upTo: limit)
+                } catch let error as HTTPError where error.status == .contentTooLarge {
+                    throw APIError.bodyTooLarge(limit)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else {
+                throw APIError.requestTimeout
+            }
+            return buffer
+        }
+    }
+}
+
+/// Checks that a JSON text nests no deeper than a bound, before any decoder recurses into it.
+///
+/// A linear scan that skips string contents; it does not validate the JSON (the decoder does).
+enum JSONDepth {
+    static func exceeds(_ bytes: ByteBuffer, limit: Int) -> Bool {
+        bytes.withUnsafeReadableBytes { raw in
+            var depth = 0
+            var inString = false
+            var escaped = false
+            for byte in raw {
+                if inString {
+                    if escaped { escaped = false }
+                    else if byte == UInt8(ascii: "\\") { escaped = true }
+                    else if byte == UInt8(ascii: "\"") { inString = false }
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "\""): inString = true
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    depth += 1
+                    if depth > limit { return true }
+                case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+                default: break
+                }
+            }
+            return false
+        }
+    }
+}

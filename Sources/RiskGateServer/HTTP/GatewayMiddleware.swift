@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOHTTP1
+
+/// The outermost layer: identifies the caller, turns every error into a JSON response, counts
+/// responses and writes one access-log line per request.
+///
+/// The log line carries the request id, method, route template (`/v1/accounts/{user}`, never the
+/// concrete path, which may hold a user id), status, duration and the key id. It never carries the
+/// key, client addresses, user agents, bodies or error messages that could echo client input.
+struct GatewayMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let keys: APIKeyStore
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let start = ContinuousClock.now
+        var context = context
+        if let token = Self.bearerToken(request.headers[.authorization]) {
+            context.principal = keys.principal(for: token)
+        }
+        var response: Response
+        var errorCode: String?
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPParserError {
+            // The connection's byte stream is broken (e.g. a body shorter than its Content-Length
+            // followed by garbage). Hummingbird answers these itself with 400 and closes the
+            // connection; answering here too would write two responses.
+            metrics.response(status: 400)
+            context.logger.info("request", metadata: [
+                "http.method": .string(request.method.rawValue), "http.route": .string(context.endpointPath ?? "unmatched"),
+                "http.status": "400", "error.code": "malformed_http",
+            ])
+            throw error
+        } catch {
+            let apiError = Self.apiError(for: error, context: context)
+            errorCode = apiError.code
+            response = apiError.response()
+            if apiError.headers[.connection] == "close" {
+                // The rest of the body is unread; Hummingbird would otherwise drain it (possibly
+                // forever) before the next request. Closing input ends the connection once the
+                // response is written.
+                context.channel.close(mode: .input, promise: nil)
+            }
+        }
+        response.headers[.requestID] = context.id
+        metrics.response(status: response.status.code)
+
+        let elapsed = ContinuousClock.now - start
+        var metadata: Logger.Metadata = [
+            "http.method": .string(request.method.rawValue),
+            "http.route": .string(context.endpointPath ?? "unmatched"),
+            "http.status": .stringConvertible(response.status.code),
+            "duration_ms": .string(String(format: "%.3f", Double(elapsed.nanoseconds) / 1e6)),
+        ]
+        if let principal = context.principal { metadata["key.id"] = .string(principal.keyID) }
+        if let errorCode { metadata["error.code"] = .string(errorCode) }
+        context.logger.log(level: response.status.code >= 500 ? .error : .info, "request", metadata: metadata)
+        return response
+    }
+
+    /// The key after `Bearer ` (scheme case-insensitive), or nil.
+    static func bearerToken(_ header: String?) -> Substring? {
+        guard let header, header.utf8.count > 7 else { return nil }
+        let scheme = header.prefix(7)
+        guard scheme.lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : Substring(token)
+    }
+
+    static func apiError(for error: any Error, context: Context) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as BackendError:
+            switch error {
+            case .notFound(let what):
+                return APIError(.notFound, code: "not_found", message: "\(what) not found")
+            case .invalid(let field, let message):
+                return .invalidField(field, message)
+            case .conflict(let message):
+                return APIError(.conflict, code: "conflict", message: message)
+            case .unavailable(let message):
+                return APIError(.serviceUnavailable, code: "unavailable", message: message, headers: [.retryAfter: "1"])
+            }
+        case let error as DecodingError:
+            return JSONInput.apiError(for: error)
+        case let error as HTTPError:
+            switch error.status {
+            case .notFound: return .notFound
+            case .contentTooLarge: return .bodyTooLarge(nil)
+            case .methodNotAllowed: return .methodNotAllowed
+            default:
+                return APIError(error.status, code: "http_\(error.status.code)", message: error.status.reasonPhrase.lowercased())
+            }
+        default:
+            // Unexpected: log the type only (its description may contain request data).
+            context.logger.error("unexpected error", metadata: ["error.type": .string(String(describing: type(of: error)))])
+            return .internalError
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-Id")!
+}
+
+/// Refuses requests whose key is missing or unknown (401) or lacks `scope` (403), before the body is read.
+struct RequireScope: RouterMiddleware {
+    typealias Context = ServerContext
+    let scope: APIScope
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard let principal = context.principal else { throw APIError.unauthorized }
+        guard principal.scopes.contains(scope) else { throw APIError.forbidden(scope) }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import RiskGate
+
+/// `POST /v1/decisions` body: a ``RiskGate/RequestContext`` whose keys are checked first.
+///
+/// Unknown keys are refused at the top level and inside `geo`, `device`, `typing`, `phone` and
+/// `label`: a misspelt field (`"chanel"`) would otherwise be dropped silently and turn off the signals
+/// that depend on it. `signals` is free-form by design.
+struct DecisionRequestBody: Decodable {
+    var context: RiskGate.RequestContext
+
+    static let topLevel: Set<String> = [
+        "id", "time", "user", "channel", "action", "ip", "geo", "device", "typing", "phone", "result", "label", "signals",
+    ]
+    static let nested: [String: Set<String>] = [
+        "geo": ["country", "lat", "lon", "accuracy_km", "asn"],
+        "device": ["id", "user_agent", "emulator", "rooted"],
+        "typing": ["field", "keys"],
+        "phone": ["ani"],
+        "label": ["attack", "account_takeover"],
+    ]
+    /// Most keystrokes one typing sample may carry.
+    static let maxKeys = 512
+
+    init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: AnyKey.self)
+        try keys.rejectUnknownKeys(Self.topLevel, prefix: "")
+        for (name, allowed) in Self.nested {
+            try keys.nestedObjectIfPresent(name)?.rejectUnknownKeys(allowed, prefix: name)
+        }
+        if let typing = try keys.nestedObjectIfPresent("typing"), typing.contains(AnyKey("keys")),
+            var list = try? typing.nestedUnkeyedContainer(forKey: AnyKey("keys"))
+        {
+            var index = 0
+            while !list.isAtEnd {
+                let key = try list.nestedContainer(keyedBy: AnyKey.self)
+                try key.rejectUnknownKeys(["down", "up"], prefix: "typing.keys[\(index)]")
+                index += 1
+            }
+        }
+        context = try RiskGate.RequestContext(from: decoder)
+        try validate()
+    }
+
+    private func validate() throws {
+        guard !context.user.isEmpty, context.user.utf8.count <= 256 else {
+            throw APIError.invalidField("user", "`user` must be 1 to 256 bytes")
+        }
+        if let result = context.result, result != "success", result != "failure" {
+            throw APIError.invalidField("result", "`result` must be `success` or `failure`")
+        }
+        if let geo = context.geo {
+            if let lat = geo.lat, !(lat.isFinite && (-90...90).contains(lat)) {
+                throw APIError.invalidField("geo.lat", "`geo.lat` must be between -90 and 90")
+            }
+            if let lon = geo.lon, !(lon.isFinite && (-180...180).contains(lon)) {
+                throw APIError.invalidField("geo.lon", "`geo.lon` must be between -180 and 180")
+            }
+            if let accuracy = geo.accuracyKm, !(accuracy.isFinite && accuracy >= 0) {
+                throw APIError.invalidField("geo.accuracy_km", "`geo.accuracy_km` must be a non-negative number")
+            }
+        }
+        if let typing = context.typing {
+            guard typing.keys.count <= Self.maxKeys else {
+                throw APIError.invalidField("typing.keys", "`typing.keys` has more than \(Self.maxKeys) keys")
+            }
+            for (i, key) in typing.keys.enumerated() where !(key.down.isFinite && key.up.isFinite && key.up >= key.down) {
+                throw APIError.invalidField("typing.keys[\(i)]", "`typing.keys[\(i)]` must have finite `down` <= `up`")
+            }
+        }
+    }
+}
+
+/// `POST /v1/challenges/{id}/verify` body.
+struct VerifyRequestBody: Decodable {
+    var step: String
+    var response: String
+
+    init(from decoder: any Decoder) throws {
+        try decoder.container(keyedBy: AnyKey.self).rejectUnknownKeys(["step", "response"], prefix: "")
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        step = try c.decode(String.self, forKey: AnyKey("step"))
+        response = try c.decode(String.self, forKey: AnyKey("response"))
+        guard (1...32).contains(step.utf8.count) else {
+            throw APIError.invalidField("step", "`step` must be 1 to 32 bytes")
+        }
+        guard (1...256).contains(response.utf8.count) else {
+            throw APIError.invalidField("response", "`response` must be 1 to 256 bytes")
+        }
+    }
+}
+
+/// `POST /v1/feedback` body.
+struct FeedbackRequestBody: Decodable {
+    var decision: String
+    var label: FeedbackLabel
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        try c.rejectUnknownKeys(["decision", "label"], prefix: "")
+        decision = try c.decode(String.self, forKey: AnyKey("decision"))
+        guard (1...128).contains(decision.utf8.count) else {
+            throw APIError.invalidField("decision", "`decision` must be 1 to 128 bytes")
+        }
+        let text = try c.decode(String.self, forKey: AnyKey("label"))
+        guard let label = FeedbackLabel(rawValue: text) else {
+            throw APIError.invalidField("label", "`label` must be `fraud` or `legit`")
+        }
+        self.label = label
+    }
+}
+
+/// `PUT /v1/accounts/{user}` body: an ``AccountUpdate`` with strict keys and bounded, well-formed values.
+struct AccountRequestBody: Decodable {
+    var update: AccountUpdate
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        try c.rejectUnknownKeys(["home_country", "phone", "email", "kba", "secret", "trusted_devices"], prefix: "")
+        if var list = try? c.nestedUnkeyedContainer(forKey: AnyKey("kba")) {
+            var index = 0
+            while !list.isAtEnd {
+                guard let entry = try? list.nestedContainer(keyedBy: AnyKey.self) else { break }
+                try entry.rejectUnknownKeys(["question", "answer"], prefix: "kba[\(index)]")
+                index += 1
+            }
+        }
+        update = try AccountUpdate(from: decoder)
+        try validate()
+    }
+
+    static let maxKBA = 10
+    static let maxTrustedDevices = 100
+
+    private func validate() throws {
+        if let country = update.homeCountry {
+            guard country.utf8.count == 2, country.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
+                throw APIError.invalidField("home_country", "`home_country` must be an ISO 3166-1 alpha-2 code like `DE`")
+            }
+        }
+        if let phone = update.phone {
+            let digits = phone.utf8.dropFirst()
+            guard phone.utf8.first == UInt8(ascii: "+"), (6...15).contains(digits.count),
+                digits.allSatisfy({ (0x30...0x39).contains($0) })
+            else {
+                throw APIError.invalidField("phone", "`phone` must be an E.164 number like `+4915112345678`")
+            }
+        }
+        if let email = update.email {
+            let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+            guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+                !email.contains(where: { $0.isWhitespace })
+            else {
+                throw APIError.invalidField("email", "`email` must be an address like `name@example.com`")
+            }
+        }
+        if let kba = update.kba {
+            guard kba.count <= Self.maxKBA else {
+                throw APIError.invalidField("kba", "`kba` has more than \(Self.maxKBA) questions")
+            }
+            for (i, entry) in kba.enumerated() {
+                guard (1...256).contains(entry.question.utf8.count) else {
+                    throw APIError.invalidField("kba[\(i)].question", "`kba[\(i)].question` must be 1 to 256 bytes")
+                }
+                guard (1...256).contains(entry.answer.utf8.count) else {
+                    throw APIError.invalidField("kba[\(i)].answer", "`kba[\(i)].answer` must be 1 to 256 bytes")
+                }
+            }
+        }
+        if let secret = update.secret, !(4...64).contains(secret.count) {
+            throw APIError.invalidField("secret", "`secret` must be 4 to 64 characters")
+        }
+        if let devices = update.trustedDevices {
+            guard devices.count <= Self.maxTrustedDevices else {
+                throw APIError.invalidField("trusted_devices", "`trusted_devices` has more than \(Self.maxTrustedDevices) entries")
+            }
+            for (i, device) in devices.enumerated() where !(1...128).contains(device.utf8.count) {
+                throw APIError.invalidField("trusted_devices[\(i)]", "`trusted_devices[\(i)]` must be 1 to 128 bytes")
+            }
+        }
+    }
+}

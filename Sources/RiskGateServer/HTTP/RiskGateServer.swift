@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Limits and addresses of the HTTP service.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Largest JSON body accepted (decisions, verifications, feedback, accounts); larger gets 413.
+    public var maxBodyBytes: Int
+    /// Largest policy text accepted by `PUT /v1/policy` (SPEC §2 caps policies at 1 MiB).
+    public var maxPolicyBytes: Int
+    /// A body must arrive within this time once its headers have; otherwise 408 and the connection closes.
+    public var bodyTimeout: Duration
+    /// A connection that sends nothing (including slowly sent headers) for this long is closed.
+    public var idleTimeout: Duration
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 * 1024,
+                maxPolicyBytes: Int = 1 << 20, bodyTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(30)) {
+        self.host = host; self.port = port; self.maxBodyBytes = maxBodyBytes; self.maxPolicyBytes = maxPolicyBytes
+        self.bodyTimeout = bodyTimeout; self.idleTimeout = idleTimeout
+    }
+}
+
+/// Builds the router of the RiskGate HTTP service (SPEC §8) over a backend.
+///
+/// Use it directly for in-process tests (`app.test(.router)`); ``makeApplication(backend:keys:configuration:metrics:logger:onServerRunning:)``
+/// wraps it in a listening server.
+public func makeRouter<Backend: DecisionBackend>(
+    backend: Backend, keys: APIKeyStore, configuration: ServerConfiguration = .init(),
+    metrics: ServerMetrics = ServerMetrics()
+) -> Router<ServerContext> {
+    let router = Router(context: ServerContext.self)
+    router.add(middleware: GatewayMiddleware(keys: keys, metrics: metrics))
+    Routes(
+        backend: backend, metrics: metrics,
+        jsonBody: BodyReader(limit: configuration.maxBodyBytes, timeout: configuration.bodyTimeout),
+        policyBody: BodyReader(limit: configuration.maxPolicyBytes, timeout: configuration.bodyTimeout)
+    ).register(on: router)
+    return router
+}
+
+/// The RiskGate HTTP service as a Hummingbird application, ready to `runService()`.
+///
+/// `runService()` stops on SIGTERM or SIGINT after in-flight requests have finished; call the
+/// backend's ``DecisionBackend/shutdown()`` after it returns.
+/// - Parameter onServerRunning: called with the bound port once the server listens (useful with port 0).
+public func makeApplication<Backend: DecisionBackend>(
+    backend: Backend, keys: APIKeyStore, configuration: ServerConfiguration = .init(),
+    metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "riskgate.server"),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> Application<RouterResponder<ServerContext>> {
+    let router = makeRouter(backend: backend, keys: keys, configuration: configuration, metrics: metrics)
+    let idle = TimeAmount.nanoseconds(configuration.idleTimeout.nanoseconds)
+    return Application(
+        router: router,
+        server: .http1(configuration: .init(idleTimeout: idle)),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "riskgate"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+}

@@ -1,0 +1,85 @@
+import CoreMetrics
+import Prometheus
+import RiskGate
+
+/// The service's metrics, recorded through swift-metrics into a Prometheus registry owned by this value.
+///
+/// Each server gets its own registry (no global `MetricsSystem.bootstrap`), so tests and several
+/// servers in one process never share counters. `GET /metrics` renders ``registry``.
+public struct ServerMetrics: Sendable {
+    /// The registry `GET /metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    /// Latency buckets for decisions: the engine answers in micro- to milliseconds, SQLite
+    /// fsyncs can take tens of milliseconds.
+    static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+    ]
+
+    private let decisions: [Outcome: CoreMetrics.Counter]
+    private let decisionLatency: CoreMetrics.Timer
+    private let challengeResults: [VerificationReply.Result: CoreMetrics.Counter]
+    private let lockouts: CoreMetrics.Counter
+    private let policyChanges: [String: CoreMetrics.Counter]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["riskgate_decision_duration_seconds"] = Self.latencyBuckets
+        self.factory = factory
+        // Created up front so every series is exported (at 0) from the first scrape.
+        decisions = Dictionary(uniqueKeysWithValues: Outcome.allCases.map {
+            ($0, CoreMetrics.Counter(label: "riskgate_decisions_total", dimensions: [("outcome", $0.rawValue)], factory: factory))
+        })
+        decisionLatency = CoreMetrics.Timer(label: "riskgate_decision_duration_seconds", factory: factory)
+        challengeResults = Dictionary(uniqueKeysWithValues: VerificationReply.Result.allCases.map {
+            ($0, CoreMetrics.Counter(label: "riskgate_challenge_results_total", dimensions: [("result", $0.rawValue)], factory: factory))
+        })
+        lockouts = CoreMetrics.Counter(label: "riskgate_lockouts_total", factory: factory)
+        var changes: [String: CoreMetrics.Counter] = [:]
+        for slot in ["active", "shadow"] {
+            for result in ["accepted", "rejected"] {
+                changes["\(slot)/\(result)"] = CoreMetrics.Counter(
+                    label: "riskgate_policy_changes_total", dimensions: [("slot", slot), ("result", result)], factory: factory)
+            }
+        }
+        policyChanges = changes
+    }
+
+    /// Counts a decision by outcome and records how long the backend took.
+    func decision(_ outcome: Outcome, duration: Duration) {
+        decisions[outcome]?.increment()
+        decisionLatency.recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Counts a verification by result; a `locked` reply also counts as a lockout (the account was
+    /// locked when the response arrived, or this failure locked it).
+    func challengeResult(_ result: VerificationReply.Result) {
+        challengeResults[result]?.increment()
+        if result == .locked { lockouts.increment() }
+    }
+
+    /// Counts a policy replacement; `slot` is `active` or `shadow`.
+    func policyChange(slot: String, accepted: Bool) {
+        policyChanges["\(slot)/\(accepted ? "accepted" : "rejected")"]?.increment()
+    }
+
+    /// Counts a response by status code (a handful of distinct values).
+    func response(status: Int) {
+        CoreMetrics.Counter(label: "riskgate_http_responses_total", dimensions: [("status", String(status))], factory: factory)
+            .increment()
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func render() -> String { registry.emitToString() }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import RiskGate
+
+/// What an API key may do (SPEC §8). Scopes do not imply each other: an `admin` key cannot decide.
+public enum APIScope: String, Sendable, Hashable, CaseIterable, Comparable {
+    case decide
+    case verify
+    case admin
+
+    public static func < (lhs: APIScope, rhs: APIScope) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// The API keys the service accepts, held only as SHA-256 digests.
+///
+/// Keys file format (`--keys FILE`), one key a line:
+/// ```
+/// # comment lines and blank lines are ignored
+/// 3f9a0c...e1   decide,verify      # chat front end
+/// 77b2d4...0a   admin
+/// ```
+/// A key is 16 to 256 printable ASCII characters without spaces, `#` or `,`; scopes are a
+/// comma-separated subset of `decide`, `verify`, `admin`. Lookup hashes the presented key and
+/// compares it against every stored digest without early exit, so timing does not reveal how much
+/// of a key matched or which key it was.
+public struct APIKeyStore: Sendable {
+    /// A key holder as the server sees it: never the key itself.
+    public struct Principal: Sendable, Hashable {
+        /// First 12 hex digits of the key's SHA-256, for logs: identifies the key, reveals nothing usable.
+        public var keyID: String
+        public var scopes: Set<APIScope>
+    }
+
+    private struct Entry: Sendable {
+        var digest: [UInt8]
+        var principal: Principal
+    }
+
+    private let entries: [Entry]
+
+    /// Number of keys loaded.
+    public var count: Int { entries.count }
+
+    /// Shortest accepted key; shorter ones are guessable.
+    public static let minimumKeyLength = 16
+    /// Longest accepted key (bounds hashing work per request).
+    public static let maximumKeyLength = 256
+
+    /// Keys with their scopes, e.g. from tests or configuration code.
+    /// - Throws: ``APIKeyFileError`` when a key is malformed, duplicated or has no scope.
+    public init(keys: [(key: String, scopes: Set<APIScope>)]) throws {
+        var entries: [Entry] = []
+        for (index, item) in keys.enumerated() {
+            try Self.validate(key: item.key, line: index + 1)
+            guard !item.scopes.isEmpty else { throw APIKeyFileError(line: index + 1, message: "key has no scope") }
+            let digest = SHA256.hash(Array(item.key.utf8))
+            if entries.contains(where: { $0.digest == digest }) {
+                throw APIKeyFileError(line: index + 1, message: "duplicate key")
+            }
+            entries.append(Entry(digest: digest, principal: Principal(keyID: String(digest.hexString.prefix(12)), scopes: item.scopes)))
+        }
+        self.entries = entries
+    }
+
+    /// Parses the text of a keys file (format in the type's documentation).
+    /// - Throws: ``APIKeyFileError`` naming the first bad line (the key text is never echoed).
+    public init(parsing text: String) throws {
+        var keys: [(key: String, scopes: Set<APIScope>)] = []
+        var lineNumbers: [Int] = []
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lineNumber = index + 1
+            var line = Substring(rawLine)
+            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            if fields.isEmpty { continue }
+            guard fields.count == 2 else {
+                throw APIKeyFileError(line: lineNumber, message: "expected `KEY SCOPE[,SCOPE...]`, found \(fields.count) fields")
+            }
+            var scopes: Set<APIScope> = []
+            for name in fields[1].split(separator: ",", omittingEmptySubsequences: false) {
+                guard let scope = APIScope(rawValue: String(name)) else {
+                    throw APIKeyFileError(line: lineNumber, message: "unknown scope `\(name.prefix(32))` (scopes: decide, verify, admin)")
+                }
+                scopes.insert(scope)
+            }
+            keys.append((String(fields[0]), scopes))
+            lineNumbers.append(lineNumber)
+        }
+        guard !keys.isEmpty else { throw APIKeyFileError(line: 0, message: "no keys in file") }
+        do {
+            try self.init(keys: keys)
+        } catch let error as APIKeyFileError {
+            // Report the file's own line, not the index among keys.
+            throw APIKeyFileError(line: lineNumbers[max(0, min(error.line - 1, lineNumbers.count - 1))], message: error.message)
+        }
+    }
+
+    /// Reads and parses a keys file.
+    /// - Throws: ``APIKeyFileError`` for unreadable or malformed files.
+    public init(contentsOf path: String) throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw APIKeyFileError(line: 0, message: "cannot read keys file `\(path)`: \(error.localizedDescription)")
+        }
+        guard data.count <= 1 << 20 else { throw APIKeyFileError(line: 0, message: "keys file is larger than 1 MiB") }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw APIKeyFileError(line: 0, message: "keys file is not UTF-8")
+        }
+        try self.init(parsing: text)
+    }
+
+    /// The holder of `presented`, or nil when no key matches.
+    ///
+    /// Runs in time independent of which key matched and of how many leading bytes agree.
+    public func principal(for presented: Substring) -> Principal? {
+        guard presented.utf8.count <= Self.maximumKeyLength else { return nil }
+        let digest = SHA256.hash(Array(presented.utf8))
+        var found: Principal?
+        for entry in entries {
+            var difference: UInt8 = 0
+            for i in 0..<32 { difference |= entry.digest[i] ^ digest[i] }
+            // No early exit: every entry is compared whatever the outcome.
+            if difference == 0 { found = entry.principal }
+        }
+        return found
+    }
+
+    private static func validate(key: String, line: Int) throws {
+        let bytes = Array(key.utf8)
+        guard bytes.count >= minimumKeyLength else {
+            throw APIKeyFileError(line: line, message: "key is shorter than \(minimumKeyLength) characters")
+        }
+        guard bytes.count <= maximumKeyLength else {
+            throw APIKeyFileError(line: line, message: "key is longer than \(maximumKeyLength) characters")
+        }
+        guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "#") && $0 != UInt8(ascii: ",") }) else {
+            throw APIKeyFileError(line: line, message: "key has characters other than printable ASCII (no spaces, `#` or `,`)")
+        }
+    }
+}
+
+/// A problem in an API keys file; `line` is 1-based (0 for the whole file). Never contains key text.
+public struct APIKeyFileError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var line: Int
+    public var message: String
+    public init(line: Int, message: String) { self.line = line; self.message = message }
+    public var description: String { line > 0 ? "keys file line \(line): \(message)" : message }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Load test of the decision endpoint with wrk: realistic, varied login requests.
+#
+#   scripts/load-test.sh --policy examples/helpdesk-chat.yaml [--state /tmp/lt.db]
+#                        [--duration 20s] [--threads 2] [--connections 64]
+#   scripts/load-test.sh --url http://127.0.0.1:8080 --key DECIDE_KEY     # an already running server
+#
+# Without --url it builds `riskgate` in release mode, starts `riskgate serve` on a free 127.0.0.1 port
+# with a fresh random API key and the given policy and state (a temporary database when --state is
+# omitted), runs wrk, prints requests/s and latency percentiles, and stops the server.
+# Exit status: 0 ok, 1 when any response was not 200 or the server died, 2 usage or setup errors.
+set -euo pipefail
+
+policy="" state="" duration="20s" threads=2 connections=64 url="" key=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --policy) policy="$2"; shift 2 ;;
+    --state) state="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --connections) connections="$2"; shift 2 ;;
+    --url) url="$2"; shift 2 ;;
+    --key) key="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "load-test: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+command -v wrk >/dev/null || { echo "load-test: wrk not found (apt-get install -y wrk)" >&2; exit 2; }
+command -v curl >/dev/null || { echo "load-test: curl not found" >&2; exit 2; }
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [[ -z "$url" ]]; then
+  [[ -n "$policy" ]] || { echo "load-test: --policy P is required (or --url and --key)" >&2; exit 2; }
+  [[ -f "$policy" ]] || { echo "load-test: policy $policy not found" >&2; exit 2; }
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  echo "building riskgate (release)..." >&2
+  (cd "$root" && swift build -c release --product riskgate >&2)
+  bin="$(cd "$root" && swift build -c release --show-bin-path)/riskgate"
+  key="lt-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
+  printf '%s decide\n' "$key" > "$work/keys.txt"
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  [[ -n "$state" ]] || state="$work/state.db"
+  "$bin" serve --policy "$policy" --state "$state" --listen "127.0.0.1:$port" --keys "$work/keys.txt" \
+    --log-level warning 2> "$work/server.log" &
+  server_pid=$!
+  url="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    curl -fsS "$url/healthz" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { echo "load-test: server exited:" >&2; cat "$work/server.log" >&2; exit 2; }
+    sleep 0.1
+  done
+  curl -fsS "$url/healthz" >/dev/null || { echo "load-test: server did not become healthy" >&2; exit 2; }
+else
+  [[ -n "$key" ]] || { echo "load-test: --url needs --key with the decide scope" >&2; exit 2; }
+fi
+
+# Varied, realistic requests: 5,000 users with home countries and devices, mostly known devices and
+# successful passwords, some travel, some failures, typing timings of realistic length.
+cat > "$work/decisions.lua" <<LUA
+math.randomseed(42)
+local channels = {"web", "web", "web", "app", "app", "chat", "voice", "agent"}
+local actions = {"login", "login", "login", "password_reset", "payment", "profile_change"}
+local countries = {"DE", "DE", "DE", "FR", "NL", "US", "GB", "PL", "BR", "NG"}
+local coords = {DE = {52.52, 13.40}, FR = {48.85, 2.35}, NL = {52.37, 4.90}, US = {40.71, -74.0},
+                GB = {51.51, -0.13}, PL = {52.23, 21.01}, BR = {-23.55, -46.63}, NG = {6.52, 3.38}}
+local n = 0
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $key"
+wrk.headers["Content-Type"] = "application/json"
+
+local function typing()
+  local keys, t = {}, 0
+  for i = 1, math.random(8, 14) do
+    local hold = math.random(60, 140)
+    keys[#keys + 1] = string.format('{"down": %d, "up": %d}', t, t + hold)
+    t = t + math.random(90, 260)
+  end
+  return '{"field": "password", "keys": [' .. table.concat(keys, ", ") .. ']}'
+end
+
+request = function()
+  n = n + 1
+  local user = math.random(1, 5000)
+  local country = countries[math.random(#countries)]
+  local c = coords[country]
+  local device = (math.random() < 0.85) and string.format("d-%d", user) or string.format("d-new-%d", math.random(1, 1e6))
+  local result = (math.random() < 0.08) and "failure" or "success"
+  local body = string.format(
+    '{"id": "lt-%d-%d", "user": "u-%d", "channel": "%s", "action": "%s", "ip": "%d.%d.%d.%d", ' ..
+    '"geo": {"country": "%s", "lat": %.3f, "lon": %.3f, "accuracy_km": %d}, ' ..
+    '"device": {"id": "%s", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)", "emulator": false, "rooted": false}, ' ..
+    '"typing": %s, "phone": {"ani": "+49151%07d"}, "result": "%s"}',
+    id or 0, n, user, channels[math.random(#channels)], actions[math.random(#actions)],
+    math.random(1, 223), math.random(0, 255), math.random(0, 255), math.random(1, 254),
+    country, c[1] + math.random() - 0.5, c[2] + math.random() - 0.5, math.random(5, 100),
+    device, typing(), user, result)
+  return wrk.format(nil, "/v1/decisions", nil, body)
+end
+
+local statuses = {}
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+local threads = {}
+setup = function(thread)
+  thread:set("id", #threads + 1)
+  threads[#threads + 1] = thread
+end
+
+done = function(summary, latency, requests)
+  io.write(string.format("requests/s: %.0f\n", summary.requests / (summary.duration / 1e6)))
+  for _, p in ipairs({50, 90, 99, 99.9}) do
+    io.write(string.format("latency p%s: %.2f ms\n", p, latency:percentile(p) / 1000))
+  end
+  io.write(string.format("non-2xx responses: %d, socket errors: %d\n",
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+LUA
+
+echo "wrk -t$threads -c$connections -d$duration --latency $url/v1/decisions" >&2
+wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/decisions.lua" "$url" | tee "$work/wrk.out"
+
+if [[ -n "$server_pid" ]] && ! kill -0 "$server_pid" 2>/dev/null; then
+  echo "load-test: FAIL: the server died during the run" >&2; cat "$work/server.log" >&2; exit 1
+fi
+bad="$(sed -n 's/^non-2xx responses: \([0-9]*\).*/\1/p' "$work/wrk.out")"
+if [[ "${bad:-0}" != "0" ]]; then echo "load-test: FAIL: $bad responses were not 2xx" >&2; exit 1; fi
+curl -fsS "$url/healthz" >/dev/null || { echo "load-test: FAIL: /healthz after the run" >&2; exit 1; }
