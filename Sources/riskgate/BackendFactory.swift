@@ -1,22 +1,38 @@
+import Foundation
 import RiskGate
 import RiskGateServer
 
-/// Builds the engine behind `riskgate serve`: the compiled policy at `policyPath` over the store at
-/// `statePath` (in memory when nil).
+/// Builds the engine behind `riskgate serve`: the compiled policy at `policyPath` over the SQLite
+/// store at `statePath` (in memory when nil), with optional MMDB databases.
 ///
-/// - Throws: ``BackendFactoryError`` until the core's compiler, store and challenges are integrated.
-func makeBackend(policyPath: String, statePath: String?) throws -> any DecisionBackend {
-    throw BackendFactoryError.notIntegrated
+/// - Throws: ``BackendFactoryError`` with the policy's diagnostics or the store's error.
+func makeBackend(policyPath: String, statePath: String?, geoPaths: [String] = []) throws -> any DecisionBackend {
+    let result = PolicyCompiler.compile(path: policyPath)
+    guard let policy = result.policy else {
+        throw BackendFactoryError.policy(DiagnosticRenderer.human(result.diagnostics))
+    }
+    let source = (try? String(contentsOfFile: policyPath, encoding: .utf8)) ?? ""
+    do {
+        var configuration = DecisionEngine.Configuration()
+        configuration.geo = try openGeoDatabase(geoPaths)
+        let store: any StateStore = try statePath.map { try SQLiteStateStore(path: $0) } ?? MemoryStateStore()
+        let engine = try DecisionEngine(policy: policy, source: source, store: store, configuration: configuration)
+        let folder = URL(fileURLWithPath: policyPath).deletingLastPathComponent().path
+        return EngineBackend(engine: engine, baseDirectory: folder)
+    } catch let error as StoreError {
+        throw BackendFactoryError.store("\(error)")
+    }
 }
 
 /// Why `serve` could not build its backend.
 enum BackendFactoryError: Error, CustomStringConvertible {
-    case notIntegrated
+    case policy(String)
+    case store(String)
 
     var description: String {
         switch self {
-        case .notIntegrated:
-            "the decision backend is not integrated yet: `serve` needs the policy compiler and state store wired into makeBackend(policyPath:statePath:)"
+        case .policy(let diagnostics): "the policy does not compile:\n\(diagnostics)"
+        case .store(let message): "cannot open the state store: \(message)"
         }
     }
 }

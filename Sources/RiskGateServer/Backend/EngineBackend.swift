@@ -1,0 +1,102 @@
+import Foundation
+import RiskGate
+
+/// The real backend: the core `DecisionEngine` over a state store, with policy hot swap.
+///
+/// A new policy is compiled first; with errors it is rejected with its diagnostics and the active
+/// policy stays in force, otherwise it is swapped in atomically (requests in flight finish on the
+/// old one). Engine calls are synchronous and short; they run on the caller's task.
+public final class EngineBackend: DecisionBackend, @unchecked Sendable {
+    public let engine: DecisionEngine
+    /// Folder relative `file:` lists in a policy sent over HTTP are resolved against.
+    let baseDirectory: String?
+    let swapLock = NSLock()
+    private var shadowSource: String?
+
+    public init(engine: DecisionEngine, baseDirectory: String?) {
+        self.engine = engine
+        self.baseDirectory = baseDirectory
+    }
+
+    public func decide(_ request: RequestContext, explain: Bool) async throws -> Decision {
+        do {
+            return try engine.decide(request, explain: explain)
+        } catch let error as StoreError {
+            throw BackendError.unavailable("state store: \(error.code)")
+        }
+    }
+
+    public func verify(challengeID: String, step: String, response: String) async throws -> VerificationReply {
+        do {
+            let result = try engine.verify(challengeID: challengeID, step: step, response: response)
+            guard let mapped = VerificationReply.Result(rawValue: result.result.rawValue) else {
+                throw BackendError.invalid(field: "step", message: "unexpected verification result `\(result.result.rawValue)`")
+            }
+            return VerificationReply(result: mapped, nextStep: result.nextStep, outcome: result.outcome,
+                                     attemptsRemaining: result.attemptsLeft, retryAfterS: result.retryAfterS)
+        } catch let error as ChallengeError {
+            if error.field == "challenge" {
+                throw BackendError.notFound("challenge `\(challengeID)`")
+            }
+            throw BackendError.invalid(field: error.field, message: error.message)
+        } catch let error as StoreError {
+            throw BackendError.unavailable("state store: \(error.code)")
+        }
+    }
+
+    public func feedback(decisionID: String, label: FeedbackLabel) async throws {
+        do {
+            try engine.feedback(decisionID: decisionID, label: label.rawValue)
+        } catch let error as StoreError {
+            throw BackendError.unavailable("state store: \(error.code)")
+        }
+    }
+
+    public func upsertAccount(user: String, _ update: AccountUpdate) async throws {
+        let core = RiskGate.AccountUpdate(
+            homeCountry: update.homeCountry, phone: update.phone, email: update.email,
+            kba: update.kba?.map { .init(question: $0.question, answer: $0.answer) },
+            secret: update.secret, trustedDevices: update.trustedDevices)
+        do {
+            try engine.updateAccount(user: user, core)
+        } catch let error as AccountError {
+            throw BackendError.invalid(field: error.field, message: error.message)
+        } catch let error as StoreError {
+            throw BackendError.unavailable("state store: \(error.code)")
+        }
+    }
+
+    public func activePolicy() async -> PolicyDocument {
+        let policy = engine.policy
+        return PolicyDocument(name: policy.name, hash: policy.hash, source: engine.policySource)
+    }
+
+    public func shadowPolicy() async -> PolicyDocument? {
+        guard let policy = engine.shadowPolicy else { return nil }
+        return PolicyDocument(name: policy.name, hash: policy.hash, source: swapLock.withLock { shadowSource } ?? "")
+    }
+
+    public func replacePolicy(source: String) async -> PolicyChange {
+        let result = PolicyCompiler.compile(source: source, file: "policy.yaml", baseDirectory: baseDirectory)
+        guard let policy = result.policy else { return PolicyChange(accepted: false, diagnostics: result.diagnostics.map(Self.convert)) }
+        engine.replacePolicy(policy, source: source)
+        return PolicyChange(accepted: true, policy: policy.reference, diagnostics: result.diagnostics.map(Self.convert))
+    }
+
+    public func replaceShadow(source: String) async -> PolicyChange {
+        let result = PolicyCompiler.compile(source: source, file: "shadow.yaml", baseDirectory: baseDirectory)
+        guard let policy = result.policy else { return PolicyChange(accepted: false, diagnostics: result.diagnostics.map(Self.convert)) }
+        swapLock.withLock { shadowSource = source }
+        engine.replaceShadow(policy, source: source)
+        return PolicyChange(accepted: true, policy: policy.reference, diagnostics: result.diagnostics.map(Self.convert))
+    }
+
+    public func shutdown() async {
+        try? engine.flush()
+    }
+
+    static func convert(_ d: Diagnostic) -> PolicyDiagnostic {
+        PolicyDiagnostic(code: d.code, severity: d.severity.rawValue, message: d.message, file: d.file,
+                         line: d.line, column: d.column, help: d.help)
+    }
+}
