@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RiskGateServer
 import ServiceLifecycle
 import Testing
@@ -37,6 +38,34 @@ struct ExternalToolTests {
             try await tasks.waitForAll()
         }
         #expect(!h.logs.text.contains("\"level\":\"error\""), "no unexpected errors logged")
+    }
+
+    /// Runs scripts/load-test.sh (wrk) against the HTTP layer over the test backend, with `RISKGATE_LOAD=1`.
+    /// Numbers from a debug test build describe the script, not the product: measure `riskgate serve`.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["RISKGATE_LOAD"] == "1", "set RISKGATE_LOAD=1 to run scripts/load-test.sh"),
+          .timeLimit(.minutes(5)))
+    func loadScriptRuns() async throws {
+        let h = try Harness()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let duration = ProcessInfo.processInfo.environment["RISKGATE_LOAD_DURATION"] ?? "10s"
+        let (ports, sink) = AsyncStream<Int>.makeStream()
+        let app = makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: .init(port: 0),
+                                  metrics: h.metrics, logger: Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() },
+                                  onServerRunning: { sink.yield($0) })
+        let group = ServiceGroup(configuration: .init(services: [app], logger: h.logs.logger()))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            let status = try await Self.run(
+                "/bin/bash", [root.appendingPathComponent("scripts/load-test.sh").path, "--url", "http://127.0.0.1:\(port)",
+                              "--key", TestKeys.decide, "--duration", duration])
+            #expect(status == 0, "load-test.sh failed; see its output above")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(await h.backend.decisions.count > 100)
     }
 
     /// Runs a process on its own thread (so the server's executors stay free) and returns its exit status.

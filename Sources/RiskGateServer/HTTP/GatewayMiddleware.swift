@@ -48,7 +48,8 @@ struct GatewayMiddleware: RouterMiddleware {
                 context.channel.close(mode: .input, promise: nil)
             }
         }
-        response.headers[.requestID] = context.id
+        // Not `context.id`: it force-unwraps, and log handlers that drop metadata (a no-op logger) would crash it.
+        if let id = context.logger[metadataKey: "hb.request.id"] { response.headers[.requestID] = id.description }
         metrics.response(status: response.status.code)
 
         let elapsed = ContinuousClock.now - start

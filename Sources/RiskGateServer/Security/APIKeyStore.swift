@@ -3,8 +3,11 @@ import RiskGate
 
 /// What an API key may do (SPEC §8). Scopes do not imply each other: an `admin` key cannot decide.
 public enum APIScope: String, Sendable, Hashable, CaseIterable, Comparable {
+    /// `POST /v1/decisions`, `POST /v1/feedback`.
     case decide
+    /// `POST /v1/challenges/{id}/verify`.
     case verify
+    /// Accounts and policies.
     case admin
 
     public static func < (lhs: APIScope, rhs: APIScope) -> Bool { lhs.rawValue < rhs.rawValue }
