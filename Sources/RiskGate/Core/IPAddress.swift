@@ -32,24 +32,41 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
     /// Returns `nil` for anything else, including leading zeros that would make an octet ambiguous,
     /// zone identifiers and surrounding whitespace.
     public init?<S: StringProtocol>(_ text: S) {
-        var utf8 = Array(text.utf8)
-        if utf8.count > 45 || utf8.isEmpty { return nil }
-        if utf8.contains(UInt8(ascii: ":")) {
-            guard let (h, l) = IPAddress.parseV6(&utf8) else { return nil }
-            self.init(v6High: h, low: l)
-        } else {
-            guard let v = IPAddress.parseV4(utf8[...]) else { return nil }
-            self.init(v4: v)
-        }
+        // Contiguous UTF-8 (native `String`/`Substring`) is read in place; anything else is copied once.
+        let parsed = text.utf8.withContiguousStorageIfAvailable { IPAddress.parse(utf8: $0) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { IPAddress.parse(utf8: $0) }
+        guard let parsed else { return nil }
+        self = parsed
     }
 
-    static func parseV4(_ bytes: ArraySlice<UInt8>) -> UInt32? {
+    /// Parses an address from exactly the bytes given, with the rules of ``init(_:)``; no allocation.
+    static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
+        let count = bytes.count
+        if count > 45 || count == 0 { return nil }
+        var hasColon = false
+        for byte in bytes where byte == UInt8(ascii: ":") {
+            hasColon = true
+            break
+        }
+        if hasColon {
+            guard let (h, l) = parseV6(bytes) else { return nil }
+            return IPAddress(v6High: h, low: l)
+        }
+        guard let v = parseV4(bytes, from: 0, to: count) else { return nil }
+        return IPAddress(v4: v)
+    }
+
+    /// Dotted quad in `bytes[from..<to]`: four decimal octets, 0...255, no leading zeros, no sign.
+    static func parseV4(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> UInt32? {
         var result: UInt32 = 0
         var octets = 0
         var current: UInt32 = 0
         var digits = 0
         var leadingZero = false
-        for byte in bytes {
+        var index = from
+        while index < to {
+            let byte = bytes[index]
+            index += 1
             if byte == UInt8(ascii: ".") {
                 guard digits > 0, octets < 3 else { return nil }
                 result = result << 8 | current
@@ -71,10 +88,17 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
         return result << 8 | current
     }
 
-    static func parseV6(_ bytes: inout [UInt8]) -> (UInt64, UInt64)? {
-        var groups: [UInt16] = []
-        groups.reserveCapacity(8)
-        var doubleColonAt: Int? = nil
+    /// IPv6 text in `bytes` (at most 45 bytes, holding a colon) as two 64-bit halves.
+    static func parseV6(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
+        // Up to 8 hex groups plus a 2-group IPv4 tail before the final count check; stack only.
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 10) { groups in
+            parseV6(bytes, into: groups)
+        }
+    }
+
+    private static func parseV6(_ bytes: UnsafeBufferPointer<UInt8>, into groups: UnsafeMutableBufferPointer<UInt16>) -> (UInt64, UInt64)? {
+        var groupCount = 0
+        var doubleColonAt = -1
         var index = 0
         let count = bytes.count
         if count >= 2 && bytes[0] == UInt8(ascii: ":") {
@@ -92,9 +116,10 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
                 end += 1
             }
             if hasDot {
-                guard end == count, let v4 = parseV4(bytes[index..<end]) else { return nil }
-                groups.append(UInt16(v4 >> 16))
-                groups.append(UInt16(v4 & 0xFFFF))
+                guard end == count, groupCount <= 8, let v4 = parseV4(bytes, from: index, to: end) else { return nil }
+                groups[groupCount] = UInt16(v4 >> 16)
+                groups[groupCount + 1] = UInt16(v4 & 0xFFFF)
+                groupCount += 2
                 index = end
                 break
             }
@@ -105,27 +130,35 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
                 guard let digit = hexValue(bytes[i]) else { return nil }
                 value = value << 4 | UInt16(digit)
             }
-            groups.append(value)
-            guard groups.count <= 8 else { return nil }
+            guard groupCount < 8 else { return nil }
+            groups[groupCount] = value
+            groupCount += 1
             index = end
             if index == count { break }
             // bytes[index] is ':'
             index += 1
             if index < count && bytes[index] == UInt8(ascii: ":") {
-                guard doubleColonAt == nil else { return nil }
-                doubleColonAt = groups.count
+                guard doubleColonAt < 0 else { return nil }
+                doubleColonAt = groupCount
                 index += 1
                 if index == count { break }
             } else if index == count {
                 return nil  // trailing single colon
             }
         }
-        if let at = doubleColonAt {
-            guard groups.count < 8 else { return nil }
-            let missing = 8 - groups.count
-            groups.insert(contentsOf: repeatElement(0, count: missing), at: at)
+        if doubleColonAt >= 0 {
+            guard groupCount < 8 else { return nil }
+            // Move the groups after `::` to the end and zero the gap.
+            let missing = 8 - groupCount
+            var i = groupCount - 1
+            while i >= doubleColonAt {
+                groups[i + missing] = groups[i]
+                i -= 1
+            }
+            for j in doubleColonAt..<(doubleColonAt + missing) { groups[j] = 0 }
+            groupCount = 8
         }
-        guard groups.count == 8 else { return nil }
+        guard groupCount == 8 else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0
         for i in 0..<4 { high = high << 16 | UInt64(groups[i]) }
@@ -133,6 +166,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
         return (high, low)
     }
 
+    @inline(__always)
     private static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
