@@ -18,11 +18,11 @@ actor TestBackend: DecisionBackend {
 
     private(set) var decisions: [String: Decision] = [:]
     private(set) var feedbackLabels: [String: FeedbackLabel] = [:]
-    private(set) var accounts: [String: AccountUpdate] = [:]
+    private(set) var accounts: [String: AccountUpsert] = [:]
     private(set) var challenges: [String: Challenge] = [:]
     private(set) var lockedUsers: Set<String> = []
-    private var active: PolicyDocument
-    private var shadow: PolicyDocument?
+    private var active: PolicySnapshot
+    private var shadow: PolicySnapshot?
     private var counter = 0
     /// When set, `decide` waits here until ``release()`` (for shutdown tests).
     private var gate: CheckedContinuation<Void, Never>?
@@ -123,8 +123,8 @@ actor TestBackend: DecisionBackend {
         feedbackLabels[decisionID] = label
     }
 
-    func upsertAccount(user: String, _ update: AccountUpdate) async throws {
-        var account = accounts[user] ?? AccountUpdate()
+    func upsertAccount(user: String, _ update: AccountUpsert) async throws {
+        var account = accounts[user] ?? AccountUpsert()
         if let v = update.homeCountry { account.homeCountry = v }
         if let v = update.phone { account.phone = v }
         if let v = update.email { account.email = v }
@@ -134,8 +134,8 @@ actor TestBackend: DecisionBackend {
         accounts[user] = account
     }
 
-    func activePolicy() async -> PolicyDocument { active }
-    func shadowPolicy() async -> PolicyDocument? { shadow }
+    func activePolicy() async -> PolicySnapshot { active }
+    func shadowPolicy() async -> PolicySnapshot? { shadow }
 
     func replacePolicy(source: String) async -> PolicyChange {
         let diagnostics = Self.check(source)
@@ -197,9 +197,9 @@ actor TestBackend: DecisionBackend {
         return diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
     }
 
-    static func document(_ source: String) -> PolicyDocument {
+    static func document(_ source: String) -> PolicySnapshot {
         let name = source.split(separator: "\n").first { $0.hasPrefix("policy:") }
             .map { $0.dropFirst(7).trimmingCharacters(in: .whitespaces) } ?? "unnamed"
-        return PolicyDocument(name: name, hash: "sha256:" + SHA256.hex(source), source: source)
+        return PolicySnapshot(name: name, hash: "sha256:" + SHA256.hex(source), source: source)
     }
 }

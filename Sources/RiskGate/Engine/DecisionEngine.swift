@@ -21,7 +21,7 @@ public final class DecisionEngine: @unchecked Sendable {
     }
 
     /// A decision with what the shadow policy would have done.
-    public struct Outcome: Sendable {
+    public struct ShadowedDecision: Sendable {
         public var decision: Decision
         /// The shadow policy's decision on the same signals, when one is set; never enforced.
         public var shadow: Decision?
@@ -95,7 +95,7 @@ public final class DecisionEngine: @unchecked Sendable {
     }
 
     /// Like ``decide(_:explain:)``, also returning the shadow policy's decision.
-    public func decideWithShadow(_ request: RequestContext, explain: Bool = false) throws -> Outcome {
+    public func decideWithShadow(_ request: RequestContext, explain: Bool = false) throws -> ShadowedDecision {
         guard let snapshot = active.load() else { preconditionFailure("engine without a policy") }
         let shadowSnapshot = shadow.load()
         return try locks.withLock(request.user) {
@@ -141,8 +141,14 @@ public final class DecisionEngine: @unchecked Sendable {
                     break
                 case .otp, .otpKbaDelay, .agentEscalation:
                     let service = ChallengeService(store: store, clock: FixedClock(time), random: random, settings: policy.settings)
-                    if let made = service.makeChallenge(for: decision, request: request, user: state, policy: policy.challenges,
-                                                        fallbackApplies: { policy.fallbackApplies($0, signals: signals) }) {
+                    // A step-up that cannot be carried out for this user goes to its `on_failure`
+                    // outcome, which gets its own challenge in turn (on_failure chains are acyclic,
+                    // checked by the compiler; the bound is a second guard).
+                    for _ in 0..<Outcome.allCases.count {
+                        guard let made = service.makeChallenge(for: decision, request: request, user: state, policy: policy.challenges,
+                                                               fallbackApplies: { policy.fallbackApplies($0, signals: signals) })
+                        else { break }
+                        let escalated = made.outcome != decision.outcome
                         decision.outcome = made.outcome
                         decision.challenge = made.summary
                         if var challenge = made.challenge {
@@ -150,6 +156,8 @@ public final class DecisionEngine: @unchecked Sendable {
                             change.challenges.append(challenge)
                         }
                         change.outbox += made.outbox
+                        guard escalated, made.challenge == nil,
+                              made.outcome == .otp || made.outcome == .otpKbaDelay else { break }
                     }
                 }
             }
@@ -165,7 +173,7 @@ public final class DecisionEngine: @unchecked Sendable {
             if stored != state { change.users[request.user] = state }
             try store.commit(change)
             if !explain { decision.explanation = nil }
-            return Outcome(decision: decision, shadow: shadowDecision)
+            return ShadowedDecision(decision: decision, shadow: shadowDecision)
         }
     }
 

@@ -29,13 +29,13 @@ public protocol DecisionBackend: Sendable {
     /// Creates or updates an account profile; absent fields keep their stored values.
     ///
     /// KBA answers and the secret arrive in clear text and must be hashed before storage.
-    func upsertAccount(user: String, _ update: AccountUpdate) async throws
+    func upsertAccount(user: String, _ update: AccountUpsert) async throws
 
     /// The policy currently enforced.
-    func activePolicy() async -> PolicyDocument
+    func activePolicy() async -> PolicySnapshot
 
     /// The shadow policy evaluated beside the active one, if any.
-    func shadowPolicy() async -> PolicyDocument?
+    func shadowPolicy() async -> PolicySnapshot?
 
     /// Compiles `source` and, when it has no errors, swaps it in atomically as the active policy.
     func replacePolicy(source: String) async -> PolicyChange
@@ -49,7 +49,7 @@ public protocol DecisionBackend: Sendable {
 
 extension DecisionBackend {
     /// Backends without a shadow concept report none.
-    public func shadowPolicy() async -> PolicyDocument? { nil }
+    public func shadowPolicy() async -> PolicySnapshot? { nil }
     /// Backends without resources to release need no shutdown step.
     public func shutdown() async {}
 }

@@ -52,7 +52,7 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
         }
     }
 
-    public func upsertAccount(user: String, _ update: AccountUpdate) async throws {
+    public func upsertAccount(user: String, _ update: AccountUpsert) async throws {
         let core = RiskGate.AccountUpdate(
             homeCountry: update.homeCountry, phone: update.phone, email: update.email,
             kba: update.kba?.map { .init(question: $0.question, answer: $0.answer) },
@@ -66,14 +66,14 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
         }
     }
 
-    public func activePolicy() async -> PolicyDocument {
+    public func activePolicy() async -> PolicySnapshot {
         let policy = engine.policy
-        return PolicyDocument(name: policy.name, hash: policy.hash, source: engine.policySource)
+        return PolicySnapshot(name: policy.name, hash: policy.hash, source: engine.policySource)
     }
 
-    public func shadowPolicy() async -> PolicyDocument? {
+    public func shadowPolicy() async -> PolicySnapshot? {
         guard let policy = engine.shadowPolicy else { return nil }
-        return PolicyDocument(name: policy.name, hash: policy.hash, source: swapLock.withLock { shadowSource } ?? "")
+        return PolicySnapshot(name: policy.name, hash: policy.hash, source: swapLock.withLock { shadowSource } ?? "")
     }
 
     public func replacePolicy(source: String) async -> PolicyChange {

@@ -110,9 +110,9 @@ struct FeedbackRequestBody: Decodable {
     }
 }
 
-/// `PUT /v1/accounts/{user}` body: an ``AccountUpdate`` with strict keys and bounded, well-formed values.
+/// `PUT /v1/accounts/{user}` body: an ``AccountUpsert`` with strict keys and bounded, well-formed values.
 struct AccountRequestBody: Decodable {
-    var update: AccountUpdate
+    var update: AccountUpsert
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: AnyKey.self)
@@ -125,7 +125,7 @@ struct AccountRequestBody: Decodable {
                 index += 1
             }
         }
-        update = try AccountUpdate(from: decoder)
+        update = try AccountUpsert(from: decoder)
         try validate()
     }
 

@@ -41,14 +41,6 @@ import Testing
         #expect(!policy.usedSignals.isEmpty)
     }
 
-    @Test(arguments: ["web-login", "contact-centre", "high-risk-actions"])
-    func examplePolicyTestsPass(name: String) {
-        let result = PolicyTestRunner().run(path: Self.policies.appendingPathComponent("tests/\(name).test.yaml").path)
-        #expect(result.diagnostics.isEmpty)
-        #expect(!result.cases.isEmpty)
-        for c in result.cases { #expect(c.passed, "\(c.name): \(c.failures)") }
-    }
-
     @Test func humanRenderingShowsLineCaretAndHelp() {
         let source = "riskgate: 1\npolicy: p\ndecide:\n  - { id: a, when: devce.new, outcome: otp }\n  - { id: b, outcome: passive }\n"
         let result = PolicyCompiler.compile(source: source, file: "p.yaml", baseDirectory: nil)

@@ -2,7 +2,7 @@
 ///
 /// Carries KBA answers and the partial-secret in clear text on their way to being hashed, so its
 /// `description` is redacted: printing or logging an update never shows them.
-public struct AccountUpdate: Sendable, Hashable, Codable, CustomStringConvertible, CustomDebugStringConvertible,
+public struct AccountUpsert: Sendable, Hashable, Codable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
     /// ISO 3166-1 alpha-2 country code, upper case (`DE`).
@@ -43,7 +43,7 @@ public struct AccountUpdate: Sendable, Hashable, Codable, CustomStringConvertibl
         return names
     }
 
-    public var description: String { "AccountUpdate(fields: \(fieldNames), values: <redacted>)" }
+    public var description: String { "AccountUpsert(fields: \(fieldNames), values: <redacted>)" }
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: ["fields": fieldNames]) }
 

@@ -1,7 +1,7 @@
 import RiskGate
 
 /// A policy as the service holds it (`GET /v1/policy`): its name, content hash and YAML source.
-public struct PolicyDocument: Sendable, Hashable, Codable {
+public struct PolicySnapshot: Sendable, Hashable, Codable {
     public var name: String
     /// `sha256:` and the hex digest of ``source``, as in decisions' `policy.hash`.
     public var hash: String
