@@ -68,7 +68,10 @@ public final class ReplayEngine: ReplayDecider {
         return result
     }
 
-    private func decide(_ event: RequestContext, attackerFailsChallenges: Bool, state: inout UserState) -> ReplayResult {
+    private func decide(_ request: RequestContext, attackerFailsChallenges: Bool, state: inout UserState) -> ReplayResult {
+        var event = request
+        // Login records keep the user agent: one shared copy per distinct header, not one per event.
+        if let agent = event.device?.userAgent { event.device?.userAgent = agents.intern(agent) }
         let time = event.time ?? Date(timeIntervalSince1970: 0)
         signals.reset()
         // A user never seen has an empty state, which the computer reads as no history.
