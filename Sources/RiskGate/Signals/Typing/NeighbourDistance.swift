@@ -36,9 +36,9 @@ package enum NeighbourDistance {
     }
 
     /// As ``centreAndScale(_:)``, writing into the given arrays (reusing their storage) and also
-    /// filling `inverseScale` with `1 / scale`. Allocation-free once the arrays have the right size:
-    /// the medians are order statistics found by selection in a stack buffer, so they are exactly
-    /// the values a full sort gives.
+    /// filling `inverseScale` with `1 / scale`. The only allocation is one scratch buffer for the
+    /// transposed samples (on the stack when it fits); the medians are order statistics found by
+    /// selection, so they are exactly the values a full sort gives.
     /// - Complexity: O(F · N) expected for F features and N samples.
     package static func centreAndScale(_ samples: [[Double]], centre: inout [Double], scale: inout [Double],
                                        inverseScale: inout [Double]) {
@@ -48,15 +48,28 @@ package enum NeighbourDistance {
         if inverseScale.count != width { inverseScale = [Double](repeating: 0, count: width) }
         guard width > 0 else { return }
         let n = samples.count
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { column in
-            for i in 0..<width {
-                for j in 0..<n { column[j] = samples[j][i] }
-                let m = median(column)
-                for j in 0..<n { column[j] = abs(samples[j][i] - m) }
-                let s = max(madToSigma * median(column), scaleFloor)
-                centre[i] = m
-                scale[i] = s
-                inverseScale[i] = 1 / s
+        // Transposed once, row by row through buffer pointers: reading `samples[j][i]` column-wise
+        // retains and releases a row on every access, which cost more than the medians themselves.
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: width * n) { columns in
+            for j in 0..<n {
+                samples[j].withUnsafeBufferPointer { row in
+                    for i in 0..<width { columns[i * n + j] = i < row.count ? row[i] : 0 }
+                }
+            }
+            centre.withUnsafeMutableBufferPointer { centre in
+                scale.withUnsafeMutableBufferPointer { scale in
+                    inverseScale.withUnsafeMutableBufferPointer { inverseScale in
+                        for i in 0..<width {
+                            let column = UnsafeMutableBufferPointer(rebasing: columns[(i * n)..<(i * n + n)])
+                            let m = median(column)  // reorders the column; the deviations below do not care
+                            for j in 0..<n { column[j] = abs(column[j] - m) }
+                            let s = max(madToSigma * median(column), scaleFloor)
+                            centre[i] = m
+                            scale[i] = s
+                            inverseScale[i] = 1 / s
+                        }
+                    }
+                }
             }
         }
     }
