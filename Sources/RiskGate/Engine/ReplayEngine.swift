@@ -23,6 +23,7 @@ public final class ReplayEngine: ReplayDecider {
     private var sinceFlush = 0
     private var evaluation = Evaluation()
     private var signals = SignalValues()
+    private let agents = UserAgentChainCache()
 
     /// Creates a replay engine.
     ///
@@ -47,15 +48,37 @@ public final class ReplayEngine: ReplayDecider {
     public var userCount: Int { users.count }
 
     public func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
-        let time = event.time ?? Date(timeIntervalSince1970: 0)
-        var stored = users[event.user]
-        if stored == nil, let backing { stored = try backing.loadUser(event.user) }
-        var state = stored ?? UserState()
+        // The state is updated in place in the dictionary: copying it out and back would copy
+        // every array the event changes (logins, devices, typing) on each event.
+        var index = users.index(forKey: event.user)
+        if index == nil {
+            users[event.user] = try backing?.loadUser(event.user) ?? UserState()
+            index = users.index(forKey: event.user)
+        }
+        let result = if let index {
+            decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &users.values[index])
+        } else {
+            decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &users[event.user, default: UserState()])
+        }
+        if writesBack {
+            dirty.insert(event.user)
+            sinceFlush += 1
+            if sinceFlush >= batchSize { try flush() }
+        }
+        return result
+    }
 
+    private func decide(_ request: RequestContext, attackerFailsChallenges: Bool, state: inout UserState) -> ReplayResult {
+        var event = request
+        // Login records keep the user agent: one shared copy per distinct header, not one per event.
+        if let agent = event.device?.userAgent { event.device?.userAgent = agents.intern(agent) }
+        let time = event.time ?? Date(timeIntervalSince1970: 0)
         signals.reset()
-        let computation = computer.compute(event, state: stored, now: time, into: &signals)
+        // A user never seen has an empty state, which the computer reads as no history.
+        let computation = computer.compute(event, state: state, now: time, into: &signals)
         let location = computation.location
-        let features = LoginFeatures(context: event, ip: location.ip, asn: location.asn, country: location.country)
+        let features = LoginFeatures(ip: location.ip, asn: location.asn, country: location.country,
+                                     userAgent: event.device?.userAgent, cache: agents)
         let assessment = model.assess(features, user: state.model, global: globalStats)
         signals[.modelRisk] = .number(assessment.risk)
         signals[.modelLogRatio] = .number(assessment.logRatio)
@@ -84,12 +107,6 @@ public final class ReplayEngine: ReplayDecider {
                     accept(event, location: location, features: features, time: time, state: &state)
                 }
             }
-        }
-        users[event.user] = state
-        if writesBack {
-            dirty.insert(event.user)
-            sinceFlush += 1
-            if sinceFlush >= batchSize { try flush() }
         }
         return ReplayResult(outcome: outcome, score: evaluation.score, rule: rule)
     }

@@ -58,7 +58,7 @@ public struct LoginModel: Sendable {
         let account = LoginModel.accountLogRatio(userLogins: user.total, totalLogins: counts.total, users: counts.users)
         logRatio += account
         return ModelAssessment(logRatio: logRatio, accountLogRatio: account, userLogins: user.total,
-                               contributions: contributions, labels: features.labels, keys: keys,
+                               contributions: contributions, features: features, keys: keys,
                                topLimit: topFeatures)
     }
 
@@ -88,7 +88,9 @@ public struct ModelAssessment: Sendable, Hashable {
     /// Logins the user's counts held when scored.
     public let userLogins: Int
     package let contributions: PerLevel<Double>
-    package let labels: [String]
+    /// The scored features; their labels are built only when an explanation asks.
+    package let features: LoginFeatures
+    package var labels: [String] { features.labels }
     package let keys: [UInt64]
     package let topLimit: Int
 
@@ -103,6 +105,7 @@ public struct ModelAssessment: Sendable, Hashable {
     /// for explanations. The account term appears as feature `account`.
     public var top: [Decision.Explanation.ModelFeature] {
         var items: [Decision.Explanation.ModelFeature] = []
+        let labels = self.labels
         for level in ModelLevel.allCases where keys[level.rawValue] != 0 {
             items.append(.init(feature: level.name, value: labels[level.rawValue],
                                logRatio: contributions[level.rawValue]))

@@ -23,7 +23,10 @@ public enum HistoryRecorder {
             time: now, ip: location.ip, country: location.country, asn: location.asn,
             lat: location.latitude, lon: location.longitude, accuracyKm: location.accuracyKm,
             anonymous: location.anonymous ?? false,
-            userAgent: request.device?.userAgent.map { String($0.prefix(maxUserAgentLength)) },
+            userAgent: request.device?.userAgent.map {
+                // At most as many characters as bytes: a short header is kept as is (shared, not copied).
+                $0.utf8.count <= maxUserAgentLength ? $0 : String($0.prefix(maxUserAgentLength))
+            },
             deviceId: deviceId)
         var insertAt = state.logins.count
         while insertAt > 0 && state.logins[insertAt - 1].time > now { insertAt -= 1 }

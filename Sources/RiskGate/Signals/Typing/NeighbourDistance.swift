@@ -30,18 +30,48 @@ package enum NeighbourDistance {
 
     /// Per-feature median and robust scale of `samples` (all of one length, at least one sample).
     package static func centreAndScale(_ samples: [[Double]]) -> (centre: [Double], scale: [Double]) {
-        guard let width = samples.first?.count else { return ([], []) }
-        var centre = [Double](repeating: 0, count: width)
-        var scale = [Double](repeating: scaleFloor, count: width)
-        var column = [Double](repeating: 0, count: samples.count)
-        for i in 0..<width {
-            for j in samples.indices { column[j] = samples[j][i] }
-            let m = median(&column)
-            for j in samples.indices { column[j] = abs(samples[j][i] - m) }
-            centre[i] = m
-            scale[i] = max(madToSigma * median(&column), scaleFloor)
-        }
+        var centre: [Double] = [], scale: [Double] = [], inverseScale: [Double] = []
+        centreAndScale(samples, centre: &centre, scale: &scale, inverseScale: &inverseScale)
         return (centre, scale)
+    }
+
+    /// As ``centreAndScale(_:)``, writing into the given arrays (reusing their storage) and also
+    /// filling `inverseScale` with `1 / scale`. The only allocation is one scratch buffer for the
+    /// transposed samples (on the stack when it fits); the medians are order statistics found by
+    /// selection, so they are exactly the values a full sort gives.
+    /// - Complexity: O(F · N) expected for F features and N samples.
+    package static func centreAndScale(_ samples: [[Double]], centre: inout [Double], scale: inout [Double],
+                                       inverseScale: inout [Double]) {
+        let width = samples.first?.count ?? 0
+        if centre.count != width { centre = [Double](repeating: 0, count: width) }
+        if scale.count != width { scale = [Double](repeating: scaleFloor, count: width) }
+        if inverseScale.count != width { inverseScale = [Double](repeating: 0, count: width) }
+        guard width > 0 else { return }
+        let n = samples.count
+        // Transposed once, row by row through buffer pointers: reading `samples[j][i]` column-wise
+        // retains and releases a row on every access, which cost more than the medians themselves.
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: width * n) { columns in
+            for j in 0..<n {
+                samples[j].withUnsafeBufferPointer { row in
+                    for i in 0..<width { columns[i * n + j] = i < row.count ? row[i] : 0 }
+                }
+            }
+            centre.withUnsafeMutableBufferPointer { centre in
+                scale.withUnsafeMutableBufferPointer { scale in
+                    inverseScale.withUnsafeMutableBufferPointer { inverseScale in
+                        for i in 0..<width {
+                            let column = UnsafeMutableBufferPointer(rebasing: columns[(i * n)..<(i * n + n)])
+                            let m = median(column)  // reorders the column; the deviations below do not care
+                            for j in 0..<n { column[j] = abs(column[j] - m) }
+                            let s = max(madToSigma * median(column), scaleFloor)
+                            centre[i] = m
+                            scale[i] = s
+                            inverseScale[i] = 1 / s
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Capped scaled-Manhattan distance between a sample and one enrolled sample.
@@ -108,9 +138,51 @@ package enum NeighbourDistance {
 
     /// Median of `values` (reorders them); 0 for an empty array.
     package static func median(_ values: inout [Double]) -> Double {
-        guard !values.isEmpty else { return 0 }
-        values.sort()
-        let mid = values.count / 2
-        return values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
+        values.withUnsafeMutableBufferPointer { median($0) }
+    }
+
+    /// Median of `values` (reorders them); 0 when empty. The same value a sort gives: the middle
+    /// order statistic, or the mean of the two middle ones, found by selection.
+    package static func median(_ values: UnsafeMutableBufferPointer<Double>) -> Double {
+        let n = values.count
+        guard n > 0 else { return 0 }
+        let mid = n / 2
+        let upper = select(values, mid)
+        guard n % 2 == 0 else { return upper }
+        // After selection everything before `mid` is <= values[mid]; the largest of them is the lower middle.
+        var lower = values[0]
+        for j in 1..<mid { lower = max(lower, values[j]) }
+        return (lower + upper) / 2
+    }
+
+    /// The `k`-th smallest of `a` (Hoare's selection); afterwards `a[..<k]` are <= `a[k]` <= `a[(k+1)...]`.
+    /// `a` must not hold NaNs (samples and scores are checked finite).
+    static func select(_ a: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
+        var lo = 0, hi = a.count - 1
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if a[mid] < a[lo] { a.swapAt(mid, lo) }
+            if a[hi] < a[lo] { a.swapAt(hi, lo) }
+            if a[hi] < a[mid] { a.swapAt(hi, mid) }
+            let pivot = a[mid]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while a[j] > pivot { j -= 1 }
+                if i <= j {
+                    a.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j {
+                hi = j
+            } else if k >= i {
+                lo = i
+            } else {
+                return a[k]
+            }
+        }
+        return a[k]
     }
 }

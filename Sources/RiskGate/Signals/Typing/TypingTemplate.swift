@@ -5,7 +5,9 @@
 /// accepted samples, each scored against the template as it was just before that sample was
 /// learned ("prequential" genuine scores, which calibrate the 0..1 anomaly per user). The robust
 /// centre and scale the detector needs are recomputed from the ring on every update, so they are
-/// always exactly the batch statistics of the samples the template holds.
+/// always exactly the batch statistics of the samples the template holds; the recomputation
+/// selects the medians in a stack buffer and writes into the cached arrays, so it allocates
+/// nothing (O(F · N) per update rather than sorting every column).
 public struct TypingTemplate: Sendable, Hashable, Codable {
     /// Most samples (and genuine scores) kept; older ones are forgotten, so the template follows
     /// slow drift in how the user types.
@@ -54,7 +56,7 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     package var canScore: Bool { samples.count >= Self.minimumSamples && !genuineScores.isEmpty }
 
     /// Learns one accepted sample's features; returns `false` (template unchanged) when they do not fit.
-    /// - Complexity: O(F · N log N) for F features and N ≤ ``capacity`` samples (the medians).
+    /// - Complexity: O(F · N) expected for F features and N ≤ ``capacity`` samples (the medians).
     @discardableResult
     package mutating func learn(_ features: [Double]) -> Bool {
         guard features.count == featureCount, features.allSatisfy(\.isFinite) else { return false }
@@ -84,12 +86,14 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     }
 
     private mutating func recompute() {
-        (centre, scale) = NeighbourDistance.centreAndScale(samples)
-        inverseScale = scale.map { 1 / $0 }
-        var scores = genuineScores
+        NeighbourDistance.centreAndScale(samples, centre: &centre, scale: &scale, inverseScale: &inverseScale)
         // A floor of 0.1 robust deviations a feature, so a user whose samples were (nearly)
         // identical does not turn every later difference into anomaly 1.
-        typicalScore = max(NeighbourDistance.median(&scores), 0.1 * Double(featureCount))
+        let typical = withUnsafeTemporaryAllocation(of: Double.self, capacity: genuineScores.count) { scores in
+            for j in genuineScores.indices { scores[j] = genuineScores[j] }
+            return NeighbourDistance.median(scores)
+        }
+        typicalScore = max(typical, 0.1 * Double(featureCount))
     }
 
     enum CodingKeys: String, CodingKey {

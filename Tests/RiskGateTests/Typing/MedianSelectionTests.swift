@@ -1,0 +1,53 @@
+import Testing
+@testable import RiskGate
+
+/// The detector's medians come from selection, not sorting; they must be exactly the sorted values.
+@Suite struct MedianSelectionTests {
+    private func sortedMedian(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    @Test(arguments: [0, 1, 2, 3, 4, 5, 10, 49, 50, 51])
+    func selectionMedianEqualsSortedMedian(count: Int) {
+        var generator = SplitMix(seed: UInt64(count) &+ 1)
+        for round in 0..<200 {
+            // Few distinct values in some rounds, so ties and runs of equal values are exercised.
+            let distinct = round % 3 == 0 ? 3 : 1_000
+            var values = (0..<count).map { _ in Double(generator.next() % UInt64(distinct)) * 0.5 - 100 }
+            if round % 7 == 0 { values.sort() }
+            if round % 11 == 0 { values.sort(by: >) }
+            let expected = sortedMedian(values)
+            var copy = values
+            #expect(NeighbourDistance.median(&copy) == expected)
+            #expect(copy.sorted() == values.sorted())
+        }
+    }
+
+    @Test func selectionPartitionsAroundTheKthValue() {
+        var generator = SplitMix(seed: 99)
+        for count in 1...40 {
+            for k in 0..<count {
+                var values = (0..<count).map { _ in Double(generator.next() % 17) }
+                let expected = values.sorted()[k]
+                let result = values.withUnsafeMutableBufferPointer { NeighbourDistance.select($0, k) }
+                #expect(result == expected)
+                #expect(values[..<k].allSatisfy { $0 <= expected })
+                #expect(values[(k + 1)...].allSatisfy { $0 >= expected })
+            }
+        }
+    }
+
+    private struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}
