@@ -59,18 +59,19 @@ public final class GlobalLoginStats: @unchecked Sendable {
                 let key = features.keys[level]
                 guard key != 0 else { continue }
                 let parent = features.parents[level]
-                // Updated in place through an index: one hash per lookup instead of a read and a write.
                 let isNew: Bool
-                if let index = table.index(forKey: key) {
-                    table.values[index].count = Self.add(table.values[index].count, 1)
+                if var node = table[key] {
+                    node.count = Self.add(node.count, 1)
+                    table[key] = node
                     isNew = false
                 } else {
                     table[key] = Node(parent: parent, count: 1, childSum: 0, childDistinct: 0)
                     isNew = true
                 }
-                if let index = table.index(forKey: parent) {
-                    table.values[index].childSum = Self.add(table.values[index].childSum, 1)
-                    if isNew { table.values[index].childDistinct = Self.add(table.values[index].childDistinct, 1) }
+                if var node = table[parent] {
+                    node.childSum = Self.add(node.childSum, 1)
+                    if isNew { node.childDistinct = Self.add(node.childDistinct, 1) }
+                    table[parent] = node
                 }
             }
             if table.count > maxValues + GlobalLoginStats.roots.count { prune() }
