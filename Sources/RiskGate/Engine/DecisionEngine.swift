@@ -110,8 +110,7 @@ public final class DecisionEngine: @unchecked Sendable {
             let location = computation.location
             let features = LoginFeatures(context: request, ip: location.ip, asn: location.asn, country: location.country)
             let assessment = model.assess(features, user: state.model, global: globalStats)
-            signals[.modelRisk] = .number(assessment.risk)
-            signals[.modelLogRatio] = .number(assessment.logRatio)
+            PipelineSteps.setModelSignals(assessment, into: &signals)
 
             var shadowDecision: Decision?
             if let shadowSnapshot {
@@ -247,8 +246,8 @@ public final class DecisionEngine: @unchecked Sendable {
     /// Records an accepted login into the user's state and the model.
     func accept(_ request: RequestContext, location: ResolvedLocation, features: LoginFeatures, settings: PolicySettings,
                 time: Date, state: inout UserState, change: inout StateChange) {
-        HistoryRecorder.recordAcceptedLogin(request, location: location, settings: settings, now: time, into: &state)
-        model.learn(features, user: &state.model, global: globalStats)
+        PipelineSteps.recordAccepted(request, location: location, features: features, settings: settings, time: time,
+                                     model: model, global: globalStats, state: &state)
         if learnCounter.increment() % max(1, configuration.persistModelEvery) == 0 {
             change.blobs[DecisionEngine.modelBlobKey] = globalStats.encoded()
         }
@@ -256,9 +255,7 @@ public final class DecisionEngine: @unchecked Sendable {
 
     /// A locked or banned account is denied whatever the policy says, with the reason as the rule.
     static func applyLockGuard(_ decision: inout Decision, state: UserState, now: Date) {
-        let status = Lockout.status(state, now: now)
-        guard status.locked || status.banned else { return }
-        let reason = status.banned ? "account.banned" : "account.locked"
+        guard let reason = PipelineSteps.lockRule(state, now: now) else { return }
         if decision.outcome != .deny {
             decision.outcome = .deny
             decision.rule = reason

@@ -80,16 +80,14 @@ public final class ReplayEngine: ReplayDecider {
         let features = LoginFeatures(ip: location.ip, asn: location.asn, country: location.country,
                                      userAgent: event.device?.userAgent, cache: agents)
         let assessment = model.assess(features, user: state.model, global: globalStats)
-        signals[.modelRisk] = .number(assessment.risk)
-        signals[.modelLogRatio] = .number(assessment.logRatio)
+        PipelineSteps.setModelSignals(assessment, into: &signals)
         policy.evaluate(&signals, into: &evaluation)
 
         var outcome = evaluation.outcome
         var rule = policy.ruleID(at: evaluation.ruleIndex)
-        let status = Lockout.status(state, now: time)
-        if (status.locked || status.banned) && outcome != .deny {
+        if let lockRule = PipelineSteps.lockRule(state, now: time), outcome != .deny {
             outcome = .deny
-            rule = status.banned ? "account.banned" : "account.locked"
+            rule = lockRule
         }
 
         if event.result == "failure" {
@@ -113,8 +111,8 @@ public final class ReplayEngine: ReplayDecider {
 
     private func accept(_ event: RequestContext, location: ResolvedLocation, features: LoginFeatures, time: Date,
                         state: inout UserState) {
-        HistoryRecorder.recordAcceptedLogin(event, location: location, settings: policy.settings, now: time, into: &state)
-        model.learn(features, user: &state.model, global: globalStats)
+        PipelineSteps.recordAccepted(event, location: location, features: features, settings: policy.settings, time: time,
+                                     model: model, global: globalStats, state: &state)
     }
 
     /// Writes pending user states to the backing store (when writing back) in one transaction.

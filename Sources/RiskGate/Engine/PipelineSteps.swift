@@ -1,0 +1,25 @@
+import Foundation
+
+/// Steps the service engine and the replay engine share, so both decide and learn the same way.
+enum PipelineSteps {
+    /// The rule id that overrides any outcome for a locked or banned account, or `nil` when neither.
+    static func lockRule(_ state: UserState, now: Date) -> String? {
+        let status = Lockout.status(state, now: now)
+        guard status.locked || status.banned else { return nil }
+        return status.banned ? "account.banned" : "account.locked"
+    }
+
+    /// Writes the model's assessment into the signals policies read.
+    static func setModelSignals(_ assessment: ModelAssessment, into signals: inout SignalValues) {
+        signals[.modelRisk] = .number(assessment.risk)
+        signals[.modelLogRatio] = .number(assessment.logRatio)
+    }
+
+    /// Records an accepted login: history, devices, typing template, and the login model.
+    static func recordAccepted(_ request: RequestContext, location: ResolvedLocation, features: LoginFeatures,
+                               settings: PolicySettings, time: Date, model: LoginModel, global: GlobalLoginStats,
+                               state: inout UserState) {
+        HistoryRecorder.recordAcceptedLogin(request, location: location, settings: settings, now: time, into: &state)
+        model.learn(features, user: &state.model, global: global)
+    }
+}
