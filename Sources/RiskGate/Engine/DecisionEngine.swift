@@ -94,8 +94,27 @@ public final class DecisionEngine: @unchecked Sendable {
         try decideWithShadow(request, explain: explain).decision
     }
 
+    /// Like ``decide(_:explain:)``, suspending (not blocking) while the store commits.
+    public func decide(_ request: RequestContext, explain: Bool = false) async throws -> Decision {
+        try await decideWithShadow(request, explain: explain).decision
+    }
+
     /// Like ``decide(_:explain:)``, also returning the shadow policy's decision.
     public func decideWithShadow(_ request: RequestContext, explain: Bool = false) throws -> ShadowedDecision {
+        let (decision, commit) = try stage(request, explain: explain)
+        try commit.wait()
+        return decision
+    }
+
+    /// Like ``decideWithShadow(_:explain:)``, suspending (not blocking) while the store commits.
+    public func decideWithShadow(_ request: RequestContext, explain: Bool = false) async throws -> ShadowedDecision {
+        let (decision, commit) = try stage(request, explain: explain)
+        try await commit.value()
+        return decision
+    }
+
+    /// Decides under the user's lock and queues the state change; the answer counts once it is committed.
+    private func stage(_ request: RequestContext, explain: Bool) throws -> (ShadowedDecision, PendingCommit) {
         guard let snapshot = active.load() else { preconditionFailure("engine without a policy") }
         let shadowSnapshot = shadow.load()
         return try locks.withLock(request.user) {
@@ -170,9 +189,10 @@ public final class DecisionEngine: @unchecked Sendable {
                 change.audit.append(event)
             }
             if stored != state { change.users[request.user] = state }
-            try store.commit(change)
+            // Queued inside the lock, so this user's next request already reads the new state.
+            let commit = store.beginCommit(change)
             if !explain { decision.explanation = nil }
-            return ShadowedDecision(decision: decision, shadow: shadowDecision)
+            return (ShadowedDecision(decision: decision, shadow: shadowDecision), commit)
         }
     }
 

@@ -8,10 +8,13 @@ import Foundation
 /// `commit(_:)` returns; a power loss or OS crash may lose the last transactions (never corrupt the
 /// file). Choose ``Options/Synchronous/full`` to survive power loss too, at the cost of an fsync per commit.
 ///
-/// One connection, serialised by a lock; prepared statements are cached. Profile fields and lockout
-/// counters are real columns; login history, devices, typing templates and model counts are one
-/// JSON blob per user. Deleted rows are overwritten (`secure_delete`), so a delivered OTP's code
-/// does not survive in free pages.
+/// Two connections: one writer thread commits every change, grouping the changes that arrive
+/// together into one transaction (``SQLiteWriter``), and one reader serves lookups, so reads never
+/// wait for a commit. Users' states are cached as written (``UserStateCache``): a user's next
+/// request reads no row. A write by another process is noticed at the next commit (SQLite's
+/// `data_version`), which empties the cache. Profile fields and lockout counters are real columns;
+/// login history, devices, typing templates and model counts are one blob per user. Deleted rows
+/// are overwritten (`secure_delete`), so a delivered OTP's code does not survive in free pages.
 public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     /// How to open the database.
     public struct Options: Sendable, Hashable {
@@ -27,12 +30,15 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         public var busyTimeoutMilliseconds = 5000
         /// Create the file when it does not exist.
         public var createIfMissing = true
+        /// How many users' states to keep decoded in memory (0 turns the cache off).
+        public var cachedUsers = 50_000
         public init() {}
     }
 
-    private let lock = NSLock()
-    private let connection: SQLiteConnection
-    private let encoder: JSONEncoder
+    private let readLock = NSLock()
+    private let reader: SQLiteConnection
+    private let writer: SQLiteWriter
+    private let cache: UserStateCache
     private let decoder = JSONDecoder()
     public let path: String
 
@@ -42,21 +48,28 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     ///   `.schema` for one written by a newer version, `.io`, `.busy`).
     public init(path: String, options: Options = Options()) throws {
         self.path = path
-        connection = try SQLiteConnection(path: path, create: options.createIfMissing)
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let connection = try SQLiteConnection(path: path, create: options.createIfMissing)
         try connection.execute("PRAGMA busy_timeout = \(max(0, options.busyTimeoutMilliseconds))")
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = \(options.synchronous.rawValue)")
         try connection.execute("PRAGMA foreign_keys = ON")
         try connection.execute("PRAGMA secure_delete = ON")
-        try migrate()
+        try Self.migrate(connection, path: path)
+        reader = try SQLiteConnection(path: path, create: false)
+        try reader.execute("PRAGMA busy_timeout = \(max(0, options.busyTimeoutMilliseconds))")
+        cache = UserStateCache(capacity: options.cachedUsers)
+        writer = SQLiteWriter(connection: connection, cache: cache, path: path)
+        writer.start()
+    }
+
+    deinit {
+        writer.stop()
     }
 
     /// The schema version this program writes.
     public static var schemaVersion: Int { SQLiteSchema.migrations.count }
 
-    private func migrate() throws {
+    private static func migrate(_ connection: SQLiteConnection, path: String) throws {
         let versionStatement = try connection.prepare("PRAGMA user_version")
         let version = try versionStatement.step() ? Int(versionStatement.int64(0) ?? 0) : 0
         try versionStatement.run()
@@ -95,56 +108,37 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     // MARK: - Reads
 
     public func loadUser(_ user: String) throws -> UserState? {
-        try lock.withLock {
-            let s = try connection.prepare("""
-                SELECT known, home_country, phone, email, created_at, kba, partial_secret, trusted_devices,
-                       failures, locked_until, lockouts, banned, history FROM users WHERE user = ?
-                """)
+        if let cached = cache.lookup(user) { return cached }
+        let state = try readLock.withLock { () throws -> UserState? in
+            let s = try reader.prepare("SELECT \(SQLiteUserRow.columns) FROM users WHERE user = ?")
             defer { s.reset() }
             s.bind(1, user)
             guard try s.step() else { return nil }
-            var state = UserState()
-            var profile = AccountProfile()
-            profile.known = s.int64(0) == 1
-            profile.homeCountry = s.string(1)
-            profile.phone = s.string(2)
-            profile.email = s.string(3)
-            profile.createdAt = s.double(4).map { Date(timeIntervalSince1970: $0) }
-            profile.kba = try decode([KBAAnswer].self, s.string(5), "users.kba")
-            profile.partialSecret = try decode([SecretCharacterHash].self, s.string(6), "users.partial_secret")
-            profile.trustedDevices = try decode([String].self, s.string(7), "users.trusted_devices")
-            state.profile = profile
-            state.failures = try decode([Double].self, s.string(8), "users.failures").map { Date(timeIntervalSince1970: $0) }
-            state.lockedUntil = s.double(9).map { Date(timeIntervalSince1970: $0) }
-            state.lockouts = Int(s.int64(10) ?? 0)
-            state.banned = s.int64(11) == 1
-            if let blob = s.data(12), !blob.isEmpty {
-                let history = try decodeData(UserHistory.self, blob, "users.history")
-                state.logins = history.logins
-                state.devices = history.devices
-                state.typing = history.typing
-                state.model = history.model
-            }
+            let state = try SQLiteUserRow.decode(s, path: path)
             try s.run()
             return state
         }
+        cache.remember(user, state)
+        return state
     }
 
     public func loadChallenge(_ id: String) throws -> Challenge? {
-        try lock.withLock {
-            let s = try connection.prepare("SELECT record FROM challenges WHERE id = ?")
+        try readLock.withLock {
+            let s = try reader.prepare("SELECT record FROM challenges WHERE id = ?")
             defer { s.reset() }
             s.bind(1, id)
             guard try s.step() else { return nil }
-            let record = try decode(Challenge.self, s.string(0), "challenges.record")
+            let text = s.string(0) ?? ""
             try s.run()
-            return record
+            do { return try decoder.decode(Challenge.self, from: Data(text.utf8)) } catch {
+                throw StoreError(code: .corrupt, message: "cannot decode `challenges.record`: \(error)", path: path)
+            }
         }
     }
 
     public func loadBlob(_ key: String) throws -> Data? {
-        try lock.withLock {
-            let s = try connection.prepare("SELECT value FROM blobs WHERE key = ?")
+        try readLock.withLock {
+            let s = try reader.prepare("SELECT value FROM blobs WHERE key = ?")
             defer { s.reset() }
             s.bind(1, key)
             guard try s.step() else { return nil }
@@ -157,133 +151,22 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     // MARK: - Commit
 
     public func commit(_ change: StateChange) throws {
-        if change.isEmpty { return }
-        try lock.withLock {
-            try transaction {
-                for (id, state) in change.users { try writeUser(id, state) }
-                for challenge in change.challenges { try writeChallenge(challenge) }
-                for message in change.outbox { try writeOutbox(message) }
-                for (key, value) in change.blobs {
-                    let s = try connection.prepare("INSERT INTO blobs (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-                    s.bind(1, key)
-                    s.bind(2, value)
-                    try s.run()
-                }
-                if !change.audit.isEmpty { try appendAudit(change.audit) }
-            }
-        }
+        try beginCommit(change).wait()
     }
 
-    /// Runs `body` in a `BEGIN IMMEDIATE` transaction; rolls back on any error.
-    private func transaction(_ body: () throws -> Void) throws {
-        try connection.execute("BEGIN IMMEDIATE")
+    /// Queues `change` for the writer thread, which commits it with whatever else is queued.
+    public func beginCommit(_ change: StateChange) -> PendingCommit {
+        if change.isEmpty { return PendingCommit(finished: .success(())) }
         do {
-            try body()
-            try connection.execute("COMMIT")
+            return writer.submit(try prepare(change))
         } catch {
-            try? connection.execute("ROLLBACK")
-            throw error
+            return PendingCommit(finished: .failure(error))
         }
     }
 
-    private func writeUser(_ id: String, _ state: UserState) throws {
-        let s = try connection.prepare("""
-            INSERT INTO users (user, known, home_country, phone, email, created_at, kba, partial_secret,
-                               trusted_devices, failures, locked_until, lockouts, banned, history)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(user) DO UPDATE SET known = excluded.known, home_country = excluded.home_country,
-                phone = excluded.phone, email = excluded.email, created_at = excluded.created_at, kba = excluded.kba,
-                partial_secret = excluded.partial_secret, trusted_devices = excluded.trusted_devices,
-                failures = excluded.failures, locked_until = excluded.locked_until, lockouts = excluded.lockouts,
-                banned = excluded.banned, history = excluded.history
-            """)
-        let p = state.profile
-        s.bind(1, id)
-        s.bind(2, Int64(p.known ? 1 : 0))
-        s.bind(3, p.homeCountry)
-        s.bind(4, p.phone)
-        s.bind(5, p.email)
-        s.bind(6, p.createdAt?.timeIntervalSince1970)
-        s.bind(7, try encodeText(p.kba))
-        s.bind(8, try encodeText(p.partialSecret))
-        s.bind(9, try encodeText(p.trustedDevices))
-        s.bind(10, try encodeText(state.failures.map(\.timeIntervalSince1970)))
-        s.bind(11, state.lockedUntil?.timeIntervalSince1970)
-        s.bind(12, Int64(state.lockouts))
-        s.bind(13, Int64(state.banned ? 1 : 0))
-        let history = UserHistory(logins: state.logins, devices: state.devices, typing: state.typing, model: state.model)
-        s.bind(14, try encodeData(history))
-        try s.run()
-    }
-
-    private func writeChallenge(_ challenge: Challenge) throws {
-        let read = try connection.prepare("SELECT revision FROM challenges WHERE id = ?")
-        read.bind(1, challenge.id)
-        let stored = try read.step() ? read.int64(0).map(Int.init) : nil
-        try read.run()
-        let storedRevision = stored ?? -1
-        guard challenge.revision == storedRevision + 1 else {
-            throw StoreError(code: .conflict, message: "challenge `\(challenge.id)` changed concurrently (stored revision \(storedRevision), writing \(challenge.revision))", path: path)
-        }
-        let ensureUser = try connection.prepare("INSERT OR IGNORE INTO users (user) VALUES (?)")
-        ensureUser.bind(1, challenge.user)
-        try ensureUser.run()
-        let s = try connection.prepare("""
-            INSERT INTO challenges (id, user, created, state, revision, record) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET state = excluded.state, revision = excluded.revision, record = excluded.record
-            """)
-        s.bind(1, challenge.id)
-        s.bind(2, challenge.user)
-        s.bind(3, challenge.created.timeIntervalSince1970)
-        s.bind(4, challenge.state.rawValue)
-        s.bind(5, Int64(challenge.revision))
-        s.bind(6, try encodeText(challenge))
-        try s.run()
-    }
-
-    private func writeOutbox(_ m: OutboxMessage) throws {
-        let s = try connection.prepare(
-            "INSERT INTO outbox (created, kind, channel, user, destination, challenge, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        s.bind(1, m.created.timeIntervalSince1970)
-        s.bind(2, m.kind)
-        s.bind(3, m.channel)
-        s.bind(4, m.user)
-        s.bind(5, m.destination)
-        s.bind(6, m.challenge)
-        s.bind(7, m.body)
-        try s.run()
-    }
-
-    /// Appends and chains audit records after the recorded head, inside the caller's transaction.
-    private func appendAudit(_ events: [AuditEvent]) throws {
-        var (lastID, lastHash) = try readHead() ?? (0, AuditRecord.genesisHash)
-        let insert = """
-            INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        for event in events {
-            let r = AuditRecord(id: lastID + 1, event: event, prevHash: lastHash)
-            let s = try connection.prepare(insert)
-            s.bind(1, r.id); s.bind(2, r.time); s.bind(3, r.kind); s.bind(4, r.user); s.bind(5, r.policyHash)
-            s.bind(6, r.outcome); s.bind(7, r.rules); s.bind(8, r.signals); s.bind(9, r.method); s.bind(10, r.result)
-            s.bind(11, r.reference); s.bind(12, r.prevHash); s.bind(13, r.hash)
-            try s.run()
-            lastID = r.id
-            lastHash = r.hash
-        }
-        let head = try connection.prepare(
-            "INSERT INTO audit_head (singleton, last_id, hash) VALUES (1, ?, ?) ON CONFLICT(singleton) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash")
-        head.bind(1, lastID)
-        head.bind(2, lastHash)
-        try head.run()
-    }
-
-    private func readHead() throws -> (Int64, String)? {
-        let s = try connection.prepare("SELECT last_id, hash FROM audit_head WHERE singleton = 1")
-        defer { s.reset() }
-        guard try s.step(), let id = s.int64(0), let hash = s.string(1) else { return nil }
-        try s.run()
-        return (id, hash)
+    private func prepare(_ change: StateChange) throws -> SQLiteWriter.PreparedChange {
+        let rows = try change.users.map { try SQLiteUserRow(user: $0.key, state: $0.value, path: path) }
+        return SQLiteWriter.PreparedChange(change: change, rows: rows)
     }
 
     // MARK: - Audit and outbox
@@ -300,8 +183,8 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     }
 
     public func auditEntries(after id: Int64, limit: Int) throws -> [AuditRecord] {
-        try lock.withLock {
-            let s = try connection.prepare("""
+        try readLock.withLock {
+            let s = try reader.prepare("""
                 SELECT id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash
                 FROM audit WHERE id > ? ORDER BY id LIMIT ?
                 """)
@@ -320,12 +203,18 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     }
 
     public func auditHead() throws -> (id: Int64, hash: String)? {
-        try lock.withLock { try readHead().map { (id: $0.0, hash: $0.1) } }
+        try readLock.withLock {
+            let s = try reader.prepare("SELECT last_id, hash FROM audit_head WHERE singleton = 1")
+            defer { s.reset() }
+            guard try s.step(), let id = s.int64(0), let hash = s.string(1) else { return nil }
+            try s.run()
+            return (id: id, hash: hash)
+        }
     }
 
     public func outbox(limit: Int) throws -> [OutboxMessage] {
-        try lock.withLock {
-            let s = try connection.prepare(
+        try readLock.withLock {
+            let s = try reader.prepare(
                 "SELECT id, created, kind, channel, user, destination, challenge, body FROM outbox ORDER BY id LIMIT ?")
             s.bind(1, Int64(max(0, limit)))
             var messages: [OutboxMessage] = []
@@ -342,13 +231,19 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     /// Deletes delivered messages, then checkpoints and truncates the WAL so no copy of a code remains.
     public func removeOutbox(_ ids: [Int64]) throws {
         guard !ids.isEmpty else { return }
-        try lock.withLock {
-            try transaction {
+        try writer.connectionLock.withLock {
+            let connection = writer.connection
+            try connection.execute("BEGIN IMMEDIATE")
+            do {
                 for id in ids {
                     let s = try connection.prepare("DELETE FROM outbox WHERE id = ?")
                     s.bind(1, id)
                     try s.run()
                 }
+                try connection.execute("COMMIT")
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
             }
             // Best effort: a concurrent reader can keep old frames alive until the next checkpoint.
             try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -357,36 +252,6 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
 
     /// Copies the WAL into the database file and truncates it (e.g. before a backup).
     public func checkpoint() throws {
-        try lock.withLock { try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        try writer.connectionLock.withLock { try writer.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
     }
-
-    // MARK: - Encoding
-
-    private func encodeText<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encodeData(value), as: UTF8.self)
-    }
-
-    private func encodeData<T: Encodable>(_ value: T) throws -> Data {
-        do { return try encoder.encode(value) } catch {
-            throw StoreError(code: .encoding, message: "cannot encode \(T.self): \(error)", path: path)
-        }
-    }
-
-    private func decode<T: Decodable>(_ type: T.Type, _ text: String?, _ column: String) throws -> T {
-        try decodeData(type, Data((text ?? "").utf8), column)
-    }
-
-    private func decodeData<T: Decodable>(_ type: T.Type, _ data: Data, _ column: String) throws -> T {
-        do { return try decoder.decode(type, from: data) } catch {
-            throw StoreError(code: .corrupt, message: "cannot decode `\(column)`: \(error)", path: path)
-        }
-    }
-}
-
-/// The per-user history kept as one blob: logins, devices, typing templates, model counts.
-struct UserHistory: Codable {
-    var logins: [LoginRecord]
-    var devices: [DeviceRecord]
-    var typing: [TypingTemplate]
-    var model: UserModelCounts
 }

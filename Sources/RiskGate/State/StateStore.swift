@@ -16,6 +16,9 @@ public protocol StateStore: AnyObject, Sendable {
     ///
     /// - Throws: ``StoreError`` (`.conflict` when a challenge was changed concurrently; nothing is written).
     func commit(_ change: StateChange) throws
+    /// Queues `change` and returns without waiting for it; reads see it at once. A store may group
+    /// queued changes from many callers into one transaction. The default commits synchronously.
+    func beginCommit(_ change: StateChange) -> PendingCommit
     /// The audit log in id order.
     func auditEntries() throws -> [AuditRecord]
     /// Up to `limit` audit records with id greater than `id`, in id order, for paging through large logs.
@@ -26,6 +29,12 @@ public protocol StateStore: AnyObject, Sendable {
     func outbox(limit: Int) throws -> [OutboxMessage]
     /// Deletes delivered outbox messages (and with them the OTP codes they carry).
     func removeOutbox(_ ids: [Int64]) throws
+}
+
+extension StateStore {
+    public func beginCommit(_ change: StateChange) -> PendingCommit {
+        PendingCommit(finished: Result { try commit(change) })
+    }
 }
 
 /// Everything one request or verification writes, committed atomically by ``StateStore/commit(_:)``.

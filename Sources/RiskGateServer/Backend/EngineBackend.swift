@@ -20,7 +20,7 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
 
     public func decide(_ request: RequestContext, explain: Bool) async throws -> Decision {
         do {
-            return try engine.decide(request, explain: explain)
+            return try await engine.decide(request, explain: explain)
         } catch let error as StoreError {
             throw BackendError.unavailable("state store: \(error.code)")
         }

@@ -1,0 +1,132 @@
+import Foundation
+
+/// One `users` row, encoded on the caller's thread so the writer thread only binds values.
+///
+/// Profile fields and lockout counters are real columns; login history, devices, typing templates
+/// and model counts are one blob (``UserHistory``).
+struct SQLiteUserRow: Sendable {
+    let user: String
+    let known: Int64
+    let homeCountry: String?
+    let phone: String?
+    let email: String?
+    let createdAt: Double?
+    let kba: String
+    let partialSecret: String
+    let trustedDevices: String
+    let failures: String
+    let lockedUntil: Double?
+    let lockouts: Int64
+    let banned: Int64
+    let history: Data
+
+    static let columns = """
+        known, home_country, phone, email, created_at, kba, partial_secret, trusted_devices,
+        failures, locked_until, lockouts, banned, history
+        """
+
+    static let upsert = """
+        INSERT INTO users (user, known, home_country, phone, email, created_at, kba, partial_secret,
+                           trusted_devices, failures, locked_until, lockouts, banned, history)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(user) DO UPDATE SET known = excluded.known, home_country = excluded.home_country,
+            phone = excluded.phone, email = excluded.email, created_at = excluded.created_at, kba = excluded.kba,
+            partial_secret = excluded.partial_secret, trusted_devices = excluded.trusted_devices,
+            failures = excluded.failures, locked_until = excluded.locked_until, lockouts = excluded.lockouts,
+            banned = excluded.banned, history = excluded.history
+        """
+
+    /// Encodes `state` for `user`.
+    ///
+    /// - Throws: ``StoreError`` `.encoding` when a value cannot be encoded.
+    init(user: String, state: UserState, path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func text<T: Encodable>(_ value: T) throws -> String {
+            String(decoding: try data(value), as: UTF8.self)
+        }
+        func data<T: Encodable>(_ value: T) throws -> Data {
+            do { return try encoder.encode(value) } catch {
+                throw StoreError(code: .encoding, message: "cannot encode \(T.self): \(error)", path: path)
+            }
+        }
+        let p = state.profile
+        self.user = user
+        known = p.known ? 1 : 0
+        homeCountry = p.homeCountry
+        phone = p.phone
+        email = p.email
+        createdAt = p.createdAt?.timeIntervalSince1970
+        kba = try text(p.kba)
+        partialSecret = try text(p.partialSecret)
+        trustedDevices = try text(p.trustedDevices)
+        failures = try text(state.failures.map(\.timeIntervalSince1970))
+        lockedUntil = state.lockedUntil?.timeIntervalSince1970
+        lockouts = Int64(state.lockouts)
+        banned = state.banned ? 1 : 0
+        history = try data(UserHistory(logins: state.logins, devices: state.devices, typing: state.typing, model: state.model))
+    }
+
+    func bind(to s: SQLiteConnection.Statement) {
+        s.bind(1, user)
+        s.bind(2, known)
+        s.bind(3, homeCountry)
+        s.bind(4, phone)
+        s.bind(5, email)
+        s.bind(6, createdAt)
+        s.bind(7, kba)
+        s.bind(8, partialSecret)
+        s.bind(9, trustedDevices)
+        s.bind(10, failures)
+        s.bind(11, lockedUntil)
+        s.bind(12, lockouts)
+        s.bind(13, banned)
+        s.bind(14, history)
+    }
+
+    /// Decodes the columns of ``columns`` (in that order) of the statement's current row.
+    ///
+    /// - Throws: ``StoreError`` `.corrupt` naming the column that does not decode.
+    static func decode(_ s: SQLiteConnection.Statement, path: String) throws -> UserState {
+        let decoder = JSONDecoder()
+        func value<T: Decodable>(_ type: T.Type, _ data: Data, _ column: String) throws -> T {
+            do { return try decoder.decode(type, from: data) } catch {
+                throw StoreError(code: .corrupt, message: "cannot decode `\(column)`: \(error)", path: path)
+            }
+        }
+        func text<T: Decodable>(_ type: T.Type, _ column: Int32, _ name: String) throws -> T {
+            try value(type, Data((s.string(column) ?? "").utf8), name)
+        }
+        var state = UserState()
+        var profile = AccountProfile()
+        profile.known = s.int64(0) == 1
+        profile.homeCountry = s.string(1)
+        profile.phone = s.string(2)
+        profile.email = s.string(3)
+        profile.createdAt = s.double(4).map { Date(timeIntervalSince1970: $0) }
+        profile.kba = try text([KBAAnswer].self, 5, "users.kba")
+        profile.partialSecret = try text([SecretCharacterHash].self, 6, "users.partial_secret")
+        profile.trustedDevices = try text([String].self, 7, "users.trusted_devices")
+        state.profile = profile
+        state.failures = try text([Double].self, 8, "users.failures").map { Date(timeIntervalSince1970: $0) }
+        state.lockedUntil = s.double(9).map { Date(timeIntervalSince1970: $0) }
+        state.lockouts = Int(s.int64(10) ?? 0)
+        state.banned = s.int64(11) == 1
+        if let blob = s.data(12), !blob.isEmpty {
+            let history = try value(UserHistory.self, blob, "users.history")
+            state.logins = history.logins
+            state.devices = history.devices
+            state.typing = history.typing
+            state.model = history.model
+        }
+        return state
+    }
+}
+
+/// The per-user history kept as one blob: logins, devices, typing templates, model counts.
+struct UserHistory: Codable {
+    var logins: [LoginRecord]
+    var devices: [DeviceRecord]
+    var typing: [TypingTemplate]
+    var model: UserModelCounts
+}

@@ -1,0 +1,246 @@
+import Foundation
+
+/// The one thread that writes to a SQLite state store, committing concurrent changes together.
+///
+/// Callers queue a change and wait (blocking or suspended); the writer takes everything queued,
+/// writes each change inside its own savepoint of one `BEGIN IMMEDIATE` transaction, commits once
+/// and then tells each caller its outcome. A change that fails (a challenge revision conflict) is
+/// rolled back to its savepoint alone; a failed `COMMIT` fails the whole batch. Nothing is
+/// acknowledged before its transaction has committed, so group commit keeps the store's durability:
+/// an acknowledged write survives `kill -9`. Under load a batch holds as many changes as arrived
+/// during the previous commit, which turns one transaction per decision into one per batch.
+final class SQLiteWriter: @unchecked Sendable {
+    /// A change ready to write: user rows already encoded.
+    struct PreparedChange: Sendable {
+        var change: StateChange
+        var rows: [SQLiteUserRow]
+    }
+
+    private struct Ticket {
+        var prepared: PreparedChange
+        var pending: PendingCommit
+    }
+
+    /// Guards the connection: the writer thread holds it for a batch; maintenance calls take it too.
+    let connectionLock = NSLock()
+    let connection: SQLiteConnection
+    let cache: UserStateCache
+    let path: String
+    /// Most changes in one transaction.
+    let maxBatch: Int
+
+    private let condition = NSCondition()
+    private var queue: [Ticket] = []
+    private var stopping = false
+    private var running = false
+    private let exited = DispatchSemaphore(value: 0)
+    private var dataVersion: Int64?
+
+    init(connection: SQLiteConnection, cache: UserStateCache, path: String, maxBatch: Int = 1_000) {
+        self.connection = connection
+        self.cache = cache
+        self.path = path
+        self.maxBatch = max(1, maxBatch)
+    }
+
+    /// Starts the writer thread.
+    func start() {
+        condition.withLock { running = true }
+        let thread = Thread { [self] in run() }
+        thread.name = "riskgate-sqlite-writer"
+        thread.start()
+    }
+
+    /// Finishes what is queued, then stops the thread and waits for it.
+    func stop() {
+        let wasRunning = condition.withLock {
+            stopping = true
+            condition.broadcast()
+            return running
+        }
+        if wasRunning { exited.wait() }
+    }
+
+    /// Queues `prepared` (its users' states become what reads see at once) and returns its commit.
+    func submit(_ prepared: PreparedChange) -> PendingCommit {
+        let pending = PendingCommit()
+        let accepted = condition.withLock {
+            guard !stopping else { return false }
+            cache.queued(prepared.change.users)
+            queue.append(Ticket(prepared: prepared, pending: pending))
+            condition.signal()
+            return true
+        }
+        if !accepted { pending.finish(.failure(StoreError(code: .io, message: "the store is closed", path: path))) }
+        return pending
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                running = false
+                condition.unlock()
+                break
+            }
+            let batch = Array(queue.prefix(maxBatch))
+            queue.removeFirst(batch.count)
+            condition.unlock()
+
+            let results = connectionLock.withLock { write(batch.map(\.prepared)) }
+            for (ticket, result) in zip(batch, results) {
+                let committed = if case .success = result { true } else { false }
+                cache.finished(ticket.prepared.change.users.keys, committed: committed)
+                ticket.pending.finish(result.mapError { $0 as any Error })
+            }
+        }
+        exited.signal()
+    }
+
+    /// Writes a batch in one transaction; one result per change.
+    private func write(_ batch: [PreparedChange]) -> [Result<Void, StoreError>] {
+        noticeForeignWrites()
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            return batch.map { _ in .failure(Self.storeError(error, path: path)) }
+        }
+        var results: [Result<Void, StoreError>] = []
+        results.reserveCapacity(batch.count)
+        do {
+            let start = try readHead() ?? (0, AuditRecord.genesisHash)
+            var head = start
+            for prepared in batch {
+                let before = head
+                do {
+                    try connection.prepare("SAVEPOINT change").run()
+                    try write(prepared, head: &head)
+                    try connection.prepare("RELEASE change").run()
+                    results.append(.success(()))
+                } catch {
+                    try? connection.prepare("ROLLBACK TO change").run()
+                    try? connection.prepare("RELEASE change").run()
+                    head = before
+                    results.append(.failure(Self.storeError(error, path: path)))
+                }
+            }
+            if head.0 != start.0 {
+                let s = try connection.prepare(
+                    "INSERT INTO audit_head (singleton, last_id, hash) VALUES (1, ?, ?) ON CONFLICT(singleton) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash")
+                s.bind(1, head.0)
+                s.bind(2, head.1)
+                try s.run()
+            }
+            try connection.execute("COMMIT")
+            return results
+        } catch {
+            try? connection.execute("ROLLBACK")
+            let failure = Self.storeError(error, path: path)
+            return batch.map { _ in .failure(failure) }
+        }
+    }
+
+    private func write(_ prepared: PreparedChange, head: inout (Int64, String)) throws {
+        let change = prepared.change
+        for row in prepared.rows {
+            let s = try connection.prepare(SQLiteUserRow.upsert)
+            row.bind(to: s)
+            try s.run()
+        }
+        for challenge in change.challenges { try writeChallenge(challenge) }
+        for message in change.outbox { try writeOutbox(message) }
+        for (key, value) in change.blobs {
+            let s = try connection.prepare("INSERT INTO blobs (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            s.bind(1, key)
+            s.bind(2, value)
+            try s.run()
+        }
+        if !change.audit.isEmpty { try appendAudit(change.audit, head: &head) }
+    }
+
+    private func writeChallenge(_ challenge: Challenge) throws {
+        let read = try connection.prepare("SELECT revision FROM challenges WHERE id = ?")
+        read.bind(1, challenge.id)
+        let stored = try read.step() ? read.int64(0).map(Int.init) : nil
+        try read.run()
+        let storedRevision = stored ?? -1
+        guard challenge.revision == storedRevision + 1 else {
+            throw StoreError(code: .conflict, message: "challenge `\(challenge.id)` changed concurrently (stored revision \(storedRevision), writing \(challenge.revision))", path: path)
+        }
+        let ensureUser = try connection.prepare("INSERT OR IGNORE INTO users (user) VALUES (?)")
+        ensureUser.bind(1, challenge.user)
+        try ensureUser.run()
+        let s = try connection.prepare("""
+            INSERT INTO challenges (id, user, created, state, revision, record) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET state = excluded.state, revision = excluded.revision, record = excluded.record
+            """)
+        s.bind(1, challenge.id)
+        s.bind(2, challenge.user)
+        s.bind(3, challenge.created.timeIntervalSince1970)
+        s.bind(4, challenge.state.rawValue)
+        s.bind(5, Int64(challenge.revision))
+        s.bind(6, try Self.encodeRecord(challenge, path: path))
+        try s.run()
+    }
+
+    private func writeOutbox(_ m: OutboxMessage) throws {
+        let s = try connection.prepare(
+            "INSERT INTO outbox (created, kind, channel, user, destination, challenge, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        s.bind(1, m.created.timeIntervalSince1970)
+        s.bind(2, m.kind)
+        s.bind(3, m.channel)
+        s.bind(4, m.user)
+        s.bind(5, m.destination)
+        s.bind(6, m.challenge)
+        s.bind(7, m.body)
+        try s.run()
+    }
+
+    /// Appends and chains audit records after `head`.
+    private func appendAudit(_ events: [AuditEvent], head: inout (Int64, String)) throws {
+        let insert = """
+            INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        for event in events {
+            let r = AuditRecord(id: head.0 + 1, event: event, prevHash: head.1)
+            let s = try connection.prepare(insert)
+            s.bind(1, r.id); s.bind(2, r.time); s.bind(3, r.kind); s.bind(4, r.user); s.bind(5, r.policyHash)
+            s.bind(6, r.outcome); s.bind(7, r.rules); s.bind(8, r.signals); s.bind(9, r.method); s.bind(10, r.result)
+            s.bind(11, r.reference); s.bind(12, r.prevHash); s.bind(13, r.hash)
+            try s.run()
+            head = (r.id, r.hash)
+        }
+    }
+
+    /// The recorded audit head. Caller holds `connectionLock`.
+    func readHead() throws -> (Int64, String)? {
+        let s = try connection.prepare("SELECT last_id, hash FROM audit_head WHERE singleton = 1")
+        defer { s.reset() }
+        guard try s.step(), let id = s.int64(0), let hash = s.string(1) else { return nil }
+        try s.run()
+        return (id, hash)
+    }
+
+    /// Another process (e.g. `riskgate account set`) committed to the file: cached users may be stale.
+    private func noticeForeignWrites() {
+        guard let s = try? connection.prepare("PRAGMA data_version") else { return }
+        defer { s.reset() }
+        guard (try? s.step()) == true, let version = s.int64(0) else { return }
+        if let dataVersion, dataVersion != version { cache.invalidateCommitted() }
+        dataVersion = version
+    }
+
+    static func encodeRecord(_ challenge: Challenge, path: String) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do { return String(decoding: try encoder.encode(challenge), as: UTF8.self) } catch {
+            throw StoreError(code: .encoding, message: "cannot encode Challenge: \(error)", path: path)
+        }
+    }
+
+    static func storeError(_ error: any Error, path: String) -> StoreError {
+        (error as? StoreError) ?? StoreError(code: .sql, message: "\(error)", path: path)
+    }
+}
