@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Load test of the decision endpoint with wrk: realistic, varied login requests.
 #
-#   scripts/load-test.sh --policy examples/helpdesk-chat.yaml [--state /tmp/lt.db]
-#                        [--duration 20s] [--threads 2] [--connections 64]
+#   scripts/load-test.sh --policy policies/web-login.yaml [--state /tmp/lt.db] [--users 5000]
+#                        [--warmup 10s] [--duration 20s] [--threads 2] [--connections 64]
 #   scripts/load-test.sh --url http://127.0.0.1:8080 --key DECIDE_KEY     # an already running server
 #
 # Without --url it builds `riskgate` in release mode, starts `riskgate serve` on a free 127.0.0.1 port
 # with a fresh random API key and the given policy and state (a temporary database when --state is
-# omitted), runs wrk, prints requests/s and latency percentiles, and stops the server.
+# omitted), enrols --users accounts, warms up (users build history; not measured), runs wrk, prints
+# requests/s and latency percentiles, and stops the server.
 # Exit status: 0 ok, 1 when any response was not 200 or the server died, 2 usage or setup errors.
 set -euo pipefail
 
-policy="" state="" duration="20s" threads=2 connections=64 url="" key=""
+policy="" state="" duration="20s" threads=2 connections=64 url="" key="" users=5000 warmup="10s"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --policy) policy="$2"; shift 2 ;;
@@ -21,6 +22,8 @@ while [[ $# -gt 0 ]]; do
     --connections) connections="$2"; shift 2 ;;
     --url) url="$2"; shift 2 ;;
     --key) key="$2"; shift 2 ;;
+    --users) users="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "load-test: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -48,7 +51,7 @@ if [[ -z "$url" ]]; then
   (cd "$root" && swift build -c release --product riskgate >&2)
   bin="$(cd "$root" && swift build -c release --show-bin-path)/riskgate"
   key="lt-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
-  printf '%s decide\n' "$key" > "$work/keys.txt"
+  printf '%s decide,admin\n' "$key" > "$work/keys.txt"
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   [[ -n "$state" ]] || state="$work/state.db"
   "$bin" serve --policy "$policy" --state "$state" --listen "127.0.0.1:$port" --keys "$work/keys.txt" \
@@ -65,12 +68,34 @@ else
   [[ -n "$key" ]] || { echo "load-test: --url needs --key with the decide scope" >&2; exit 2; }
 fi
 
-# Varied, realistic requests: 5,000 users with home countries and devices, mostly known devices and
-# successful passwords, some travel, some failures, typing timings of realistic length.
+# Accounts as a directory would hold them: each user has a home country, a phone and an email;
+# the first 500 also have two KBA answers (PBKDF2-hashed on arrival, so enrolment is the slow part).
+if [[ -n "$server_pid" ]]; then
+  echo "enrolling $users accounts..." >&2
+  python3 - "$url" "$key" "$users" <<'PY'
+import http.client, json, sys, urllib.parse
+url, key, users = urllib.parse.urlparse(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+countries = ["DE", "DE", "DE", "FR", "NL", "US", "GB", "PL", "BR", "NG"]
+conn = http.client.HTTPConnection(url.hostname, url.port)
+for u in range(1, users + 1):
+    body = {"home_country": countries[u % len(countries)], "phone": "+49151%07d" % u, "email": "u%d@example.com" % u}
+    if u <= 500:
+        body["kba"] = [{"question": "first pet", "answer": "pet %d" % u}, {"question": "birth city", "answer": "city %d" % u}]
+    conn.request("PUT", "/v1/accounts/u-%d" % u, json.dumps(body),
+                 {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        sys.exit("enrolment of u-%d failed: %d" % (u, response.status))
+PY
+fi
+
+# Realistic traffic: each user logs in from home (own IP, own device, typing of a stable rhythm)
+# most of the time; a few requests come from a new device, from travel abroad (another country and
+# IP), with a failed password, or for a sensitive action. New users start high-risk and settle as
+# their history builds up, as in production.
 cat > "$work/decisions.lua" <<LUA
 math.randomseed(42)
-local channels = {"web", "web", "web", "app", "app", "chat", "voice", "agent"}
-local actions = {"login", "login", "login", "password_reset", "payment", "profile_change"}
 local countries = {"DE", "DE", "DE", "FR", "NL", "US", "GB", "PL", "BR", "NG"}
 local coords = {DE = {52.52, 13.40}, FR = {48.85, 2.35}, NL = {52.37, 4.90}, US = {40.71, -74.0},
                 GB = {51.51, -0.13}, PL = {52.23, 21.01}, BR = {-23.55, -46.63}, NG = {6.52, 3.38}}
@@ -79,32 +104,44 @@ wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $key"
 wrk.headers["Content-Type"] = "application/json"
 
-local function typing()
+-- A user's typing: the same rhythm each time (seeded by the user) with small jitter.
+local function typing(user)
   local keys, t = {}, 0
-  for i = 1, math.random(8, 14) do
-    local hold = math.random(60, 140)
+  for i = 1, 10 do
+    local base = 70 + ((user * 7 + i * 13) % 60)
+    local gap = 110 + ((user * 11 + i * 17) % 120)
+    local hold = base + math.random(-8, 8)
     keys[#keys + 1] = string.format('{"down": %d, "up": %d}', t, t + hold)
-    t = t + math.random(90, 260)
+    t = t + gap + math.random(-15, 15)
   end
   return '{"field": "password", "keys": [' .. table.concat(keys, ", ") .. ']}'
 end
 
 request = function()
   n = n + 1
-  local user = math.random(1, 5000)
-  local country = countries[math.random(#countries)]
+  local user = math.random(1, $users)
+  local home = countries[user % #countries + 1]
+  local country, ip = home, string.format("81.%d.%d.%d", math.floor(user / 256) % 200 + 10, user % 256, 7)
+  local device = string.format("d-%d", user)
+  local action, result = "login", "success"
+  local roll = math.random()
+  if roll < 0.03 then
+    country = countries[math.random(#countries)]
+    ip = string.format("%d.%d.%d.%d", math.random(100, 200), math.random(0, 255), math.random(0, 255), math.random(1, 254))
+  elseif roll < 0.08 then
+    device = string.format("d-new-%d", math.random(1, 1e6))
+  elseif roll < 0.10 then
+    result = "failure"
+  elseif roll < 0.13 then
+    action = (math.random() < 0.5) and "password_reset" or "payment"
+  end
   local c = coords[country]
-  local device = (math.random() < 0.85) and string.format("d-%d", user) or string.format("d-new-%d", math.random(1, 1e6))
-  local result = (math.random() < 0.08) and "failure" or "success"
   local body = string.format(
-    '{"id": "lt-%d-%d", "user": "u-%d", "channel": "%s", "action": "%s", "ip": "%d.%d.%d.%d", ' ..
-    '"geo": {"country": "%s", "lat": %.3f, "lon": %.3f, "accuracy_km": %d}, ' ..
-    '"device": {"id": "%s", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)", "emulator": false, "rooted": false}, ' ..
-    '"typing": %s, "phone": {"ani": "+49151%07d"}, "result": "%s"}',
-    id or 0, n, user, channels[math.random(#channels)], actions[math.random(#actions)],
-    math.random(1, 223), math.random(0, 255), math.random(0, 255), math.random(1, 254),
-    country, c[1] + math.random() - 0.5, c[2] + math.random() - 0.5, math.random(5, 100),
-    device, typing(), user, result)
+    '{"id": "lt-%d-%d", "user": "u-%d", "channel": "web", "action": "%s", "ip": "%s", ' ..
+    '"geo": {"country": "%s", "lat": %.3f, "lon": %.3f, "accuracy_km": 20}, ' ..
+    '"device": {"id": "%s", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0", "emulator": false, "rooted": false}, ' ..
+    '"typing": %s, "result": "%s"}',
+    id or 0, n, user, action, ip, country, c[1], c[2], device, typing(user), result)
   return wrk.format(nil, "/v1/decisions", nil, body)
 end
 
@@ -129,12 +166,19 @@ done = function(summary, latency, requests)
 end
 LUA
 
+if [[ "$warmup" != "0" && "$warmup" != "0s" ]]; then
+  echo "warm-up: wrk -t$threads -c$connections -d$warmup (not measured; users build their history)" >&2
+  wrk -t"$threads" -c"$connections" -d"$warmup" -s "$work/decisions.lua" "$url" > "$work/warmup.out"
+fi
 echo "wrk -t$threads -c$connections -d$duration --latency $url/v1/decisions" >&2
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/decisions.lua" "$url" | tee "$work/wrk.out"
 
 if [[ -n "$server_pid" ]] && ! kill -0 "$server_pid" 2>/dev/null; then
   echo "load-test: FAIL: the server died during the run" >&2; cat "$work/server.log" >&2; exit 1
 fi
+grep -q '^requests/s:' "$work/wrk.out" || { echo "load-test: FAIL: the wrk script did not run" >&2; exit 1; }
 bad="$(sed -n 's/^non-2xx responses: \([0-9]*\).*/\1/p' "$work/wrk.out")"
 if [[ "${bad:-0}" != "0" ]]; then echo "load-test: FAIL: $bad responses were not 2xx" >&2; exit 1; fi
 curl -fsS "$url/healthz" >/dev/null || { echo "load-test: FAIL: /healthz after the run" >&2; exit 1; }
+echo "decisions by outcome since start (warm-up included):"
+curl -fsS "$url/metrics" | grep '^riskgate_decisions_total' || true

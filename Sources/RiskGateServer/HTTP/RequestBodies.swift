@@ -39,10 +39,11 @@ struct DecisionRequestBody: Decodable {
             }
         }
         context = try RiskGate.RequestContext(from: decoder)
-        try validate()
+        try Self.validate(context)
     }
 
-    private func validate() throws {
+    /// Checks what the type system does not: sizes, ranges and enumerations.
+    static func validate(_ context: RiskGate.RequestContext) throws {
         guard !context.user.isEmpty, context.user.utf8.count <= 256 else {
             throw APIError.invalidField("user", "`user` must be 1 to 256 bytes")
         }

@@ -44,9 +44,15 @@ struct Routes<Backend: DecisionBackend>: Sendable {
     func decide(_ request: Request, _ context: ServerContext) async throws -> Response {
         let explain = try Self.flag(request.uri.queryParameters.get("explain"), name: "explain")
         let body = try await jsonBody.read(request)
-        let input = try JSONInput.decode(DecisionRequestBody.self, from: body)
+        let request: RiskGate.RequestContext
+        if let fast = FastDecisionBody.parse(body) {
+            try DecisionRequestBody.validate(fast)
+            request = fast
+        } else {
+            request = try JSONInput.decode(DecisionRequestBody.self, from: body).context
+        }
         let start = ContinuousClock.now
-        let decision = try await backend.decide(input.context, explain: explain)
+        let decision = try await backend.decide(request, explain: explain)
         metrics.decision(decision.outcome, duration: ContinuousClock.now - start)
         context.logger.info("decision", metadata: [
             "decision.id": .string(decision.id),

@@ -1,0 +1,105 @@
+import CSQLite
+import Foundation
+import Testing
+@testable import RiskGate
+
+/// The SQLite store's writer thread, group commit and write-through user cache.
+@Suite struct GroupCommitTests {
+    /// Many concurrent decisions: every one is stored once, in one valid audit chain, and each
+    /// user's state reflects all of that user's decisions (none lost to a stale cached read).
+    @Test func concurrentDecisionsAllLandInOneValidChain() async throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
+        let store = try SQLiteStateStore(path: path)
+        let engine = try DecisionEngine(policy: DecisionEngineTests.policy(), store: store, clock: clock)
+        let users = 12, perUser = 15
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for u in 0..<users {
+                group.addTask {
+                    for i in 0..<perUser {
+                        // Known good location, failing first factor: each one is a counted failure.
+                        let minute = String(format: "%02d", i)
+                        _ = try await engine.decide(DecisionEngineTests.request(
+                            "u-\(u)", "2026-11-20T11:\(minute):00Z", ip: "81.2.69.1", country: "DE", lat: 52.5, lon: 13.4,
+                            result: i % 3 == 0 ? "failure" : "success"))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let audit = try store.auditEntries()
+        #expect(audit.count == users * perUser)
+        #expect(try AuditVerifier.verify(store: store).valid)
+        // A fresh store (no cache) reads what was committed, and it matches the cached view.
+        let reopened = try SQLiteStateStore(path: path)
+        for u in 0..<users {
+            let cached = try #require(try store.loadUser("u-\(u)"))
+            #expect(try reopened.loadUser("u-\(u)") == cached)
+            #expect(cached.failures.count + cached.lockouts * 5 >= 1)
+        }
+    }
+
+    /// A refused change (stale challenge revision) fails alone; changes queued with it commit.
+    @Test func aConflictFailsOnlyItsOwnChange() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let store = try SQLiteStateStore(path: dir.path("state.db"))
+        let f = ChallengeFixture(store: store)
+        try f.enroll()
+        let (made, _) = try f.issue()
+        let challenge = try #require(made.challenge)
+        var stale = UserState()
+        stale.lockouts = 7
+        let bad = store.beginCommit(StateChange(users: ["stale-user": stale], challenges: [challenge]))
+        var good = UserState()
+        good.lockouts = 3
+        let fine = store.beginCommit(StateChange(users: ["good-user": good],
+                                                 audit: [AuditEvent(time: Date(), kind: .admin, user: "good-user")]))
+        #expect { try bad.wait() } throws: { ($0 as? StoreError)?.code == .conflict }
+        try fine.wait()
+        // The failed change's state is neither stored nor served from the cache.
+        #expect(try store.loadUser("stale-user") == nil)
+        #expect(try store.loadUser("good-user")?.lockouts == 3)
+        #expect(try AuditVerifier.verify(store: store).valid)
+    }
+
+    /// A write by another process (here another store on the same file) is seen after the next commit.
+    @Test func writesByAnotherConnectionInvalidateTheCache() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        let server = try SQLiteStateStore(path: path)
+        var state = UserState()
+        state.profile.homeCountry = "DE"
+        try server.commit(StateChange(users: ["u-1": state]))
+        #expect(try server.loadUser("u-1")?.profile.homeCountry == "DE")
+        do {
+            let cli = try SQLiteStateStore(path: path)
+            var changed = try #require(try cli.loadUser("u-1"))
+            changed.profile.homeCountry = "FR"
+            try cli.commit(StateChange(users: ["u-1": changed]))
+        }
+        try server.commit(StateChange(audit: [AuditEvent(time: Date(), kind: .admin, user: "other")]))
+        #expect(try server.loadUser("u-1")?.profile.homeCountry == "FR")
+    }
+
+    /// With the cache off every read goes to the file, and queued writes are still read back.
+    @Test func cacheOffStillReadsQueuedWrites() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        var options = SQLiteStateStore.Options()
+        options.cachedUsers = 0
+        let store = try SQLiteStateStore(path: dir.path("state.db"), options: options)
+        var pending: [PendingCommit] = []
+        for i in 0..<50 {
+            var state = UserState()
+            state.lockouts = i
+            pending.append(store.beginCommit(StateChange(users: ["u": state])))
+            #expect(try store.loadUser("u")?.lockouts == i)
+        }
+        for p in pending { try p.wait() }
+        #expect(try store.loadUser("u")?.lockouts == 49)
+    }
+}
