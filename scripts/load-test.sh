@@ -68,9 +68,49 @@ else
   [[ -n "$key" ]] || { echo "load-test: --url needs --key with the decide scope" >&2; exit 2; }
 fi
 
-# Accounts as a directory would hold them: each user has a home country, a phone and an email;
-# the first 500 also have two KBA answers (PBKDF2-hashed on arrival, so enrolment is the slow part).
+# Users with an established history: each has logged in 20 times over the last 20 days from home
+# (own IP, own device, own typing rhythm). The history is replayed into the state database first
+# (`riskgate replay --state`), as a deployment would import it; then accounts are enrolled.
 if [[ -n "$server_pid" ]]; then
+  echo "replaying 20 past logins for each of $users users into $state..." >&2
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  python3 - "$users" > "$work/history.jsonl" <<'PY'
+import random, sys, time
+users = int(sys.argv[1])
+countries = ["DE", "DE", "DE", "FR", "NL", "US", "GB", "PL", "BR", "NG"]
+coords = {"DE": (52.52, 13.40), "FR": (48.85, 2.35), "NL": (52.37, 4.90), "US": (40.71, -74.0),
+          "GB": (51.51, -0.13), "PL": (52.23, 21.01), "BR": (-23.55, -46.63), "NG": (6.52, 3.38)}
+rng = random.Random(7)
+now = time.time()
+events = []
+for u in range(1, users + 1):
+    for k in range(20):
+        events.append((now - 86400 * 20 + k * 86400 + rng.uniform(0, 3600), u))
+events.sort()
+for t, u in events:
+    home = countries[u % len(countries)]
+    lat, lon = coords[home]
+    keys, at = [], 0
+    for i in range(1, 11):
+        base, gap = 70 + (u * 7 + i * 13) % 60, 110 + (u * 11 + i * 17) % 120
+        hold = base + rng.randint(-8, 8)
+        keys.append('{"down": %d, "up": %d}' % (at, at + hold))
+        at += gap + rng.randint(-15, 15)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + "Z"
+    print('{"time": "%s", "user": "u-%d", "channel": "web", "action": "login", "ip": "81.%d.%d.7", '
+          '"geo": {"country": "%s", "lat": %.3f, "lon": %.3f, "accuracy_km": 20}, '
+          '"device": {"id": "d-%d", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0", "emulator": false, "rooted": false}, '
+          '"typing": {"field": "password", "keys": [%s]}, "result": "success"}'
+          % (stamp, u, (u // 256) % 200 + 10, u % 256, home, lat, lon, u, ", ".join(keys)))
+PY
+  "$bin" replay --policy "$policy" --dataset "$work/history.jsonl" --state "$state" --format json > "$work/history-report.json"
+  "$bin" serve --policy "$policy" --state "$state" --listen "127.0.0.1:$port" --keys "$work/keys.txt" \
+    --log-level warning 2> "$work/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -fsS "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+  # Accounts as a directory holds them: home country, phone, email; the first 500 also two KBA
+  # answers (PBKDF2-hashed on arrival, so enrolment is the slow part).
   echo "enrolling $users accounts..." >&2
   python3 - "$url" "$key" "$users" <<'PY'
 import http.client, json, sys, urllib.parse

@@ -165,8 +165,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     }
 
     private func prepare(_ change: StateChange) throws -> SQLiteWriter.PreparedChange {
-        let rows = try change.users.map { try SQLiteUserRow(user: $0.key, state: $0.value, path: path) }
-        return SQLiteWriter.PreparedChange(change: change, rows: rows)
+        try SQLiteWriter.PreparedChange(change, path: path)
     }
 
     // MARK: - Audit and outbox

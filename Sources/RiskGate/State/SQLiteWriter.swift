@@ -10,10 +10,19 @@ import Foundation
 /// an acknowledged write survives `kill -9`. Under load a batch holds as many changes as arrived
 /// during the previous commit, which turns one transaction per decision into one per batch.
 final class SQLiteWriter: @unchecked Sendable {
-    /// A change ready to write: user rows already encoded.
+    /// A change ready to write: user rows and challenge records already encoded (on the caller's
+    /// thread, so the one writer thread only binds values).
     struct PreparedChange: Sendable {
         var change: StateChange
         var rows: [SQLiteUserRow]
+        /// `change.challenges` encoded, in the same order.
+        var challengeRecords: [String]
+
+        init(_ change: StateChange, path: String) throws {
+            self.change = change
+            rows = try change.users.map { try SQLiteUserRow(user: $0.key, state: $0.value, path: path) }
+            challengeRecords = try change.challenges.map { try SQLiteWriter.encodeRecord($0, path: path) }
+        }
     }
 
     private struct Ticket {
@@ -148,7 +157,7 @@ final class SQLiteWriter: @unchecked Sendable {
             row.bind(to: s)
             try s.run()
         }
-        for challenge in change.challenges { try writeChallenge(challenge) }
+        for (challenge, record) in zip(change.challenges, prepared.challengeRecords) { try writeChallenge(challenge, record: record) }
         for message in change.outbox { try writeOutbox(message) }
         for (key, value) in change.blobs {
             let s = try connection.prepare("INSERT INTO blobs (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
@@ -159,7 +168,7 @@ final class SQLiteWriter: @unchecked Sendable {
         if !change.audit.isEmpty { try appendAudit(change.audit, head: &head) }
     }
 
-    private func writeChallenge(_ challenge: Challenge) throws {
+    private func writeChallenge(_ challenge: Challenge, record: String) throws {
         let read = try connection.prepare("SELECT revision FROM challenges WHERE id = ?")
         read.bind(1, challenge.id)
         let stored = try read.step() ? read.int64(0).map(Int.init) : nil
@@ -180,7 +189,7 @@ final class SQLiteWriter: @unchecked Sendable {
         s.bind(3, challenge.created.timeIntervalSince1970)
         s.bind(4, challenge.state.rawValue)
         s.bind(5, Int64(challenge.revision))
-        s.bind(6, try Self.encodeRecord(challenge, path: path))
+        s.bind(6, record)
         try s.run()
     }
 
