@@ -49,6 +49,32 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         typicalScore = 0
     }
 
+    /// A template rebuilt from its stored rings (the binary state codec), checked as decoding checks
+    /// them and with the derived statistics recomputed; `nil` when the parts do not form a template.
+    package init?(field: String, length: Int, count: Int, samples: [[Double]], genuineScores: [Double]) {
+        self.field = field
+        self.length = length
+        self.count = count
+        self.samples = samples
+        self.genuineScores = genuineScores
+        centre = []
+        scale = []
+        inverseScale = []
+        typicalScore = 0
+        guard Self.problem(length: length, count: count, samples: samples, genuineScores: genuineScores) == nil else { return nil }
+        recompute()
+    }
+
+    /// What is wrong with stored template parts, or `nil` when they are consistent.
+    private static func problem(length: Int, count: Int, samples: [[Double]], genuineScores: [Double]) -> CodingKeys? {
+        guard (1...TypingFeatures.maxKeys).contains(length) else { return .length }
+        let width = TypingFeatures.count(keys: length)
+        guard samples.count <= capacity, samples.allSatisfy({ $0.count == width && $0.allSatisfy(\.isFinite) }) else { return .samples }
+        guard genuineScores.count <= capacity, genuineScores.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return .genuineScores }
+        guard count >= samples.count else { return .count }
+        return nil
+    }
+
     /// Features per sample of this template.
     package var featureCount: Int { TypingFeatures.count(keys: length) }
 
