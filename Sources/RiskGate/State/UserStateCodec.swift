@@ -159,13 +159,26 @@ private struct Writer {
 
     /// A whole number below 2⁵³ as `zigzag << 1` (even), anything else as `1` and the raw bits.
     mutating func number(_ d: Double) {
-        if d.magnitude < 9_007_199_254_740_992, d.rounded(.towardZero) == d, !(d == 0 && d.sign == .minus) {
-            let v = Int64(d)
-            varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)) << 1)
-        } else {
+        if !whole(d) {
             byte(1)
             double(d)
         }
+    }
+
+    /// A multiple of ½ (a median of whole numbers) as the whole number `2 · d`, else as ``number(_:)`` does.
+    mutating func half(_ d: Double) {
+        if !whole(d * 2) {
+            byte(1)
+            double(d)
+        }
+    }
+
+    /// Writes `d` as `zigzag << 1` when it is a whole number below 2⁵³ (and not −0); false otherwise.
+    mutating func whole(_ d: Double) -> Bool {
+        guard d.magnitude < 9_007_199_254_740_992, d.rounded(.towardZero) == d, !(d == 0 && d.sign == .minus) else { return false }
+        let v = Int64(d)
+        varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)) << 1)
+        return true
     }
 
     /// A string as `length << 1` and its UTF-8, or `index << 1 | 1` for an equal one already written.
@@ -253,6 +266,11 @@ private struct Writer {
         }
         count(t.genuineScores.count)
         for score in t.genuineScores { double(score) }
+        // The derived statistics too, so a decode need not redo the medians (most of a decode's cost).
+        // Their width is the samples' (0 without samples).
+        for value in t.centre { half(value) }
+        for value in t.deviation { half(value) }
+        double(t.typicalScore)
     }
 
     mutating func model(_ m: UserModelCounts) {
@@ -340,13 +358,21 @@ private struct Reader {
     }
 
     mutating func number() throws(UserStateCodec.DecodingError) -> Double {
+        try number(halves: false)
+    }
+
+    mutating func half() throws(UserStateCodec.DecodingError) -> Double {
+        try number(halves: true)
+    }
+
+    mutating func number(halves: Bool) throws(UserStateCodec.DecodingError) -> Double {
         let start = offset
         let v = try varint()
         if v == 1 { return try double() }
         guard v & 1 == 0 else { throw .invalid("number", offset: start) }
         let z = v >> 1
-        let n = Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
-        return Double(n)
+        let n = Double(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+        return halves ? n / 2 : n
     }
 
     mutating func string() throws(UserStateCodec.DecodingError) -> String {
@@ -440,7 +466,14 @@ private struct Reader {
         let scoreCount = try count(minimumSize: 8)
         var scores = [Double](repeating: 0, count: scoreCount)
         for i in 0..<scoreCount { scores[i] = try double() }
-        guard let template = TypingTemplate(field: field, length: length, count: learned, samples: samples, genuineScores: scores) else {
+        let width = samples.isEmpty ? 0 : TypingFeatures.count(keys: length)
+        var centre = [Double](repeating: 0, count: width)
+        var deviation = [Double](repeating: 0, count: width)
+        for i in 0..<width { centre[i] = try half() }
+        for i in 0..<width { deviation[i] = try half() }
+        let typical = try double()
+        guard let template = TypingTemplate(field: field, length: length, count: learned, samples: samples, genuineScores: scores,
+                                            centre: centre, deviation: deviation, typicalScore: typical) else {
             throw .invalid("typing template", offset: start)
         }
         return template
