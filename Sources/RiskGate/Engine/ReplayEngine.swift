@@ -22,8 +22,6 @@ public final class ReplayEngine: ReplayDecider {
     let batchSize: Int
     /// Every user's state, encoded: exactly sized byte arrays keep 1M users within a few hundred MB.
     private var users: [String: ContiguousArray<UInt8>] = [:]
-    /// Reused encoding buffer.
-    private var scratch: [UInt8] = []
     private var dirty: Set<String> = []
     private var sinceFlush = 0
     private var evaluation = Evaluation()
@@ -52,6 +50,9 @@ public final class ReplayEngine: ReplayDecider {
     /// Users seen so far.
     public var userCount: Int { users.count }
 
+    /// Bytes of all encoded user states held (not counting the table's own overhead).
+    package var storedStateBytes: Int { users.values.reduce(0) { $0 + $1.count } }
+
     public func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
         let index = users.index(forKey: event.user)
         var state: UserState
@@ -61,14 +62,8 @@ public final class ReplayEngine: ReplayDecider {
             state = try backing?.loadUser(event.user) ?? UserState()
         }
         let result = decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &state)
-        UserStateCodec.encode(state, into: &scratch)
-        // A fresh, exactly sized copy: `ContiguousArray(scratch)` would share (and pin) the scratch storage.
-        let stored = scratch.withUnsafeBufferPointer { source in
-            ContiguousArray<UInt8>(unsafeUninitializedCapacity: source.count) { target, count in
-                _ = target.initialize(fromContentsOf: source)
-                count = source.count
-            }
-        }
+        // Exactly sized, so a million users hold no slack.
+        let stored = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
         if let index {
             users.values[index] = stored
         } else {

@@ -13,7 +13,8 @@ import Foundation
 /// zigzag varints; dates are `timeIntervalSinceReferenceDate` as a raw 64-bit `Double`. Numbers
 /// that are usually whole (ASN, accuracy, typing timings in ms) are written as a zigzag varint when
 /// they are exactly an integer below 2⁵³ (and not −0), else as a marker and the raw `Double`, so
-/// every value round-trips bit for bit. A string is its UTF-8 bytes after a varint length, or a
+/// every value round-trips bit for bit. A login whose coordinates equal the previous login's
+/// sets a flag instead of repeating them. A string is its UTF-8 bytes after a varint length, or a
 /// reference to an equal string written earlier in the same record (a user's logins repeat the
 /// same user agent and device id); nothing is shared between records.
 ///
@@ -43,16 +44,20 @@ package enum UserStateCodec {
 
     /// The encoded bytes of `state`.
     package static func encode(_ state: UserState) -> [UInt8] {
-        var buffer: [UInt8] = []
-        encode(state, into: &buffer)
-        return buffer
+        withEncoded(state) { Array($0) }
     }
 
     /// Replaces `buffer`'s contents with the encoded bytes of `state`, reusing its storage.
     package static func encode(_ state: UserState, into buffer: inout [UInt8]) {
-        buffer.removeAll(keepingCapacity: true)
-        var w = Writer(bytes: buffer)
-        buffer = []  // `w` owns the storage now, so appends do not copy it
+        withEncoded(state) { bytes in
+            buffer.removeAll(keepingCapacity: true)
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    /// Calls `body` with the encoded bytes of `state`, valid only during the call (no copy is made).
+    package static func withEncoded<R>(_ state: UserState, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var w = Writer(capacity: 512)
         w.byte(version)
         w.profile(state.profile)
         w.count(state.logins.count)
@@ -72,7 +77,7 @@ package enum UserStateCodec {
         w.signed(state.lockouts)
         w.byte(state.banned ? 1 : 0)
         w.model(state.model)
-        buffer = w.bytes
+        return try body(UnsafeBufferPointer(start: w.base, count: w.used))
     }
 
     /// The state encoded in `bytes`.
@@ -123,20 +128,50 @@ package enum UserStateCodec {
 
 // MARK: - Writing
 
-private struct Writer {
-    var bytes: [UInt8]
+/// Appends to its own growing buffer through a pointer: appending byte by byte to an `Array`
+/// checks uniqueness and capacity on every byte, which was most of the encoding's cost.
+private struct Writer: ~Copyable {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var used = 0
     /// Strings written so far in this record, for back-references.
-    var strings: [String] = []
+    private var strings: [String] = []
 
-    mutating func byte(_ b: UInt8) { bytes.append(b) }
+    init(capacity: Int) {
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Makes room for `n` more bytes.
+    @inline(__always)
+    mutating func reserve(_ n: Int) {
+        guard used + n > capacity else { return }
+        let grown = max(capacity * 2, used + n)
+        let next = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        next.update(from: base, count: used)
+        base.deallocate()
+        base = next
+        capacity = grown
+    }
+
+    mutating func byte(_ b: UInt8) {
+        reserve(1)
+        base[used] = b
+        used += 1
+    }
 
     mutating func varint(_ value: UInt64) {
+        reserve(10)
         var v = value
         while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            base[used] = UInt8(truncatingIfNeeded: v) | 0x80
+            used += 1
             v >>= 7
         }
-        bytes.append(UInt8(v))
+        base[used] = UInt8(v)
+        used += 1
     }
 
     mutating func count(_ n: Int) { varint(UInt64(n)) }
@@ -147,7 +182,21 @@ private struct Writer {
     }
 
     mutating func fixed64(_ value: UInt64) {
-        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))) }
+        reserve(8)
+        UnsafeMutableRawPointer(base + used).storeBytes(of: value.littleEndian, as: UInt64.self)
+        used += 8
+    }
+
+    mutating func fixed32(_ value: UInt32) {
+        reserve(4)
+        UnsafeMutableRawPointer(base + used).storeBytes(of: value.littleEndian, as: UInt32.self)
+        used += 4
+    }
+
+    mutating func raw(_ bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count)
+        if let source = bytes.baseAddress { (base + used).update(from: source, count: bytes.count) }
+        used += bytes.count
     }
 
     mutating func double(_ d: Double) { fixed64(d.bitPattern) }
@@ -174,9 +223,9 @@ private struct Writer {
     }
 
     /// Writes `d` as `zigzag << 1` when it is a whole number below 2⁵³ (and not −0); false otherwise.
+    @inline(__always)
     mutating func whole(_ d: Double) -> Bool {
-        guard d.magnitude < 9_007_199_254_740_992, d.rounded(.towardZero) == d, !(d == 0 && d.sign == .minus) else { return false }
-        let v = Int64(d)
+        guard let v = Int64(exactly: d), v.magnitude < 1 << 53, v != 0 || d.sign == .plus else { return false }
         varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)) << 1)
         return true
     }
@@ -192,7 +241,8 @@ private struct Writer {
             strings.append(s)
         }
         varint(UInt64(length) << 1)
-        bytes.append(contentsOf: s.utf8)
+        var s = s
+        s.withUTF8 { raw($0) }
     }
 
     mutating func optionalString(_ s: String?) {
@@ -201,7 +251,7 @@ private struct Writer {
 
     mutating func blob(_ b: [UInt8]) {
         count(b.count)
-        bytes.append(contentsOf: b)
+        b.withUnsafeBufferPointer { raw($0) }
     }
 
     mutating func profile(_ p: AccountProfile) {
@@ -225,6 +275,9 @@ private struct Writer {
         for device in p.trustedDevices { string(device) }
     }
 
+    /// The previous login's coordinates, for ``login(_:)``.
+    private var lastPosition: (lat: UInt64, lon: UInt64)?
+
     mutating func login(_ l: LoginRecord) {
         var flags: UInt16 = 0
         if let ip = l.ip { flags |= ip.isV4 ? 0x01 : 0x02 }
@@ -236,11 +289,20 @@ private struct Writer {
         if l.anonymous { flags |= 0x80 }
         if l.userAgent != nil { flags |= 0x100 }
         if l.deviceId != nil { flags |= 0x200 }
+        // A user mostly logs in from the same place: coordinates equal (bit for bit) to the
+        // previous login's are a flag instead of 16 bytes.
+        var position: (lat: UInt64, lon: UInt64)?
+        if let lat = l.lat, let lon = l.lon {
+            let here = (lat: lat.bitPattern, lon: lon.bitPattern)
+            if let last = lastPosition, last == here { flags |= 0x400 }
+            position = here
+        }
+        lastPosition = position
         varint(UInt64(flags))
         date(l.time)
         if let ip = l.ip {
             if ip.isV4 {
-                for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: ip.low >> (8 * UInt64(i)))) }
+                fixed32(UInt32(truncatingIfNeeded: ip.low))
             } else {
                 fixed64(ip.high)
                 fixed64(ip.low)
@@ -248,8 +310,10 @@ private struct Writer {
         }
         if let country = l.country { string(country) }
         if let asn = l.asn { number(asn) }
-        if let lat = l.lat { double(lat) }
-        if let lon = l.lon { double(lon) }
+        if flags & 0x400 == 0 {
+            if let lat = l.lat { double(lat) }
+            if let lon = l.lon { double(lon) }
+        }
         if let accuracy = l.accuracyKm { number(accuracy) }
         if let agent = l.userAgent { string(agent) }
         if let device = l.deviceId { string(device) }
@@ -262,7 +326,9 @@ private struct Writer {
         count(t.samples.count)
         for sample in t.samples {
             count(sample.count)
-            for value in sample { number(value) }
+            sample.withUnsafeBufferPointer { values in
+                for value in values { number(value) }
+            }
         }
         count(t.genuineScores.count)
         for score in t.genuineScores { double(score) }
@@ -298,13 +364,24 @@ private struct Reader {
 
     var remaining: Int { raw.count - offset }
 
+    @inline(__always)
     mutating func byte() throws(UserStateCodec.DecodingError) -> UInt8 {
         guard offset < raw.count else { throw .truncated(offset: offset) }
         defer { offset += 1 }
         return raw[offset]
     }
 
+    @inline(__always)
     mutating func varint() throws(UserStateCodec.DecodingError) -> UInt64 {
+        // Fast path: a one-byte varint (most counts, flags and small numbers).
+        if offset < raw.count, raw[offset] < 0x80 {
+            offset += 1
+            return UInt64(raw[offset - 1])
+        }
+        return try longVarint()
+    }
+
+    mutating func longVarint() throws(UserStateCodec.DecodingError) -> UInt64 {
         let start = offset
         var value: UInt64 = 0
         var shift: UInt64 = 0
@@ -423,10 +500,17 @@ private struct Reader {
         return p
     }
 
+    /// The previous login's coordinates, for ``login()``.
+    private var lastPosition: (lat: Double, lon: Double)?
+
     mutating func login() throws(UserStateCodec.DecodingError) -> LoginRecord {
         let start = offset
         let flags = try varint()
-        guard flags < 0x400, flags & 0x03 != 0x03 else { throw .invalid("login flags", offset: start) }
+        guard flags < 0x800, flags & 0x03 != 0x03 else { throw .invalid("login flags", offset: start) }
+        let repeatsPosition = flags & 0x400 != 0
+        guard !repeatsPosition || (flags & 0x30 == 0x30 && lastPosition != nil) else {
+            throw .invalid("login position reference", offset: start)
+        }
         var l = LoginRecord(time: try date())
         if flags & 0x01 != 0 {
             guard remaining >= 4 else { throw .truncated(offset: offset) }
@@ -439,8 +523,14 @@ private struct Reader {
         }
         if flags & 0x04 != 0 { l.country = try string() }
         if flags & 0x08 != 0 { l.asn = try number() }
-        if flags & 0x10 != 0 { l.lat = try double() }
-        if flags & 0x20 != 0 { l.lon = try double() }
+        if let last = lastPosition, repeatsPosition {
+            l.lat = last.lat
+            l.lon = last.lon
+        } else {
+            if flags & 0x10 != 0 { l.lat = try double() }
+            if flags & 0x20 != 0 { l.lon = try double() }
+        }
+        if let lat = l.lat, let lon = l.lon { lastPosition = (lat, lon) } else { lastPosition = nil }
         if flags & 0x40 != 0 { l.accuracyKm = try number() }
         l.anonymous = flags & 0x80 != 0
         if flags & 0x100 != 0 { l.userAgent = try string() }
@@ -459,8 +549,18 @@ private struct Reader {
         samples.reserveCapacity(sampleCount)
         for _ in 0..<sampleCount {
             let width = try count()
-            var sample = [Double](repeating: 0, count: width)
-            for i in 0..<width { sample[i] = try number() }
+            var failure: UserStateCodec.DecodingError?
+            let sample = [Double](unsafeUninitializedCapacity: width) { values, initialized in
+                do throws(UserStateCodec.DecodingError) {
+                    for i in 0..<width {
+                        values[i] = try number()
+                        initialized = i + 1
+                    }
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
             samples.append(sample)
         }
         let scoreCount = try count(minimumSize: 8)

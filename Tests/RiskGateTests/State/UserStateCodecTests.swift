@@ -40,8 +40,9 @@ struct UserStateCodecTests {
             }
             let asn: Double? = maybe(Bool.random(using: &g) ? Double(Int.random(in: 0...400_000, using: &g)) : Double.random(in: -1e12...1e12, using: &g))
             s.logins.append(LoginRecord(
-                time: date(), ip: ip, country: maybe("NO"), asn: asn, lat: maybe(Double.random(in: -90...90, using: &g)),
-                lon: maybe(Double.random(in: -180...180, using: &g)),
+                time: date(), ip: ip, country: maybe("NO"), asn: asn,
+                lat: maybe([69.6458, -0.0, Double.random(in: -90...90, using: &g)][Int.random(in: 0..<3, using: &g)]),
+                lon: maybe([18.9595, Double.random(in: -180...180, using: &g)][Int.random(in: 0..<2, using: &g)]),
                 accuracyKm: maybe([10, 50, 0.5, -0.0, 1e300, -7][Int.random(in: 0..<6, using: &g)]),
                 anonymous: Bool.random(using: &g), userAgent: maybe(agents[Int.random(in: 0..<agents.count, using: &g)]),
                 deviceId: maybe(devices[Int.random(in: 0..<devices.count, using: &g)])))
