@@ -12,6 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
             TypingBench.self,
             SignalsBench.self,
             ReplayParseBench.self,
+            ReplayRunBench.self,
             ScoringBench.self,
             CompileBench.self,
         ]

@@ -7,7 +7,9 @@ import Foundation
 /// a `passive` outcome lets them in, into the user's history; everyone else passes. No codes are
 /// generated and no audit is written: a replay is a simulation.
 ///
-/// User states live in memory. With a backing store (`riskgate replay --state DB`), users are
+/// User states live in memory, each encoded with ``UserStateCodec`` (a few hundred bytes a user
+/// instead of several kilobytes as values), decoded for its event and encoded again after it.
+/// With a backing store (`riskgate replay --state DB`), users are
 /// read from it on first sight and, when `writesBack` is set, the evolved states and model
 /// statistics are written to it in batches of `batchSize` events and at ``finish()``.
 public final class ReplayEngine: ReplayDecider {
@@ -18,7 +20,8 @@ public final class ReplayEngine: ReplayDecider {
     let backing: (any StateStore)?
     let writesBack: Bool
     let batchSize: Int
-    private var users: [String: UserState] = [:]
+    /// Every user's state, encoded: exactly sized byte arrays keep 1M users within a few hundred MB.
+    private var users: [String: ContiguousArray<UInt8>] = [:]
     private var dirty: Set<String> = []
     private var sinceFlush = 0
     private var evaluation = Evaluation()
@@ -47,18 +50,24 @@ public final class ReplayEngine: ReplayDecider {
     /// Users seen so far.
     public var userCount: Int { users.count }
 
+    /// Bytes of all encoded user states held (not counting the table's own overhead).
+    package var storedStateBytes: Int { users.values.reduce(0) { $0 + $1.count } }
+
     public func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
-        // The state is updated in place in the dictionary: copying it out and back would copy
-        // every array the event changes (logins, devices, typing) on each event.
-        var index = users.index(forKey: event.user)
-        if index == nil {
-            users[event.user] = try backing?.loadUser(event.user) ?? UserState()
-            index = users.index(forKey: event.user)
-        }
-        let result = if let index {
-            decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &users.values[index])
+        let index = users.index(forKey: event.user)
+        var state: UserState
+        if let index {
+            state = try users.values[index].withUnsafeBytes { raw in try UserStateCodec.decode(raw) }
         } else {
-            decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &users[event.user, default: UserState()])
+            state = try backing?.loadUser(event.user) ?? UserState()
+        }
+        let result = decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &state)
+        // Exactly sized, so a million users hold no slack.
+        let stored = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
+        if let index {
+            users.values[index] = stored
+        } else {
+            users[event.user] = stored
         }
         if writesBack {
             dirty.insert(event.user)
@@ -121,7 +130,10 @@ public final class ReplayEngine: ReplayDecider {
     public func flush() throws {
         guard writesBack, let backing else { return }
         var change = StateChange()
-        for user in dirty { change.users[user] = users[user] }
+        for user in dirty {
+            guard let bytes = users[user] else { continue }
+            change.users[user] = try bytes.withUnsafeBytes { raw in try UserStateCodec.decode(raw) }
+        }
         dirty.removeAll(keepingCapacity: true)
         sinceFlush = 0
         try backing.commit(change)

@@ -74,6 +74,23 @@ public struct UserModelCounts: Sendable, Hashable, Codable {
         }
     }
 
+    /// Counts rebuilt from stored parts (the binary state codec), checked as the JSON decoding checks them.
+    ///
+    /// - Returns: `nil` when `total` is negative or an entry has a bad level, key or count, or a level
+    ///   holds more values than its cap.
+    package init?(total: Int, entries: [Entry]) {
+        guard total >= 0 else { return nil }
+        var perLevel = [Int](repeating: 0, count: ModelLevel.count)
+        for entry in entries {
+            let level = Int(entry.level)
+            guard level < ModelLevel.count, entry.key != 0, entry.parent != 0, entry.count > 0 else { return nil }
+            perLevel[level] += 1
+            guard perLevel[level] <= UserModelCounts.capacity[level] else { return nil }
+        }
+        self.total = total
+        self.entries = entries
+    }
+
     // MARK: Codable: `{"total": N, "entries": "<base64 of 25-byte little-endian records>"}`
 
     private static let recordSize = 25

@@ -42,8 +42,17 @@ package enum NeighbourDistance {
     /// - Complexity: O(F · N) expected for F features and N samples.
     package static func centreAndScale(_ samples: [[Double]], centre: inout [Double], scale: inout [Double],
                                        inverseScale: inout [Double]) {
+        var deviation: [Double] = []
+        centreAndScale(samples, centre: &centre, deviation: &deviation, scale: &scale, inverseScale: &inverseScale)
+    }
+
+    /// As ``centreAndScale(_:centre:scale:inverseScale:)``, also filling `deviation` with each
+    /// feature's median absolute deviation (the scale before the factor and the floor; see ``scale(deviation:)``).
+    package static func centreAndScale(_ samples: [[Double]], centre: inout [Double], deviation: inout [Double],
+                                       scale: inout [Double], inverseScale: inout [Double]) {
         let width = samples.first?.count ?? 0
         if centre.count != width { centre = [Double](repeating: 0, count: width) }
+        if deviation.count != width { deviation = [Double](repeating: 0, count: width) }
         if scale.count != width { scale = [Double](repeating: scaleFloor, count: width) }
         if inverseScale.count != width { inverseScale = [Double](repeating: 0, count: width) }
         guard width > 0 else { return }
@@ -57,22 +66,30 @@ package enum NeighbourDistance {
                 }
             }
             centre.withUnsafeMutableBufferPointer { centre in
-                scale.withUnsafeMutableBufferPointer { scale in
-                    inverseScale.withUnsafeMutableBufferPointer { inverseScale in
-                        for i in 0..<width {
-                            let column = UnsafeMutableBufferPointer(rebasing: columns[(i * n)..<(i * n + n)])
-                            let m = median(column)  // reorders the column; the deviations below do not care
-                            for j in 0..<n { column[j] = abs(column[j] - m) }
-                            let s = max(madToSigma * median(column), scaleFloor)
-                            centre[i] = m
-                            scale[i] = s
-                            inverseScale[i] = 1 / s
+                deviation.withUnsafeMutableBufferPointer { deviation in
+                    scale.withUnsafeMutableBufferPointer { scale in
+                        inverseScale.withUnsafeMutableBufferPointer { inverseScale in
+                            for i in 0..<width {
+                                let column = UnsafeMutableBufferPointer(rebasing: columns[(i * n)..<(i * n + n)])
+                                let m = median(column)  // reorders the column; the deviations below do not care
+                                for j in 0..<n { column[j] = abs(column[j] - m) }
+                                let mad = median(column)
+                                let s = Self.scale(deviation: mad)
+                                centre[i] = m
+                                deviation[i] = mad
+                                scale[i] = s
+                                inverseScale[i] = 1 / s
+                            }
                         }
                     }
                 }
             }
         }
     }
+
+    /// The robust scale for a feature whose median absolute deviation is `deviation`.
+    @inline(__always)
+    package static func scale(deviation: Double) -> Double { max(madToSigma * deviation, scaleFloor) }
 
     /// Capped scaled-Manhattan distance between a sample and one enrolled sample.
     @inline(__always)

@@ -30,6 +30,8 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     // Derived from the two rings (not persisted; recomputed on decode).
     /// Per-feature median of ``samples``.
     package private(set) var centre: [Double]
+    /// Per-feature median absolute deviation of ``samples`` (``scale`` before its factor and floor).
+    package private(set) var deviation: [Double]
     /// Per-feature robust scale of ``samples`` (see ``NeighbourDistance``).
     package private(set) var scale: [Double]
     private var inverseScale: [Double]
@@ -44,9 +46,48 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         samples = []
         genuineScores = []
         centre = []
+        deviation = []
         scale = []
         inverseScale = []
         typicalScore = 0
+    }
+
+    /// A template rebuilt from its stored rings and the derived statistics stored with them (the
+    /// binary state codec keeps them so a decode does not redo the medians); `nil` when the parts
+    /// do not form a template or the statistics are not finite, non-negative and of the right width.
+    ///
+    /// The statistics are trusted to be the ones ``learn(_:)`` computed for these rings.
+    package init?(field: String, length: Int, count: Int, samples: [[Double]], genuineScores: [Double],
+                  centre: [Double], deviation: [Double], typicalScore: Double) {
+        self.field = field
+        self.length = length
+        self.count = count
+        self.samples = samples
+        self.genuineScores = genuineScores
+        self.centre = centre
+        self.deviation = deviation
+        self.typicalScore = typicalScore
+        scale = []
+        inverseScale = []
+        guard Self.problem(length: length, count: count, samples: samples, genuineScores: genuineScores) == nil else { return nil }
+        let width = samples.isEmpty ? 0 : TypingTemplate.featureCount(length)
+        guard centre.count == width, deviation.count == width, centre.allSatisfy(\.isFinite),
+              deviation.allSatisfy({ $0.isFinite && $0 >= 0 }), typicalScore.isFinite, typicalScore >= 0
+        else { return nil }
+        scale = deviation.map { NeighbourDistance.scale(deviation: $0) }
+        inverseScale = scale.map { 1 / $0 }
+    }
+
+    private static func featureCount(_ length: Int) -> Int { TypingFeatures.count(keys: length) }
+
+    /// What is wrong with stored template parts, or `nil` when they are consistent.
+    private static func problem(length: Int, count: Int, samples: [[Double]], genuineScores: [Double]) -> CodingKeys? {
+        guard (1...TypingFeatures.maxKeys).contains(length) else { return .length }
+        let width = TypingFeatures.count(keys: length)
+        guard samples.count <= capacity, samples.allSatisfy({ $0.count == width && $0.allSatisfy(\.isFinite) }) else { return .samples }
+        guard genuineScores.count <= capacity, genuineScores.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return .genuineScores }
+        guard count >= samples.count else { return .count }
+        return nil
     }
 
     /// Features per sample of this template.
@@ -86,7 +127,7 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     }
 
     private mutating func recompute() {
-        NeighbourDistance.centreAndScale(samples, centre: &centre, scale: &scale, inverseScale: &inverseScale)
+        NeighbourDistance.centreAndScale(samples, centre: &centre, deviation: &deviation, scale: &scale, inverseScale: &inverseScale)
         // A floor of 0.1 robust deviations a feature, so a user whose samples were (nearly)
         // identical does not turn every later difference into anomaly 1.
         let typical = withUnsafeTemporaryAllocation(of: Double.self, capacity: genuineScores.count) { scores in
@@ -111,6 +152,7 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         samples = try c.decode([[Double]].self, forKey: .samples)
         genuineScores = try c.decode([Double].self, forKey: .genuineScores)
         centre = []
+        deviation = []
         scale = []
         inverseScale = []
         typicalScore = 0

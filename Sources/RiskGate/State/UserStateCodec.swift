@@ -1,0 +1,597 @@
+import Foundation
+
+/// A compact, versioned binary encoding of ``UserState``, for keeping many users in memory (replay)
+/// and for storing one user as a blob.
+///
+/// Why not JSON: a replay of a million users holds every user's state at once, and the JSON (or
+/// the decoded value with its many small arrays) costs several kilobytes a user. This format is
+/// about a fifth of that and decodes without a parser.
+///
+/// Layout (all integers little-endian): byte 0 is the format version (``version``); then the
+/// profile, logins, devices, typing templates, failures, lock state and model counts, in the order
+/// of ``UserState``'s properties. Counts and lengths are LEB128 varints; signed integers are
+/// zigzag varints; dates are `timeIntervalSinceReferenceDate` as a raw 64-bit `Double`. Numbers
+/// that are usually whole (ASN, accuracy, typing timings in ms) are written as a zigzag varint when
+/// they are exactly an integer below 2⁵³ (and not −0), else as a marker and the raw `Double`, so
+/// every value round-trips bit for bit. A login whose coordinates equal the previous login's
+/// sets a flag instead of repeating them. A string is its UTF-8 bytes after a varint length, or a
+/// reference to an equal string written earlier in the same record (a user's logins repeat the
+/// same user agent and device id); nothing is shared between records.
+///
+/// Decoding checks every length against the bytes left and every part as the JSON decoding checks
+/// it, so truncated or corrupt bytes throw ``DecodingError`` and never crash.
+package enum UserStateCodec {
+    /// The format version written as the first byte.
+    package static let version: UInt8 = 1
+
+    /// Why bytes could not be decoded.
+    package enum DecodingError: Error, Hashable, CustomStringConvertible {
+        /// The first byte names a format this build does not read.
+        case unsupportedVersion(UInt8)
+        /// The bytes end before the state does.
+        case truncated(offset: Int)
+        /// A part is malformed (`what` names it).
+        case invalid(String, offset: Int)
+
+        package var description: String {
+            switch self {
+            case .unsupportedVersion(let v): "user state format version `\(v)` is not supported (expected \(UserStateCodec.version))"
+            case .truncated(let offset): "user state bytes end early at offset \(offset)"
+            case .invalid(let what, let offset): "user state has an invalid \(what) at offset \(offset)"
+            }
+        }
+    }
+
+    /// The encoded bytes of `state`.
+    package static func encode(_ state: UserState) -> [UInt8] {
+        withEncoded(state) { Array($0) }
+    }
+
+    /// Replaces `buffer`'s contents with the encoded bytes of `state`, reusing its storage.
+    package static func encode(_ state: UserState, into buffer: inout [UInt8]) {
+        withEncoded(state) { bytes in
+            buffer.removeAll(keepingCapacity: true)
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    /// Calls `body` with the encoded bytes of `state`, valid only during the call (no copy is made).
+    package static func withEncoded<R>(_ state: UserState, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var w = Writer(capacity: 512)
+        w.byte(version)
+        w.profile(state.profile)
+        w.count(state.logins.count)
+        for login in state.logins { w.login(login) }
+        w.count(state.devices.count)
+        for device in state.devices {
+            w.string(device.id)
+            w.date(device.firstSeen)
+            w.date(device.lastSeen)
+            w.signed(device.count)
+        }
+        w.count(state.typing.count)
+        for template in state.typing { w.template(template) }
+        w.count(state.failures.count)
+        for failure in state.failures { w.date(failure) }
+        w.optionalDate(state.lockedUntil)
+        w.signed(state.lockouts)
+        w.byte(state.banned ? 1 : 0)
+        w.model(state.model)
+        return try body(UnsafeBufferPointer(start: w.base, count: w.used))
+    }
+
+    /// The state encoded in `bytes`.
+    ///
+    /// - Throws: ``DecodingError`` when the bytes are of another version, truncated or corrupt.
+    package static func decode(_ bytes: some ContiguousBytes) throws(DecodingError) -> UserState {
+        let result: Result<UserState, DecodingError> = bytes.withUnsafeBytes { raw in
+            do throws(DecodingError) { return .success(try decode(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// The state encoded in `raw`.
+    ///
+    /// - Throws: ``DecodingError`` when the bytes are of another version, truncated or corrupt.
+    package static func decode(_ raw: UnsafeRawBufferPointer) throws(DecodingError) -> UserState {
+        var r = Reader(raw: raw)
+        let v = try r.byte()
+        guard v == version else { throw .unsupportedVersion(v) }
+        var state = UserState(profile: try r.profile())
+        let logins = try r.count()
+        state.logins.reserveCapacity(logins)
+        for _ in 0..<logins { state.logins.append(try r.login()) }
+        let devices = try r.count()
+        state.devices.reserveCapacity(devices)
+        for _ in 0..<devices {
+            state.devices.append(DeviceRecord(id: try r.string(), firstSeen: try r.date(), lastSeen: try r.date(),
+                                              count: try r.signed()))
+        }
+        let templates = try r.count()
+        state.typing.reserveCapacity(templates)
+        for _ in 0..<templates { state.typing.append(try r.template()) }
+        let failures = try r.count()
+        state.failures.reserveCapacity(failures)
+        for _ in 0..<failures { state.failures.append(try r.date()) }
+        state.lockedUntil = try r.optionalDate()
+        state.lockouts = try r.signed()
+        switch try r.byte() {
+        case 0: state.banned = false
+        case 1: state.banned = true
+        default: throw .invalid("banned flag", offset: r.offset - 1)
+        }
+        state.model = try r.model()
+        guard r.offset == raw.count else { throw .invalid("trailing bytes", offset: r.offset) }
+        return state
+    }
+}
+
+// MARK: - Writing
+
+/// Appends to its own growing buffer through a pointer: appending byte by byte to an `Array`
+/// checks uniqueness and capacity on every byte, which was most of the encoding's cost.
+private struct Writer: ~Copyable {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var used = 0
+    /// Strings written so far in this record, for back-references.
+    private var strings: [String] = []
+
+    init(capacity: Int) {
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Makes room for `n` more bytes.
+    @inline(__always)
+    mutating func reserve(_ n: Int) {
+        guard used + n > capacity else { return }
+        let grown = max(capacity * 2, used + n)
+        let next = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        next.update(from: base, count: used)
+        base.deallocate()
+        base = next
+        capacity = grown
+    }
+
+    mutating func byte(_ b: UInt8) {
+        reserve(1)
+        base[used] = b
+        used += 1
+    }
+
+    mutating func varint(_ value: UInt64) {
+        reserve(10)
+        var v = value
+        while v >= 0x80 {
+            base[used] = UInt8(truncatingIfNeeded: v) | 0x80
+            used += 1
+            v >>= 7
+        }
+        base[used] = UInt8(v)
+        used += 1
+    }
+
+    mutating func count(_ n: Int) { varint(UInt64(n)) }
+
+    mutating func signed(_ n: Int) {
+        let v = Int64(n)
+        varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+    }
+
+    mutating func fixed64(_ value: UInt64) {
+        reserve(8)
+        UnsafeMutableRawPointer(base + used).storeBytes(of: value.littleEndian, as: UInt64.self)
+        used += 8
+    }
+
+    mutating func fixed32(_ value: UInt32) {
+        reserve(4)
+        UnsafeMutableRawPointer(base + used).storeBytes(of: value.littleEndian, as: UInt32.self)
+        used += 4
+    }
+
+    mutating func raw(_ bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count)
+        if let source = bytes.baseAddress { (base + used).update(from: source, count: bytes.count) }
+        used += bytes.count
+    }
+
+    mutating func double(_ d: Double) { fixed64(d.bitPattern) }
+    mutating func date(_ d: Date) { double(d.timeIntervalSinceReferenceDate) }
+
+    mutating func optionalDate(_ d: Date?) {
+        if let d { byte(1); date(d) } else { byte(0) }
+    }
+
+    /// A whole number below 2⁵³ as `zigzag << 1` (even), anything else as `1` and the raw bits.
+    mutating func number(_ d: Double) {
+        if !whole(d) {
+            byte(1)
+            double(d)
+        }
+    }
+
+    /// A multiple of ½ (a median of whole numbers) as the whole number `2 · d`, else as ``number(_:)`` does.
+    mutating func half(_ d: Double) {
+        if !whole(d * 2) {
+            byte(1)
+            double(d)
+        }
+    }
+
+    /// Writes `d` as `zigzag << 1` when it is a whole number below 2⁵³ (and not −0); false otherwise.
+    @inline(__always)
+    mutating func whole(_ d: Double) -> Bool {
+        guard let v = Int64(exactly: d), v.magnitude < 1 << 53, v != 0 || d.sign == .plus else { return false }
+        varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)) << 1)
+        return true
+    }
+
+    /// A string as `length << 1` and its UTF-8, or `index << 1 | 1` for an equal one already written.
+    mutating func string(_ s: String) {
+        let length = s.utf8.count
+        if length > 0 {
+            for (i, seen) in strings.enumerated() where seen.utf8.count == length && seen == s {
+                varint(UInt64(i) << 1 | 1)
+                return
+            }
+            strings.append(s)
+        }
+        varint(UInt64(length) << 1)
+        var s = s
+        s.withUTF8 { raw($0) }
+    }
+
+    mutating func optionalString(_ s: String?) {
+        if let s { byte(1); string(s) } else { byte(0) }
+    }
+
+    mutating func blob(_ b: [UInt8]) {
+        count(b.count)
+        b.withUnsafeBufferPointer { raw($0) }
+    }
+
+    mutating func profile(_ p: AccountProfile) {
+        byte(p.known ? 1 : 0)
+        optionalString(p.homeCountry)
+        optionalString(p.phone)
+        optionalString(p.email)
+        optionalDate(p.createdAt)
+        count(p.kba.count)
+        for answer in p.kba {
+            string(answer.question)
+            blob(answer.salt)
+            blob(answer.hash)
+        }
+        count(p.partialSecret.count)
+        for character in p.partialSecret {
+            blob(character.salt)
+            blob(character.hash)
+        }
+        count(p.trustedDevices.count)
+        for device in p.trustedDevices { string(device) }
+    }
+
+    /// The previous login's coordinates, for ``login(_:)``.
+    private var lastPosition: (lat: UInt64, lon: UInt64)?
+
+    mutating func login(_ l: LoginRecord) {
+        var flags: UInt16 = 0
+        if let ip = l.ip { flags |= ip.isV4 ? 0x01 : 0x02 }
+        if l.country != nil { flags |= 0x04 }
+        if l.asn != nil { flags |= 0x08 }
+        if l.lat != nil { flags |= 0x10 }
+        if l.lon != nil { flags |= 0x20 }
+        if l.accuracyKm != nil { flags |= 0x40 }
+        if l.anonymous { flags |= 0x80 }
+        if l.userAgent != nil { flags |= 0x100 }
+        if l.deviceId != nil { flags |= 0x200 }
+        // A user mostly logs in from the same place: coordinates equal (bit for bit) to the
+        // previous login's are a flag instead of 16 bytes.
+        var position: (lat: UInt64, lon: UInt64)?
+        if let lat = l.lat, let lon = l.lon {
+            let here = (lat: lat.bitPattern, lon: lon.bitPattern)
+            if let last = lastPosition, last == here { flags |= 0x400 }
+            position = here
+        }
+        lastPosition = position
+        varint(UInt64(flags))
+        date(l.time)
+        if let ip = l.ip {
+            if ip.isV4 {
+                fixed32(UInt32(truncatingIfNeeded: ip.low))
+            } else {
+                fixed64(ip.high)
+                fixed64(ip.low)
+            }
+        }
+        if let country = l.country { string(country) }
+        if let asn = l.asn { number(asn) }
+        if flags & 0x400 == 0 {
+            if let lat = l.lat { double(lat) }
+            if let lon = l.lon { double(lon) }
+        }
+        if let accuracy = l.accuracyKm { number(accuracy) }
+        if let agent = l.userAgent { string(agent) }
+        if let device = l.deviceId { string(device) }
+    }
+
+    mutating func template(_ t: TypingTemplate) {
+        string(t.field)
+        signed(t.length)
+        signed(t.count)
+        count(t.samples.count)
+        for sample in t.samples {
+            count(sample.count)
+            sample.withUnsafeBufferPointer { values in
+                for value in values { number(value) }
+            }
+        }
+        count(t.genuineScores.count)
+        for score in t.genuineScores { double(score) }
+        // The derived statistics too, so a decode need not redo the medians (most of a decode's cost).
+        // Their width is the samples' (0 without samples).
+        for value in t.centre { half(value) }
+        for value in t.deviation { half(value) }
+        double(t.typicalScore)
+    }
+
+    mutating func model(_ m: UserModelCounts) {
+        signed(m.total)
+        count(m.entries.count)
+        for e in m.entries {
+            fixed64(e.key)
+            fixed64(e.parent)
+            varint(UInt64(e.count))
+            varint(UInt64(e.last))
+            byte(e.level)
+        }
+    }
+}
+
+// MARK: - Reading
+
+private struct Reader {
+    let raw: UnsafeRawBufferPointer
+    var offset = 0
+    /// Strings read so far in this record, for back-references.
+    var strings: [String] = []
+
+    init(raw: UnsafeRawBufferPointer) { self.raw = raw }
+
+    var remaining: Int { raw.count - offset }
+
+    @inline(__always)
+    mutating func byte() throws(UserStateCodec.DecodingError) -> UInt8 {
+        guard offset < raw.count else { throw .truncated(offset: offset) }
+        defer { offset += 1 }
+        return raw[offset]
+    }
+
+    @inline(__always)
+    mutating func varint() throws(UserStateCodec.DecodingError) -> UInt64 {
+        // Fast path: a one-byte varint (most counts, flags and small numbers).
+        if offset < raw.count, raw[offset] < 0x80 {
+            offset += 1
+            return UInt64(raw[offset - 1])
+        }
+        return try longVarint()
+    }
+
+    mutating func longVarint() throws(UserStateCodec.DecodingError) -> UInt64 {
+        let start = offset
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            guard shift < 64, shift < 63 || b <= 1 else { throw .invalid("varint", offset: start) }
+            value |= UInt64(b & 0x7f) << shift
+            if b < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    /// A count of items each at least `minimumSize` bytes long, so it can never exceed what is left.
+    mutating func count(minimumSize: Int = 1) throws(UserStateCodec.DecodingError) -> Int {
+        let start = offset
+        let v = try varint()
+        guard v <= UInt64(remaining / max(1, minimumSize)) else { throw .invalid("count", offset: start) }
+        return Int(v)
+    }
+
+    mutating func signed() throws(UserStateCodec.DecodingError) -> Int {
+        let v = try varint()
+        let n = Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1)))
+        return Int(n)
+    }
+
+    mutating func fixed64() throws(UserStateCodec.DecodingError) -> UInt64 {
+        guard remaining >= 8 else { throw .truncated(offset: offset) }
+        var v: UInt64 = 0
+        for i in (0..<8).reversed() { v = v << 8 | UInt64(raw[offset + i]) }
+        offset += 8
+        return v
+    }
+
+    mutating func double() throws(UserStateCodec.DecodingError) -> Double { Double(bitPattern: try fixed64()) }
+
+    mutating func date() throws(UserStateCodec.DecodingError) -> Date {
+        Date(timeIntervalSinceReferenceDate: try double())
+    }
+
+    mutating func flag() throws(UserStateCodec.DecodingError) -> Bool {
+        switch try byte() {
+        case 0: return false
+        case 1: return true
+        default: throw .invalid("presence flag", offset: offset - 1)
+        }
+    }
+
+    mutating func optionalDate() throws(UserStateCodec.DecodingError) -> Date? {
+        try flag() ? try date() : nil
+    }
+
+    mutating func number() throws(UserStateCodec.DecodingError) -> Double {
+        try number(halves: false)
+    }
+
+    mutating func half() throws(UserStateCodec.DecodingError) -> Double {
+        try number(halves: true)
+    }
+
+    mutating func number(halves: Bool) throws(UserStateCodec.DecodingError) -> Double {
+        let start = offset
+        let v = try varint()
+        if v == 1 { return try double() }
+        guard v & 1 == 0 else { throw .invalid("number", offset: start) }
+        let z = v >> 1
+        let n = Double(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+        return halves ? n / 2 : n
+    }
+
+    mutating func string() throws(UserStateCodec.DecodingError) -> String {
+        let start = offset
+        let v = try varint()
+        if v & 1 == 1 {
+            let index = v >> 1
+            guard index < UInt64(strings.count) else { throw .invalid("string reference", offset: start) }
+            return strings[Int(index)]
+        }
+        let length = v >> 1
+        guard length <= UInt64(remaining) else { throw .truncated(offset: start) }
+        guard length > 0, let base = raw.baseAddress else { return "" }
+        let bytes = UnsafeBufferPointer(start: (base + offset).assumingMemoryBound(to: UInt8.self), count: Int(length))
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalid("UTF-8 string", offset: start) }
+        offset += Int(length)
+        strings.append(s)
+        return s
+    }
+
+    mutating func optionalString() throws(UserStateCodec.DecodingError) -> String? {
+        try flag() ? try string() : nil
+    }
+
+    mutating func blob() throws(UserStateCodec.DecodingError) -> [UInt8] {
+        let n = try count()
+        defer { offset += n }
+        return Array(raw[offset..<(offset + n)])
+    }
+
+    mutating func profile() throws(UserStateCodec.DecodingError) -> AccountProfile {
+        var p = AccountProfile()
+        p.known = try flag()
+        p.homeCountry = try optionalString()
+        p.phone = try optionalString()
+        p.email = try optionalString()
+        p.createdAt = try optionalDate()
+        let answers = try count(minimumSize: 3)
+        for _ in 0..<answers {
+            p.kba.append(KBAAnswer(question: try string(), salt: try blob(), hash: try blob()))
+        }
+        let characters = try count(minimumSize: 2)
+        for _ in 0..<characters {
+            p.partialSecret.append(SecretCharacterHash(salt: try blob(), hash: try blob()))
+        }
+        let trusted = try count()
+        for _ in 0..<trusted { p.trustedDevices.append(try string()) }
+        return p
+    }
+
+    /// The previous login's coordinates, for ``login()``.
+    private var lastPosition: (lat: Double, lon: Double)?
+
+    mutating func login() throws(UserStateCodec.DecodingError) -> LoginRecord {
+        let start = offset
+        let flags = try varint()
+        guard flags < 0x800, flags & 0x03 != 0x03 else { throw .invalid("login flags", offset: start) }
+        let repeatsPosition = flags & 0x400 != 0
+        guard !repeatsPosition || (flags & 0x30 == 0x30 && lastPosition != nil) else {
+            throw .invalid("login position reference", offset: start)
+        }
+        var l = LoginRecord(time: try date())
+        if flags & 0x01 != 0 {
+            guard remaining >= 4 else { throw .truncated(offset: offset) }
+            var v: UInt32 = 0
+            for i in (0..<4).reversed() { v = v << 8 | UInt32(raw[offset + i]) }
+            offset += 4
+            l.ip = IPAddress(v4: v)
+        } else if flags & 0x02 != 0 {
+            l.ip = IPAddress(v6High: try fixed64(), low: try fixed64())
+        }
+        if flags & 0x04 != 0 { l.country = try string() }
+        if flags & 0x08 != 0 { l.asn = try number() }
+        if let last = lastPosition, repeatsPosition {
+            l.lat = last.lat
+            l.lon = last.lon
+        } else {
+            if flags & 0x10 != 0 { l.lat = try double() }
+            if flags & 0x20 != 0 { l.lon = try double() }
+        }
+        if let lat = l.lat, let lon = l.lon { lastPosition = (lat, lon) } else { lastPosition = nil }
+        if flags & 0x40 != 0 { l.accuracyKm = try number() }
+        l.anonymous = flags & 0x80 != 0
+        if flags & 0x100 != 0 { l.userAgent = try string() }
+        if flags & 0x200 != 0 { l.deviceId = try string() }
+        return l
+    }
+
+    mutating func template() throws(UserStateCodec.DecodingError) -> TypingTemplate {
+        let start = offset
+        let field = try string()
+        let length = try signed()
+        let learned = try signed()
+        guard (1...TypingFeatures.maxKeys).contains(length) else { throw .invalid("typing template length", offset: start) }
+        let sampleCount = try count()
+        var samples: [[Double]] = []
+        samples.reserveCapacity(sampleCount)
+        for _ in 0..<sampleCount {
+            let width = try count()
+            var failure: UserStateCodec.DecodingError?
+            let sample = [Double](unsafeUninitializedCapacity: width) { values, initialized in
+                do throws(UserStateCodec.DecodingError) {
+                    for i in 0..<width {
+                        values[i] = try number()
+                        initialized = i + 1
+                    }
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+            samples.append(sample)
+        }
+        let scoreCount = try count(minimumSize: 8)
+        var scores = [Double](repeating: 0, count: scoreCount)
+        for i in 0..<scoreCount { scores[i] = try double() }
+        let width = samples.isEmpty ? 0 : TypingFeatures.count(keys: length)
+        var centre = [Double](repeating: 0, count: width)
+        var deviation = [Double](repeating: 0, count: width)
+        for i in 0..<width { centre[i] = try half() }
+        for i in 0..<width { deviation[i] = try half() }
+        let typical = try double()
+        guard let template = TypingTemplate(field: field, length: length, count: learned, samples: samples, genuineScores: scores,
+                                            centre: centre, deviation: deviation, typicalScore: typical) else {
+            throw .invalid("typing template", offset: start)
+        }
+        return template
+    }
+
+    mutating func model() throws(UserStateCodec.DecodingError) -> UserModelCounts {
+        let start = offset
+        let total = try signed()
+        let n = try count(minimumSize: 19)
+        var entries: [UserModelCounts.Entry] = []
+        entries.reserveCapacity(n)
+        for _ in 0..<n {
+            let key = try fixed64(), parent = try fixed64()
+            let count = try varint(), last = try varint()
+            guard count <= UInt64(UInt32.max), last <= UInt64(UInt32.max) else { throw .invalid("model entry", offset: start) }
+            entries.append(UserModelCounts.Entry(key: key, parent: parent, count: UInt32(count), last: UInt32(last), level: try byte()))
+        }
+        guard let model = UserModelCounts(total: total, entries: entries) else { throw .invalid("model counts", offset: start) }
+        return model
+    }
+}

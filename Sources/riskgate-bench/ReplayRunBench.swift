@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import RiskGate
+
+/// The whole in-memory replay (reader thread + deciding thread), as `riskgate replay --format json`
+/// runs it, in the bench binary, which builds without the HTTP server's dependencies.
+struct ReplayRunBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay-run",
+        abstract: "Replay a JSONL file through a policy in memory; print the JSON report and the CPU cost per event.")
+
+    @Option(help: "The policy (YAML).")
+    var policy = "policies/web-login.yaml"
+
+    @Option(help: "The JSONL dataset, e.g. from `riskgate generate`.")
+    var dataset: String
+
+    func run() throws {
+        let compiled = PolicyCompiler.compile(path: policy)
+        guard let candidate = compiled.policy else { throw ValidationError("policy `\(policy)` does not compile") }
+        let engine = try ReplayEngine(policy: candidate)
+        let reader = try EventReader(path: dataset)
+        let startCPU = processCPUSeconds()
+        let report = try ReplayHarness.run(reader: reader, candidate: engine)
+        let cpu = processCPUSeconds() - startCPU
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        FileHandle.standardError.write(Data(String(
+            format: "%d events in %.2f s wall = %.0f events/s; CPU %.2f s = %.2f µs/event (both threads); %d users, %d state bytes each; peak %d MiB\n",
+            report.events, report.elapsedSeconds, report.eventsPerSecond, cpu, cpu * 1e6 / Double(max(1, report.events)),
+            engine.userCount, engine.storedStateBytes / max(1, engine.userCount), report.peakMemoryBytes / 1_048_576).utf8))
+    }
+}
+
+/// User + system CPU time of the whole process (all threads).
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
