@@ -2,8 +2,10 @@ import Foundation
 
 /// One `users` row, encoded on the caller's thread so the writer thread only binds values.
 ///
-/// Profile fields and lockout counters are real columns; login history, devices, typing templates
-/// and model counts are one blob (``UserHistory``).
+/// The `history` blob holds the whole state in ``UserStateCodec``'s binary format, which is what
+/// a read decodes; profile fields and lockout counters are also written to their own columns so
+/// the file can be inspected and queried with SQL. Rows written before the binary format have a
+/// JSON `history` blob (logins, devices, typing, model) and are read from the columns plus that JSON.
 struct SQLiteUserRow: Sendable {
     let user: String
     let known: Int64
@@ -40,13 +42,13 @@ struct SQLiteUserRow: Sendable {
     ///
     /// - Throws: ``StoreError`` `.encoding` when a value cannot be encoded.
     init(user: String, state: UserState, path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        func text<T: Encodable>(_ value: T) throws -> String {
-            String(decoding: try data(value), as: UTF8.self)
-        }
-        func data<T: Encodable>(_ value: T) throws -> Data {
-            do { return try encoder.encode(value) } catch {
+        // Most accounts have no KBA answers, no secret, no trusted devices and no recent failures:
+        // those columns are `[]` without running an encoder.
+        func text<T: Encodable & Collection>(_ value: T) throws -> String {
+            if value.isEmpty { return "[]" }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
                 throw StoreError(code: .encoding, message: "cannot encode \(T.self): \(error)", path: path)
             }
         }
@@ -64,7 +66,7 @@ struct SQLiteUserRow: Sendable {
         lockedUntil = state.lockedUntil?.timeIntervalSince1970
         lockouts = Int64(state.lockouts)
         banned = state.banned ? 1 : 0
-        history = try data(UserHistory(logins: state.logins, devices: state.devices, typing: state.typing, model: state.model))
+        history = Data(UserStateCodec.encode(state))
     }
 
     func bind(to s: SQLiteConnection.Statement) {
@@ -88,6 +90,11 @@ struct SQLiteUserRow: Sendable {
     ///
     /// - Throws: ``StoreError`` `.corrupt` naming the column that does not decode.
     static func decode(_ s: SQLiteConnection.Statement, path: String) throws -> UserState {
+        if let blob = s.data(12), let first = blob.first, first != UInt8(ascii: "{") {
+            do { return try UserStateCodec.decode(blob) } catch {
+                throw StoreError(code: .corrupt, message: "cannot decode `users.history`: \(error)", path: path)
+            }
+        }
         let decoder = JSONDecoder()
         func value<T: Decodable>(_ type: T.Type, _ data: Data, _ column: String) throws -> T {
             do { return try decoder.decode(type, from: data) } catch {

@@ -129,6 +129,24 @@ import Testing
         }
     }
 
+    /// Rows written before the binary history format (JSON `history` blob) still read back whole.
+    @Test func readsRowsWithTheEarlierJSONHistory() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        let user = sampleUser()
+        do {
+            let store = try SQLiteStateStore(path: path)
+            try store.commit(StateChange(users: ["u-1": user]))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = try encoder.encode(UserHistory(logins: user.logins, devices: user.devices, typing: user.typing, model: user.model))
+        let hex = json.map { String(format: "%02x", $0) }.joined()
+        try exec(path, "UPDATE users SET history = x'\(hex)' WHERE user = 'u-1'")
+        #expect(try SQLiteStateStore(path: path).loadUser("u-1") == user)
+    }
+
     func exec(_ path: String, _ sql: String) throws {
         var db: OpaquePointer?
         guard sqlite3_open(path, &db) == SQLITE_OK else { throw StoreError(code: .open, message: "test open") }
