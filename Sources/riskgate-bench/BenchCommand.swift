@@ -14,6 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
             ReplayParseBench.self,
             ScoringBench.self,
             CompileBench.self,
+            HashBench.self,
         ]
     )
 }
