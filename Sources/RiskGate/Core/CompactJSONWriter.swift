@@ -63,6 +63,7 @@ package struct CompactJSONWriter: Sendable {
             int(Int(value))
             return
         }
+        if value.magnitude >= 0.001, value.magnitude < 1e9, appendShortDecimal(value) { return }
         let text = value.description
         let utf8 = text.utf8
         if utf8.count > 2, text.hasSuffix(".0") {
@@ -195,6 +196,38 @@ package struct CompactJSONWriter: Sendable {
 
     private mutating func append(_ literal: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// Writes `value` as `i.fff` when it has at most six decimals, without formatting through a String.
+    ///
+    /// The decimal with the fewest digits after the point that converts back to `value` has at most 15
+    /// significant digits, and no two such decimals convert to the same `Double` (DBL_DIG is 15), so it is
+    /// exactly the shortest round-trip text `description` prints (in plain notation between 1e-3 and 1e9).
+    private mutating func appendShortDecimal(_ value: Double) -> Bool {
+        let magnitude = value.magnitude
+        var scale = 1.0
+        var unit: UInt = 1
+        for places in 1...6 {
+            scale *= 10
+            unit *= 10
+            let scaled = (magnitude * scale).rounded()
+            guard scaled / scale == magnitude else { continue }
+            let n = UInt(scaled)
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            appendDigits(n / unit)
+            bytes.append(UInt8(ascii: "."))
+            var fraction = n % unit
+            var digits: UInt64 = 0
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                for i in stride(from: places - 1, through: 0, by: -1) {
+                    buffer[i] = 0x30 + UInt8(fraction % 10)
+                    fraction /= 10
+                }
+                bytes.append(contentsOf: buffer[..<places])
+            }
+            return true
+        }
+        return false
     }
 
     private mutating func appendDigits(_ value: UInt) {

@@ -30,7 +30,7 @@ struct JSONFuzz {
     }
 
     mutating func double() -> Double {
-        switch int(0...9) {
+        switch int(0...10) {
         case 0: return Double(int(-1_000_000...1_000_000))
         case 1: return [0.0, -0.0, 0.1, 0.2, 1.5, -2.5, 1e21, 1e22, 1e-7, Double.leastNonzeroMagnitude, 1e15, 1e16, 1e17, 123456789012345680.0,
                         9_007_199_254_740_992, 9_007_199_254_740_991, -9_007_199_254_740_994, 4.35, 37.5,
@@ -39,6 +39,7 @@ struct JSONFuzz {
         case 3: return Double.random(in: -1...1, using: &generator) * pow(10, Double(int(-30...30)))
         case 4: return Double(Int64.random(in: .min ... .max, using: &generator))
         case 5: return Double(int(0...(1 << 20))) * pow(2, Double(int(40...70)))
+        case 6: return Double(int(-100_000_000...100_000_000)) / pow(10, Double(int(1...8)))
         default:
             // Any finite bit pattern.
             while true {
