@@ -156,3 +156,17 @@ func foundationJSON<T: Encodable>(_ value: T, escapingSlashes: Bool) -> String {
         #expect(AuditRecord.compactJSON(signals) == foundationJSON(signals, escapingSlashes: false))
     }
 }
+
+@Suite struct CompactJSONKeyOrderTests {
+    @Test func utf8OrderMatchesTheGenericComparison() {
+        var fuzz = JSONFuzz(seed: 4)
+        let keys = (0..<300).map { _ in fuzz.key() } + ["", "a", "ab", "é", "e\u{301}", "\u{FFFF}", "🙂"]
+        for a in keys {
+            for b in keys.prefix(60) {
+                #expect(CompactJSONWriter.utf8Precedes(a, b) == a.utf8.lexicographicallyPrecedes(b.utf8))
+            }
+        }
+        // A bridged-looking substring copy takes the same path as any other string.
+        #expect(CompactJSONWriter.utf8Precedes(String("xab".dropFirst()), "ac"))
+    }
+}
