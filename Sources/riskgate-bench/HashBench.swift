@@ -27,6 +27,13 @@ struct HashBench: ParsableCommand {
         blackHole(digest)
         print("sha256 600 B string (via Array(utf8)): median \(format(median(textTimes))) ns")
 
+        var key: [UInt8] = []
+        let kbaTimes = measure(rounds: 5, iterations: 5) {
+            key = PBKDF2.deriveKey(password: Array("the beatles".utf8), salt: Array(audit.prefix(16)), iterations: 4096)
+        }
+        blackHole(key)
+        print("PBKDF2-HMAC-SHA256, 4096 iterations (one KBA answer): median \(format(median(kbaTimes) / 1e6)) ms")
+
         var hex = ""
         let hexTimes = measure(iterations: 100_000) { hex = digest.hexString }
         blackHole(hex)

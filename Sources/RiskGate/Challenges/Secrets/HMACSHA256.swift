@@ -58,8 +58,9 @@ struct HMACSHA256: Sendable {
 }
 
 /// PBKDF2-HMAC-SHA256 (RFC 8018), for low-entropy secrets such as KBA answers.
-enum PBKDF2 {
-    static func deriveKey(password: [UInt8], salt: [UInt8], iterations: Int, length: Int = 32) -> [UInt8] {
+package enum PBKDF2 {
+    /// Derives `length` bytes from `password` and `salt`; each 32 bytes cost `2 × iterations` compressions.
+    package static func deriveKey(password: [UInt8], salt: [UInt8], iterations: Int, length: Int = 32) -> [UInt8] {
         let prf = HMACSHA256(key: password)
         var output: [UInt8] = []
         output.reserveCapacity(length + 32)
