@@ -15,6 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
             ReplayRunBench.self,
             ScoringBench.self,
             CompileBench.self,
+            HashBench.self,
         ]
     )
 }

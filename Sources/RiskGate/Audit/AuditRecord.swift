@@ -69,13 +69,14 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
     /// Unambiguous serialisation: a version tag, then every field as `length:bytes,` (`-` for absent).
     public var canonicalBytes: [UInt8] {
-        var out = Array("riskgate-audit-v1\n".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(160 + rules.utf8.count + signals.utf8.count)
+        out += "riskgate-audit-v1\n".utf8
         func field(_ text: String?) {
             guard let text else { out.append(UInt8(ascii: "-")); return }
-            let bytes = Array(text.utf8)
-            out += Array(String(bytes.count).utf8)
+            out += String(text.utf8.count).utf8
             out.append(UInt8(ascii: ":"))
-            out += bytes
+            out += text.utf8
             out.append(UInt8(ascii: ","))
         }
         field(String(id)); field(time); field(kind); field(user); field(policyHash); field(outcome)
@@ -83,10 +84,25 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         return out
     }
 
-    static func compactJSON<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+    /// Rule ids as compact JSON, as `JSONEncoder` (`.sortedKeys`, `.withoutEscapingSlashes`) writes them.
+    static func compactJSON(_ rules: [String]) -> String {
+        var w = CompactJSONWriter(escapesSlashes: false)
+        do throws(CompactJSONWriter.Failure) { try w.strings(rules) } catch { return "null" }
+        return w.text
+    }
+
+    /// Signal values as compact JSON with sorted keys, as `JSONEncoder` (`.sortedKeys`,
+    /// `.withoutEscapingSlashes`) writes them: the hash chain covers these exact bytes.
+    static func compactJSON(_ signals: [String: JSONValue]) -> String {
+        var w = CompactJSONWriter(escapesSlashes: false, capacity: 512)
+        do throws(CompactJSONWriter.Failure) { try w.object(signals) } catch { return "null" }
+        return w.text
+    }
+
+    /// A string dictionary (an outbox body) as compact JSON with sorted keys.
+    static func compactJSON(_ members: [String: String]) -> String {
+        var w = CompactJSONWriter(escapesSlashes: false)
+        do throws(CompactJSONWriter.Failure) { try w.object(members) } catch { return "null" }
+        return w.text
     }
 }

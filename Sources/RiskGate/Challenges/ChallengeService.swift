@@ -167,7 +167,7 @@ public struct ChallengeService: Sendable {
 
     func handOffMessage(_ handOff: HandOff, now: Date) -> OutboxMessage {
         OutboxMessage(created: now, kind: "handoff", channel: "agent", user: handOff.user,
-                      challenge: handOff.challengeID, body: AuditRecord.compactJSON(handOff, dates: true))
+                      challenge: handOff.challengeID, body: handOff.compactJSON())
     }
 
     /// The first configured channel that is not the request's own and has an address on file.
@@ -205,19 +205,5 @@ extension Array where Element: Hashable {
     fileprivate func uniqued() -> [Element] {
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
-    }
-}
-
-extension AuditRecord {
-    /// Compact JSON with dates as ISO 8601 text.
-    static func compactJSON<T: Encodable>(_ value: T, dates: Bool) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, enc in
-            var c = enc.singleValueContainer()
-            try c.encode(Timestamp.format(date))
-        }
-        guard let data = try? encoder.encode(value) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
     }
 }

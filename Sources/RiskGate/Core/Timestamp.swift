@@ -72,6 +72,8 @@ public enum Timestamp {
     }
 
     /// Formats a date as `YYYY-MM-DDTHH:MM:SS(.mmm)Z`.
+    ///
+    /// Called for every audit record, so years 0...9999 are written straight into the string's storage.
     public static func format(_ date: Date) -> String {
         let t = date.timeIntervalSince1970
         let whole = Int(t.rounded(.down))
@@ -80,12 +82,41 @@ public enum Timestamp {
         var rem = whole % 86400
         if rem < 0 { rem += 86400; days -= 1 }
         let (y, m, d) = civilFromDays(days)
+        // A fraction that rounds to 1000 ms is dropped, not carried (as this format always did).
+        let fraction = millis > 0 && millis < 1000
+        guard (0...9999).contains(y) else {
+            return paddedFormat(year: y, month: m, day: d, seconds: rem, millis: fraction ? millis : nil)
+        }
+        return String(unsafeUninitializedCapacity: fraction ? 24 : 20) { out in
+            func put(_ value: Int, _ width: Int, at index: Int) {
+                var v = value
+                for i in stride(from: index + width - 1, through: index, by: -1) {
+                    out[i] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+                    v /= 10
+                }
+            }
+            put(y, 4, at: 0); out[4] = 0x2D
+            put(m, 2, at: 5); out[7] = 0x2D
+            put(d, 2, at: 8); out[10] = 0x54
+            put(rem / 3600, 2, at: 11); out[13] = 0x3A
+            put(rem % 3600 / 60, 2, at: 14); out[16] = 0x3A
+            put(rem % 60, 2, at: 17)
+            guard fraction else { out[19] = 0x5A; return 20 }
+            out[19] = 0x2E
+            put(millis, 3, at: 20)
+            out[23] = 0x5A
+            return 24
+        }
+    }
+
+    /// The general form, for years outside 0...9999 (zero-padded to four characters, sign included).
+    private static func paddedFormat(year y: Int, month m: Int, day d: Int, seconds rem: Int, millis: Int?) -> String {
         func pad(_ v: Int, _ w: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, w - s.count)) + s
         }
         var text = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rem / 3600, 2)):\(pad(rem % 3600 / 60, 2)):\(pad(rem % 60, 2))"
-        if millis > 0 && millis < 1000 { text += ".\(pad(millis, 3))" }
+        if let millis { text += ".\(pad(millis, 3))" }
         return text + "Z"
     }
 
