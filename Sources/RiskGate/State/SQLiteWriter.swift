@@ -242,9 +242,7 @@ final class SQLiteWriter: @unchecked Sendable {
     }
 
     static func encodeRecord(_ challenge: Challenge, path: String) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        do { return String(decoding: try encoder.encode(challenge), as: UTF8.self) } catch {
+        do { return try challenge.encodedJSON() } catch {
             throw StoreError(code: .encoding, message: "cannot encode Challenge: \(error)", path: path)
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import RiskGate
 
 /// An error response: an HTTP status and a JSON body `{"error": {"code", "message", "field"?}}`.
 ///
@@ -81,6 +82,18 @@ enum JSONWire {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
+
+    /// A decision's 200 response, written without `JSONEncoder` (same bytes, a fraction of the cost).
+    static func response(_ decision: RiskGate.Decision) throws -> Response {
+        let bytes: [UInt8]
+        do {
+            bytes = try decision.responseJSON()
+        } catch {
+            throw APIError(.internalServerError, code: "internal_error", message: "response could not be encoded")
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
 
     /// A 200 (or other) JSON response for any encodable value.
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
