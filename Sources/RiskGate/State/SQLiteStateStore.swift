@@ -54,9 +54,12 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         try connection.execute("PRAGMA synchronous = \(options.synchronous.rawValue)")
         try connection.execute("PRAGMA foreign_keys = ON")
         try connection.execute("PRAGMA secure_delete = ON")
+        // Upserts of users' rows read their B-tree pages: keep a working set in memory (64 MiB).
+        try connection.execute("PRAGMA cache_size = -65536")
         try Self.migrate(connection, path: path)
         reader = try SQLiteConnection(path: path, create: false)
         try reader.execute("PRAGMA busy_timeout = \(max(0, options.busyTimeoutMilliseconds))")
+        try reader.execute("PRAGMA cache_size = -16384")
         cache = UserStateCache(capacity: options.cachedUsers)
         writer = SQLiteWriter(connection: connection, cache: cache, path: path)
         writer.start()

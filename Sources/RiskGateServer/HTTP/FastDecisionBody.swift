@@ -25,7 +25,8 @@ enum FastDecisionBody {
         while let key = try s.nextMember(first: &first) {
             let name = s.string(of: key)
             guard DecisionRequestBody.topLevel.contains(name) else { return false }
-            if let allowed = DecisionRequestBody.nested[name], !s.consumeNull() {
+            if let allowed = DecisionRequestBody.nested[name] {
+                if s.consumeNull() { continue }
                 guard try nestedKeysKnown(&s, allowed, checkKeys: name == "typing") else { return false }
             } else {
                 try s.skipValue(depth: 1)
@@ -40,7 +41,8 @@ enum FastDecisionBody {
         while let key = try s.nextMember(first: &first) {
             let name = s.string(of: key)
             guard allowed.contains(name) else { return false }
-            if checkKeys, name == "keys", !s.consumeNull() {
+            if checkKeys, name == "keys" {
+                if s.consumeNull() { continue }
                 try s.beginArray()
                 var firstElement = true
                 while try s.nextElement(first: &firstElement) {

@@ -1,0 +1,44 @@
+import Foundation
+import NIOCore
+import RiskGate
+import Testing
+@testable import RiskGateServer
+
+/// The decision body's fast path gives exactly what the checked `JSONDecoder` path gives, and
+/// hands every body it does not fully understand to that path.
+@Suite struct FastDecisionBodyTests {
+    static let accepted = [
+        RouterTests.login,
+        #"{"user": "u"}"#,
+        #"{"user": "\u00fcser \"quoted\" \/ slash", "channel": null, "geo": null, "typing": null}"#,
+        #"{"user": "u", "time": "2026-11-20T12:00:00.250Z", "ip": "2001:db8::1", "geo": {"country": "DE", "asn": 3320, "lat": -0.0, "lon": 1e1}}"#,
+        #"{"user": "u", "signals": {"custom.flag": true, "nested": {"a": [1, 2.5, "x", null]}}, "label": {"attack": true, "account_takeover": false}}"#,
+        #"  {"user": "u", "device": {"id": "d", "emulator": true, "rooted": null}, "phone": {"ani": "+1"}}  "#,
+        #"{"user": "u", "typing": {"field": "pin", "keys": []}}"#,
+    ]
+
+    static let handedOn = [
+        #"{"user": "u", "chanel": "web"}"#,
+        #"{"user": "u", "geo": {"altitude": 3}}"#,
+        #"{"user": "u", "typing": {"field": "p", "keys": [{"down": 1, "up": 2, "key": "a"}]}}"#,
+        #"{"user": "u", "typing": {"field": "p", "keys": [7]}}"#,
+        #"{"user": 1}"#,
+        "{",
+        #"{"user": "u"} trailing"#,
+    ]
+
+    func slow(_ body: String) throws -> RiskGate.RequestContext {
+        try JSONInput.decode(DecisionRequestBody.self, from: ByteBuffer(string: body)).context
+    }
+
+    @Test(arguments: accepted)
+    func sameAsTheCheckedPath(_ body: String) throws {
+        let fast = try #require(FastDecisionBody.parse(ByteBuffer(string: body)))
+        #expect(fast == (try slow(body)))
+    }
+
+    @Test(arguments: handedOn)
+    func anythingUnusualGoesToTheCheckedPath(_ body: String) {
+        #expect(FastDecisionBody.parse(ByteBuffer(string: body)) == nil)
+    }
+}
