@@ -50,6 +50,24 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         hash = computedHash()
     }
 
+    /// `event`'s columns without number or chain: the costly part (JSON, timestamp) done ahead, off
+    /// the thread that chains records. ``chained(id:prevHash:)`` completes it.
+    package init(draft event: AuditEvent) {
+        self.init(id: 0, time: Timestamp.format(event.time), kind: event.kind.rawValue, user: event.user,
+                  policyHash: event.policyHash, outcome: event.outcome, rules: AuditRecord.compactJSON(event.rules),
+                  signals: AuditRecord.compactJSON(event.signals), method: event.method, result: event.result,
+                  reference: event.reference, prevHash: "", hash: "")
+    }
+
+    /// This draft numbered `id` and chained after `prevHash`; the same record as ``init(id:event:prevHash:)``.
+    package func chained(id: Int64, prevHash: String) -> AuditRecord {
+        var record = self
+        record.id = id
+        record.prevHash = prevHash
+        record.hash = record.computedHash()
+        return record
+    }
+
     /// Rebuilds a record from stored columns (no hashing).
     public init(id: Int64, time: String, kind: String, user: String, policyHash: String?, outcome: String?,
                 rules: String, signals: String, method: String?, result: String?, reference: String?,

@@ -17,11 +17,14 @@ final class SQLiteWriter: @unchecked Sendable {
         var rows: [SQLiteUserRow]
         /// `change.challenges` encoded, in the same order.
         var challengeRecords: [String]
+        /// `change.audit` as records still to number and chain, in the same order.
+        var auditDrafts: [AuditRecord]
 
         init(_ change: StateChange, path: String) throws {
             self.change = change
             rows = try change.users.map { try SQLiteUserRow(user: $0.key, state: $0.value, path: path) }
             challengeRecords = try change.challenges.map { try SQLiteWriter.encodeRecord($0, path: path) }
+            auditDrafts = change.audit.map { AuditRecord(draft: $0) }
         }
     }
 
@@ -165,7 +168,7 @@ final class SQLiteWriter: @unchecked Sendable {
             s.bind(2, value)
             try s.run()
         }
-        if !change.audit.isEmpty { try appendAudit(change.audit, head: &head) }
+        if !prepared.auditDrafts.isEmpty { try appendAudit(prepared.auditDrafts, head: &head) }
     }
 
     private func writeChallenge(_ challenge: Challenge, record: String) throws {
@@ -207,13 +210,13 @@ final class SQLiteWriter: @unchecked Sendable {
     }
 
     /// Appends and chains audit records after `head`.
-    private func appendAudit(_ events: [AuditEvent], head: inout (Int64, String)) throws {
+    private func appendAudit(_ drafts: [AuditRecord], head: inout (Int64, String)) throws {
         let insert = """
             INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
-        for event in events {
-            let r = AuditRecord(id: head.0 + 1, event: event, prevHash: head.1)
+        for draft in drafts {
+            let r = draft.chained(id: head.0 + 1, prevHash: head.1)
             let s = try connection.prepare(insert)
             s.bind(1, r.id); s.bind(2, r.time); s.bind(3, r.kind); s.bind(4, r.user); s.bind(5, r.policyHash)
             s.bind(6, r.outcome); s.bind(7, r.rules); s.bind(8, r.signals); s.bind(9, r.method); s.bind(10, r.result)

@@ -84,3 +84,15 @@ import Testing
         #expect(event.signals == ["ip.country": .string("DE"), "device.new": .bool(true)])
     }
 }
+
+@Suite struct AuditDraftTests {
+    /// A record drafted ahead and chained later is the record built in one go.
+    @Test func draftThenChainEqualsDirectRecord() {
+        var event = AuditEvent(time: Date(timeIntervalSince1970: 1_763_640_000.25), kind: .decision, user: "u-1",
+                               method: "policy", result: "otp", reference: "dec-1")
+        event.rules = ["travel", "a/b"]
+        event.signals = ["geo.country": .string("DE"), "score": .number(42.5), "device.new": .bool(true)]
+        let prev = String(repeating: "ab", count: 32)
+        #expect(AuditRecord(draft: event).chained(id: 7, prevHash: prev) == AuditRecord(id: 7, event: event, prevHash: prev))
+    }
+}
