@@ -52,16 +52,20 @@ struct GatewayMiddleware: RouterMiddleware {
         if let id = context.logger[metadataKey: "hb.request.id"] { response.headers[.requestID] = id.description }
         metrics.response(status: response.status.code)
 
-        let elapsed = ContinuousClock.now - start
-        var metadata: Logger.Metadata = [
-            "http.method": .string(request.method.rawValue),
-            "http.route": .string(context.endpointPath ?? "unmatched"),
-            "http.status": .stringConvertible(response.status.code),
-            "duration_ms": .string(String(format: "%.3f", Double(elapsed.nanoseconds) / 1e6)),
-        ]
-        if let principal = context.principal { metadata["key.id"] = .string(principal.keyID) }
-        if let errorCode { metadata["error.code"] = .string(errorCode) }
-        context.logger.log(level: response.status.code >= 500 ? .error : .info, "request", metadata: metadata)
+        let level: Logger.Level = response.status.code >= 500 ? .error : .info
+        // The access line's metadata (a dictionary, a formatted duration) is built only when it will be written.
+        if context.logger.logLevel <= level {
+            let elapsed = ContinuousClock.now - start
+            var metadata: Logger.Metadata = [
+                "http.method": .string(request.method.rawValue),
+                "http.route": .string(context.endpointPath ?? "unmatched"),
+                "http.status": .stringConvertible(response.status.code),
+                "duration_ms": .string(String(format: "%.3f", Double(elapsed.nanoseconds) / 1e6)),
+            ]
+            if let principal = context.principal { metadata["key.id"] = .string(principal.keyID) }
+            if let errorCode { metadata["error.code"] = .string(errorCode) }
+            context.logger.log(level: level, "request", metadata: metadata)
+        }
         return response
     }
 

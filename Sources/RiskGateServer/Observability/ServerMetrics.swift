@@ -24,6 +24,8 @@ public struct ServerMetrics: Sendable {
     private let challengeResults: [VerificationReply.Result: CoreMetrics.Counter]
     private let lockouts: CoreMetrics.Counter
     private let policyChanges: [String: CoreMetrics.Counter]
+    /// Response counters for the statuses the service sends, made once (not looked up per request).
+    private let responses: [Int: CoreMetrics.Counter]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -47,6 +49,9 @@ public struct ServerMetrics: Sendable {
             }
         }
         policyChanges = changes
+        responses = Dictionary(uniqueKeysWithValues: [200, 400, 401, 403, 404, 405, 408, 413, 422, 429, 500, 503].map {
+            ($0, CoreMetrics.Counter(label: "riskgate_http_responses_total", dimensions: [("status", String($0))], factory: factory))
+        })
     }
 
     /// Counts a decision by outcome and records how long the backend took.
@@ -69,6 +74,7 @@ public struct ServerMetrics: Sendable {
 
     /// Counts a response by status code (a handful of distinct values).
     func response(status: Int) {
+        if let counter = responses[status] { return counter.increment() }
         CoreMetrics.Counter(label: "riskgate_http_responses_total", dimensions: [("status", String(status))], factory: factory)
             .increment()
     }
