@@ -39,6 +39,39 @@ import Testing
         }
     }
 
+    @Test("a median found near a guess equals the sorted median, for near, far and equal guesses",
+          arguments: [1, 2, 3, 4, 9, 10, 11, 49, 50])
+    func medianNearGuess(count: Int) {
+        var generator = SplitMix(seed: UInt64(count) &* 31)
+        for round in 0..<400 {
+            let distinct = round % 3 == 0 ? 4 : 500
+            let values = (0..<count).map { _ in Double(generator.next() % UInt64(distinct)) * 0.5 - 50 }
+            let expected = sortedMedian(values)
+            let sorted = values.sorted()
+            // Guesses: the median itself, order statistics around it, a value between two, and far away.
+            let k = Int(generator.next() % UInt64(count))
+            let guesses = [expected, sorted[k], sorted[k] + 0.25, sorted[count / 2] - 0.25, -1e9, 1e9, .nan]
+            for guess in guesses {
+                var copy = values
+                let median = copy.withUnsafeMutableBufferPointer { NeighbourDistance.median($0, near: guess) }
+                #expect(median == expected, "guess \(guess) in \(values)")
+                #expect(copy.sorted() == sorted)
+            }
+        }
+    }
+
+    @Test("a template learns the same statistics with and without guesses")
+    func templateStatisticsMatchBatch() {
+        var generator = SplitMix(seed: 5)
+        var template = TypingTemplate(field: "password", length: 4)
+        for _ in 0..<120 {
+            template.learn((0..<10).map { _ in Double(generator.next() % 300) })
+            let batch = NeighbourDistance.centreAndScale(template.samples)
+            #expect(template.centre == batch.centre)
+            #expect(template.scale == batch.scale)
+        }
+    }
+
     private struct SplitMix {
         var state: UInt64
         init(seed: UInt64) { state = seed }

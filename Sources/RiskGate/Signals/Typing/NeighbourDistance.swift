@@ -48,9 +48,14 @@ package enum NeighbourDistance {
 
     /// As ``centreAndScale(_:centre:scale:inverseScale:)``, also filling `deviation` with each
     /// feature's median absolute deviation (the scale before the factor and the floor; see ``scale(deviation:)``).
+    ///
+    /// With `guessed` set, the incoming `centre` and `deviation` (the statistics before the ring
+    /// last changed by a sample or two) are used as guesses: a median within two ranks of its
+    /// guess is found in one pass (``median(_:near:)``), the same value selection gives.
     package static func centreAndScale(_ samples: [[Double]], centre: inout [Double], deviation: inout [Double],
-                                       scale: inout [Double], inverseScale: inout [Double]) {
+                                       scale: inout [Double], inverseScale: inout [Double], guessed: Bool = false) {
         let width = samples.first?.count ?? 0
+        let guessed = guessed && centre.count == width && deviation.count == width
         if centre.count != width { centre = [Double](repeating: 0, count: width) }
         if deviation.count != width { deviation = [Double](repeating: 0, count: width) }
         if scale.count != width { scale = [Double](repeating: scaleFloor, count: width) }
@@ -71,9 +76,10 @@ package enum NeighbourDistance {
                         inverseScale.withUnsafeMutableBufferPointer { inverseScale in
                             for i in 0..<width {
                                 let column = UnsafeMutableBufferPointer(rebasing: columns[(i * n)..<(i * n + n)])
-                                let m = median(column)  // reorders the column; the deviations below do not care
+                                // Either way the column may be reordered; the deviations below do not care.
+                                let m = guessed ? median(column, near: centre[i]) : median(column)
                                 for j in 0..<n { column[j] = abs(column[j] - m) }
-                                let mad = median(column)
+                                let mad = guessed ? median(column, near: deviation[i]) : median(column)
                                 let s = Self.scale(deviation: mad)
                                 centre[i] = m
                                 deviation[i] = mad
@@ -169,6 +175,45 @@ package enum NeighbourDistance {
         // After selection everything before `mid` is <= values[mid]; the largest of them is the lower middle.
         var lower = values[0]
         for j in 1..<mid { lower = max(lower, values[j]) }
+        return (lower + upper) / 2
+    }
+
+    /// Median of `values`, exactly as ``median(_:)-(UnsafeMutableBufferPointer<Double>)`` gives it,
+    /// found in one pass when the middle order statistics are within two ranks of `guess` (a
+    /// median before one sample was added or dropped always is); otherwise by selection.
+    ///
+    /// The pass counts the values below and equal to `guess` and keeps the two largest below and
+    /// the two smallest above it, which are exactly the order statistics next to the guess.
+    package static func median(_ values: UnsafeMutableBufferPointer<Double>, near guess: Double) -> Double {
+        let n = values.count
+        guard n > 0, guess.isFinite else { return median(values) }
+        var below = 0, equal = 0
+        var max1 = -Double.infinity, max2 = -Double.infinity  // largest and second largest below
+        var min1 = Double.infinity, min2 = Double.infinity  // smallest and second smallest above
+        for j in 0..<n {
+            let v = values[j]
+            if v < guess {
+                below += 1
+                if v > max1 { max2 = max1; max1 = v } else if v > max2 { max2 = v }
+            } else if v > guess {
+                if v < min1 { min2 = min1; min1 = v } else if v < min2 { min2 = v }
+            } else {
+                equal += 1
+            }
+        }
+        /// The `k`-th smallest (0-based) when it is next to the guess, else `nil`.
+        func orderStatistic(_ k: Int) -> Double? {
+            if k >= below && k < below + equal { return guess }
+            if k == below - 1 { return max1 }
+            if k == below - 2 { return max2 }
+            if k == below + equal { return min1 }
+            if k == below + equal + 1 { return min2 }
+            return nil
+        }
+        let mid = n / 2
+        guard let upper = orderStatistic(mid) else { return median(values) }
+        guard n % 2 == 0 else { return upper }
+        guard let lower = orderStatistic(mid - 1) else { return median(values) }
         return (lower + upper) / 2
     }
 

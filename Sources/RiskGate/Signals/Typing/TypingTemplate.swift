@@ -127,7 +127,9 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     }
 
     private mutating func recompute() {
-        NeighbourDistance.centreAndScale(samples, centre: &centre, deviation: &deviation, scale: &scale, inverseScale: &inverseScale)
+        // The statistics before this sample are close to the new ones: a guess that makes the medians one pass each.
+        NeighbourDistance.centreAndScale(samples, centre: &centre, deviation: &deviation, scale: &scale, inverseScale: &inverseScale,
+                                         guessed: true)
         // A floor of 0.1 robust deviations a feature, so a user whose samples were (nearly)
         // identical does not turn every later difference into anomaly 1.
         let typical = withUnsafeTemporaryAllocation(of: Double.self, capacity: genuineScores.count) { scores in
