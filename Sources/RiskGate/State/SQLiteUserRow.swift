@@ -42,15 +42,14 @@ struct SQLiteUserRow: Sendable {
     ///
     /// - Throws: ``StoreError`` `.encoding` when a value cannot be encoded.
     init(user: String, state: UserState, path: String) throws {
-        // Most accounts have no KBA answers, no secret, no trusted devices and no recent failures:
-        // those columns are `[]` without running an encoder.
-        func text<T: Encodable & Collection>(_ value: T) throws -> String {
-            if value.isEmpty { return "[]" }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
-                throw StoreError(code: .encoding, message: "cannot encode \(T.self): \(error)", path: path)
+        // The columns are for people and SQL (the blob is what is read back); written with the
+        // compact writer, the same bytes `JSONEncoder` with `.sortedKeys` gives.
+        func text(_ write: (inout CompactJSONWriter) throws(CompactJSONWriter.Failure) -> Void) throws -> String {
+            var w = CompactJSONWriter(escapesSlashes: true, capacity: 64)
+            do { try write(&w) } catch {
+                throw StoreError(code: .encoding, message: "cannot encode a profile column: \(error)", path: path)
             }
+            return w.text
         }
         let p = state.profile
         self.user = user
@@ -59,10 +58,38 @@ struct SQLiteUserRow: Sendable {
         phone = p.phone
         email = p.email
         createdAt = p.createdAt?.timeIntervalSince1970
-        kba = try text(p.kba)
-        partialSecret = try text(p.partialSecret)
-        trustedDevices = try text(p.trustedDevices)
-        failures = try text(state.failures.map(\.timeIntervalSince1970))
+        kba = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
+            try w.beginArray()
+            for answer in p.kba {
+                w.element()
+                try w.beginObject()
+                w.key("hash"); try w.bytes(answer.hash)
+                w.key("question"); w.string(answer.question)
+                w.key("salt"); try w.bytes(answer.salt)
+                w.endObject()
+            }
+            w.endArray()
+        }
+        partialSecret = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
+            try w.beginArray()
+            for character in p.partialSecret {
+                w.element()
+                try w.beginObject()
+                w.key("hash"); try w.bytes(character.hash)
+                w.key("salt"); try w.bytes(character.salt)
+                w.endObject()
+            }
+            w.endArray()
+        }
+        trustedDevices = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in try w.strings(p.trustedDevices) }
+        failures = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
+            try w.beginArray()
+            for failure in state.failures {
+                w.element()
+                try w.number(failure.timeIntervalSince1970)
+            }
+            w.endArray()
+        }
         lockedUntil = state.lockedUntil?.timeIntervalSince1970
         lockouts = Int64(state.lockouts)
         banned = state.banned ? 1 : 0

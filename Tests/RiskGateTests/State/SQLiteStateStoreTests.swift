@@ -147,6 +147,31 @@ import Testing
         #expect(try SQLiteStateStore(path: path).loadUser("u-1") == user)
     }
 
+    /// The profile columns (for people and SQL) hold what `JSONEncoder` writes for those values.
+    @Test func profileColumnsAreJSON() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        let user = sampleUser()
+        let store = try SQLiteStateStore(path: path)
+        try store.commit(StateChange(users: ["u-1": user]))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        var db: OpaquePointer?
+        #expect(sqlite3_open(path, &db) == SQLITE_OK)
+        defer { sqlite3_close(db) }
+        var statement: OpaquePointer?
+        #expect(sqlite3_prepare_v2(db, "SELECT kba, partial_secret, trusted_devices, failures FROM users WHERE user = 'u-1'", -1, &statement, nil) == SQLITE_OK)
+        defer { sqlite3_finalize(statement) }
+        #expect(sqlite3_step(statement) == SQLITE_ROW)
+        let column = { (i: Int32) in String(cString: sqlite3_column_text(statement, i)) }
+        #expect(column(0) == (try json(user.profile.kba)))
+        #expect(column(1) == (try json(user.profile.partialSecret)))
+        #expect(column(2) == (try json(user.profile.trustedDevices)))
+        #expect(column(3) == (try json(user.failures.map(\.timeIntervalSince1970))))
+    }
+
     func exec(_ path: String, _ sql: String) throws {
         var db: OpaquePointer?
         guard sqlite3_open(path, &db) == SQLITE_OK else { throw StoreError(code: .open, message: "test open") }
