@@ -10,7 +10,7 @@ import Foundation
 /// Layout (all integers little-endian): byte 0 is the format version (``version``); then the
 /// profile, logins, devices, typing templates, failures, lock state and model counts, in the order
 /// of ``UserState``'s properties. Counts and lengths are LEB128 varints; signed integers are
-/// zigzag varints; dates are `timeIntervalSinceReferenceDate` as a raw 64-bit `Double`. Numbers
+/// zigzag varints; a model entry's parent is a distance back to the entry with that key when there is one; dates are `timeIntervalSinceReferenceDate` as a raw 64-bit `Double`. Numbers
 /// that are usually whole (ASN, accuracy, typing timings in ms) are written as a zigzag varint when
 /// they are exactly an integer below 2⁵³ (and not −0), else as a marker and the raw `Double`, so
 /// every value round-trips bit for bit. A login whose coordinates equal the previous login's
@@ -342,9 +342,16 @@ private struct Writer: ~Copyable {
     mutating func model(_ m: UserModelCounts) {
         signed(m.total)
         count(m.entries.count)
-        for e in m.entries {
+        for (i, e) in m.entries.enumerated() {
             fixed64(e.key)
-            fixed64(e.parent)
+            // A parent is mostly the key of an earlier entry (the level above): its distance back
+            // instead of 8 bytes; 0 means the raw key follows.
+            if let j = m.entries[..<i].lastIndex(where: { $0.key == e.parent }) {
+                varint(UInt64(i - j))
+            } else {
+                byte(0)
+                fixed64(e.parent)
+            }
             varint(UInt64(e.count))
             varint(UInt64(e.last))
             byte(e.level)
@@ -582,11 +589,19 @@ private struct Reader {
     mutating func model() throws(UserStateCodec.DecodingError) -> UserModelCounts {
         let start = offset
         let total = try signed()
-        let n = try count(minimumSize: 19)
+        let n = try count(minimumSize: 12)
         var entries: [UserModelCounts.Entry] = []
         entries.reserveCapacity(n)
         for _ in 0..<n {
-            let key = try fixed64(), parent = try fixed64()
+            let key = try fixed64()
+            let back = try varint()
+            let parent: UInt64
+            if back == 0 {
+                parent = try fixed64()
+            } else {
+                guard back <= UInt64(entries.count) else { throw .invalid("model parent reference", offset: start) }
+                parent = entries[entries.count - Int(back)].key
+            }
             let count = try varint(), last = try varint()
             guard count <= UInt64(UInt32.max), last <= UInt64(UInt32.max) else { throw .invalid("model entry", offset: start) }
             entries.append(UserModelCounts.Entry(key: key, parent: parent, count: UInt32(count), last: UInt32(last), level: try byte()))

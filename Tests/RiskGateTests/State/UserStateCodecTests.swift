@@ -104,7 +104,7 @@ struct UserStateCodecTests {
     @Test("every truncation of a valid encoding throws")
     func truncated() throws {
         var g = SeededRandom(seed: 11)
-        for _ in 0..<20 {
+        for _ in 0..<6 {
             let bytes = UserStateCodec.encode(Self.randomState(&g))
             for end in 0..<bytes.count {
                 #expect(throws: UserStateCodec.DecodingError.self) { try UserStateCodec.decode(Array(bytes[..<end])) }
