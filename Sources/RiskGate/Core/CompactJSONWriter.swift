@@ -106,22 +106,31 @@ package struct CompactJSONWriter: Sendable {
 
     // MARK: - Composites
 
-    package mutating func strings(_ values: [String]) throws(Failure) {
+    /// An array with one element per item, each written by `write`.
+    package mutating func array<S: Sequence>(_ items: S, _ write: (inout CompactJSONWriter, S.Element) throws(Failure) -> Void) throws(Failure) {
         try beginArray()
-        for value in values {
+        for item in items {
             element()
-            string(value)
+            try write(&self, item)
         }
         endArray()
     }
 
-    package mutating func ints(_ values: [Int]) throws(Failure) {
-        try beginArray()
-        for value in values {
-            element()
-            int(value)
+    /// An array of objects, each written (keys and values) by `members` between the braces.
+    package mutating func objects<S: Sequence>(_ items: S, _ members: (inout CompactJSONWriter, S.Element) throws(Failure) -> Void) throws(Failure) {
+        try array(items) { (w: inout CompactJSONWriter, item: S.Element) throws(Failure) in
+            try w.beginObject()
+            try members(&w, item)
+            w.endObject()
         }
-        endArray()
+    }
+
+    package mutating func strings(_ values: [String]) throws(Failure) {
+        try array(values) { (w: inout CompactJSONWriter, value: String) throws(Failure) in w.string(value) }
+    }
+
+    package mutating func ints(_ values: [Int]) throws(Failure) {
+        try array(values) { (w: inout CompactJSONWriter, value: Int) throws(Failure) in w.int(value) }
     }
 
     package mutating func bytes(_ values: [UInt8]) throws(Failure) {

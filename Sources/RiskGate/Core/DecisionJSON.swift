@@ -19,16 +19,11 @@ extension Decision {
         w.key("band"); w.string(band)
         if let challenge { w.key("challenge"); try challenge.write(to: &w) }
         w.key("contributions")
-        try w.beginArray()
-        for contribution in contributions {
-            w.element()
-            try w.beginObject()
+        try w.objects(contributions) { (w: inout CompactJSONWriter, contribution: Contribution) throws(CompactJSONWriter.Failure) in
             w.key("id"); w.string(contribution.id)
             w.key("points"); try w.number(contribution.points)
             w.key("reason"); w.string(contribution.reason)
-            w.endObject()
         }
-        w.endArray()
         if let explanation { w.key("explanation"); try explanation.write(to: &w) }
         w.key("id"); w.string(id)
         w.key("outcome"); w.string(outcome.rawValue)
@@ -68,28 +63,18 @@ extension Decision.Explanation {
     func write(to w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) {
         try w.beginObject()
         w.key("conditions")
-        try w.beginArray()
-        for condition in conditions {
-            w.element()
-            try w.beginObject()
+        try w.objects(conditions) { (w: inout CompactJSONWriter, condition: Condition) throws(CompactJSONWriter.Failure) in
             w.key("condition"); w.string(condition.condition)
             w.key("rule"); w.string(condition.rule)
             w.key("value"); w.bool(condition.value)
-            w.endObject()
         }
-        w.endArray()
         if let model {
             w.key("model")
-            try w.beginArray()
-            for feature in model {
-                w.element()
-                try w.beginObject()
+            try w.objects(model) { (w: inout CompactJSONWriter, feature: ModelFeature) throws(CompactJSONWriter.Failure) in
                 w.key("feature"); w.string(feature.feature)
                 w.key("log_ratio"); try w.number(feature.logRatio)
                 w.key("value"); w.string(feature.value)
-                w.endObject()
             }
-            w.endArray()
         }
         w.key("signals"); try w.object(signals)
         w.endObject()

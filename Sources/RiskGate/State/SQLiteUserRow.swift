@@ -59,36 +59,23 @@ struct SQLiteUserRow: Sendable {
         email = p.email
         createdAt = p.createdAt?.timeIntervalSince1970
         kba = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
-            try w.beginArray()
-            for answer in p.kba {
-                w.element()
-                try w.beginObject()
+            try w.objects(p.kba) { (w: inout CompactJSONWriter, answer: KBAAnswer) throws(CompactJSONWriter.Failure) in
                 w.key("hash"); try w.bytes(answer.hash)
                 w.key("question"); w.string(answer.question)
                 w.key("salt"); try w.bytes(answer.salt)
-                w.endObject()
             }
-            w.endArray()
         }
         partialSecret = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
-            try w.beginArray()
-            for character in p.partialSecret {
-                w.element()
-                try w.beginObject()
+            try w.objects(p.partialSecret) { (w: inout CompactJSONWriter, character: SecretCharacterHash) throws(CompactJSONWriter.Failure) in
                 w.key("hash"); try w.bytes(character.hash)
                 w.key("salt"); try w.bytes(character.salt)
-                w.endObject()
             }
-            w.endArray()
         }
         trustedDevices = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in try w.strings(p.trustedDevices) }
         failures = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
-            try w.beginArray()
-            for failure in state.failures {
-                w.element()
+            try w.array(state.failures) { (w: inout CompactJSONWriter, failure: Date) throws(CompactJSONWriter.Failure) in
                 try w.number(failure.timeIntervalSince1970)
             }
-            w.endArray()
         }
         lockedUntil = state.lockedUntil?.timeIntervalSince1970
         lockouts = Int64(state.lockouts)
