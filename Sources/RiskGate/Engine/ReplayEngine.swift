@@ -7,8 +7,10 @@ import Foundation
 /// a `passive` outcome lets them in, into the user's history; everyone else passes. No codes are
 /// generated and no audit is written: a replay is a simulation.
 ///
-/// User states live in memory, each encoded with ``UserStateCodec`` (a few hundred bytes a user
-/// instead of several kilobytes as values), decoded for its event and encoded again after it.
+/// User states live in memory. Up to `decodedUserLimit` users they are kept as values and updated
+/// in place (fastest); when one more user arrives, every state is encoded once with
+/// ``UserStateCodec`` (a kilobyte or so a user instead of several as values) and, for the rest of
+/// the run, each is decoded for its event and encoded again after it. Results are the same either way.
 /// With a backing store (`riskgate replay --state DB`), users are
 /// read from it on first sight and, when `writesBack` is set, the evolved states and model
 /// statistics are written to it in batches of `batchSize` events and at ``finish()``.
@@ -20,8 +22,14 @@ public final class ReplayEngine: ReplayDecider {
     let backing: (any StateStore)?
     let writesBack: Bool
     let batchSize: Int
-    /// Every user's state, encoded: exactly sized byte arrays keep 1M users within a few hundred MB.
-    private var users: [String: ContiguousArray<UInt8>] = [:]
+    /// Most users kept as values; past it, all states are held encoded.
+    package let decodedUserLimit: Int
+    /// Every user's state as a value, while there are at most `decodedUserLimit` users.
+    private var decoded: [String: UserState] = [:]
+    /// Every user's state, encoded, once the limit was passed (`decoded` is then empty for good):
+    /// exactly sized byte arrays keep 1M users within a few hundred MB.
+    private var encoded: [String: ContiguousArray<UInt8>] = [:]
+    private var isEncoding = false
     private var dirty: Set<String> = []
     private var sinceFlush = 0
     private var evaluation = Evaluation()
@@ -30,10 +38,14 @@ public final class ReplayEngine: ReplayDecider {
 
     /// Creates a replay engine.
     ///
+    /// - Parameter decodedUserLimit: users kept as values before all states switch to encoded;
+    ///   the default (100,000 users, ~0.7 GB) keeps any run well under 2 GiB.
     /// - Throws: ``StoreError`` when the backing store cannot be read.
     public init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
-                backing: (any StateStore)? = nil, writesBack: Bool = false, batchSize: Int = 20_000) throws {
+                backing: (any StateStore)? = nil, writesBack: Bool = false, batchSize: Int = 20_000,
+                decodedUserLimit: Int = 100_000) throws {
         self.policy = policy
+        self.decodedUserLimit = max(0, decodedUserLimit)
         var lists = anonymousLists
         if !policy.anonymousIPs.isEmpty { lists.append(policy.anonymousIPs) }
         computer = SignalComputer(settings: policy.settings, environment: SignalEnvironment(geo: geo, anonymousLists: lists))
@@ -48,26 +60,24 @@ public final class ReplayEngine: ReplayDecider {
     }
 
     /// Users seen so far.
-    public var userCount: Int { users.count }
+    public var userCount: Int { decoded.count + encoded.count }
 
-    /// Bytes of all encoded user states held (not counting the table's own overhead).
-    package var storedStateBytes: Int { users.values.reduce(0) { $0 + $1.count } }
+    /// Whether the states are held encoded (the user limit was passed).
+    package var holdsEncodedStates: Bool { isEncoding }
+
+    /// Bytes of all user states held, as encoded (users still kept as values are counted by the size
+    /// they would take encoded; the table's own overhead is not counted).
+    package var storedStateBytes: Int {
+        encoded.values.reduce(0) { $0 + $1.count }
+            + decoded.values.reduce(0) { total, state in total + UserStateCodec.withEncoded(state) { $0.count } }
+    }
 
     public func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
-        let index = users.index(forKey: event.user)
-        var state: UserState
-        if let index {
-            state = try users.values[index].withUnsafeBytes { raw in try UserStateCodec.decode(raw) }
+        let result: ReplayResult
+        if isEncoding || (decoded.count >= decodedUserLimit && decoded.index(forKey: event.user) == nil) {
+            result = try replayEncoded(event, attackerFailsChallenges: attackerFailsChallenges)
         } else {
-            state = try backing?.loadUser(event.user) ?? UserState()
-        }
-        let result = decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &state)
-        // Exactly sized, so a million users hold no slack.
-        let stored = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
-        if let index {
-            users.values[index] = stored
-        } else {
-            users[event.user] = stored
+            result = try replayDecoded(event, attackerFailsChallenges: attackerFailsChallenges)
         }
         if writesBack {
             dirty.insert(event.user)
@@ -75,6 +85,50 @@ public final class ReplayEngine: ReplayDecider {
             if sinceFlush >= batchSize { try flush() }
         }
         return result
+    }
+
+    private func replayDecoded(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
+        // The state is updated in place in the dictionary: copying it out and back would copy
+        // every array the event changes (logins, devices, typing) on each event.
+        var index = decoded.index(forKey: event.user)
+        if index == nil {
+            decoded[event.user] = try backing?.loadUser(event.user) ?? UserState()
+            index = decoded.index(forKey: event.user)
+        }
+        guard let index else {
+            return decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &decoded[event.user, default: UserState()])
+        }
+        return decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &decoded.values[index])
+    }
+
+    private func replayEncoded(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
+        if !isEncoding { encodeAll() }
+        let index = encoded.index(forKey: event.user)
+        var state: UserState
+        if let index {
+            state = try encoded.values[index].withUnsafeBytes { raw in try UserStateCodec.decode(raw) }
+        } else {
+            state = try backing?.loadUser(event.user) ?? UserState()
+        }
+        let result = decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &state)
+        // Exactly sized, so a million users hold no slack.
+        let stored = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
+        if let index {
+            encoded.values[index] = stored
+        } else {
+            encoded[event.user] = stored
+        }
+        return result
+    }
+
+    /// Moves every state held as a value into the encoded table, once per run.
+    private func encodeAll() {
+        encoded.reserveCapacity(decoded.count)
+        for (user, state) in decoded {
+            encoded[user] = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
+        }
+        decoded = [:]
+        isEncoding = true
     }
 
     private func decide(_ request: RequestContext, attackerFailsChallenges: Bool, state: inout UserState) -> ReplayResult {
@@ -131,8 +185,11 @@ public final class ReplayEngine: ReplayDecider {
         guard writesBack, let backing else { return }
         var change = StateChange()
         for user in dirty {
-            guard let bytes = users[user] else { continue }
-            change.users[user] = try bytes.withUnsafeBytes { raw in try UserStateCodec.decode(raw) }
+            if let state = decoded[user] {
+                change.users[user] = state
+            } else if let bytes = encoded[user] {
+                change.users[user] = try bytes.withUnsafeBytes { raw in try UserStateCodec.decode(raw) }
+            }
         }
         dirty.removeAll(keepingCapacity: true)
         sinceFlush = 0
