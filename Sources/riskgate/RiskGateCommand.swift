@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RiskGate
 
 /// `riskgate`: the command line over the RiskGate library (SPEC §6).
@@ -22,6 +23,26 @@ struct RiskGateCommand: AsyncParsableCommand {
             ServeCommand.self,
         ]
     )
+
+    /// The default entry point, except that a usage error (unknown option, missing argument, bad
+    /// value) exits 2 as SPEC §6 says, not argument-parser's 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                let message = fullMessage(for: error)
+                FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Prints the version.
