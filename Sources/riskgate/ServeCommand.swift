@@ -23,8 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on, HOST:PORT (IPv6 as [::1]:PORT).")
     var listen: String = "127.0.0.1:8080"
 
-    @Option(name: .long, help: "API keys file: one `KEY scope[,scope...]` a line, `#` comments.")
-    var keys: String
+    @Option(name: .long, help: "API keys file: one `KEY scope[,scope...]` a line, `#` comments. When omitted, one random key with every scope is made for this run and printed once on standard error.")
+    var keys: String?
 
     @Option(name: .long, help: "Largest accepted JSON body in bytes.")
     var maxBodyBytes: Int = 64 * 1024
@@ -70,7 +70,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let keyStore: APIKeyStore
         do {
-            keyStore = try APIKeyStore(contentsOf: keys)
+            if let keys {
+                keyStore = try APIKeyStore(contentsOf: keys)
+            } else {
+                // A usable service without set-up, never an open one: a fresh CSPRNG key for this
+                // run, shown once to whoever started it (not through the log handler).
+                let key = "rg-" + SystemRandomSource().bytes(24).hexString
+                keyStore = try APIKeyStore(keys: [(key: key, scopes: Set(APIScope.allCases))])
+                Self.fail("riskgate serve: no --keys file; this run's API key (scopes decide, verify, admin): \(key)")
+            }
         } catch {
             Self.fail("riskgate serve: \(error)")
             throw ExitCode(2)
