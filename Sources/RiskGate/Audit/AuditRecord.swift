@@ -34,20 +34,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
     /// Numbers and chains `event` after the record whose hash is `prevHash`.
     public init(id: Int64, event: AuditEvent, prevHash: String) {
-        self.id = id
-        time = Timestamp.format(event.time)
-        kind = event.kind.rawValue
-        user = event.user
-        policyHash = event.policyHash
-        outcome = event.outcome
-        rules = AuditRecord.compactJSON(event.rules)
-        signals = AuditRecord.compactJSON(event.signals)
-        method = event.method
-        result = event.result
-        reference = event.reference
-        self.prevHash = prevHash
-        hash = ""
-        hash = computedHash()
+        self = AuditRecord(draft: event).chained(id: id, prevHash: prevHash)
     }
 
     /// `event`'s columns without number or chain: the costly part (JSON, timestamp) done ahead, off
@@ -59,7 +46,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
                   reference: event.reference, prevHash: "", hash: "")
     }
 
-    /// This draft numbered `id` and chained after `prevHash`; the same record as ``init(id:event:prevHash:)``.
+    /// This draft numbered `id` and chained after `prevHash`.
     package func chained(id: Int64, prevHash: String) -> AuditRecord {
         var record = self
         record.id = id

@@ -73,6 +73,27 @@ final class SQLiteConnection {
 
     var changes: Int { Int(sqlite3_changes(db)) }
 
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction and commits; rolls back on any error.
+    func transaction(_ body: () throws -> Void) throws {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            try body()
+            try execute("COMMIT")
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The audit log's recorded head (last id and hash), or `nil` before the first record.
+    func auditHead() throws -> (id: Int64, hash: String)? {
+        let s = try prepare("SELECT last_id, hash FROM audit_head WHERE singleton = 1")
+        defer { s.reset() }
+        guard try s.step(), let id = s.int64(0), let hash = s.string(1) else { return nil }
+        try s.run()
+        return (id, hash)
+    }
+
     /// One use of a prepared statement.
     struct Statement {
         let handle: OpaquePointer

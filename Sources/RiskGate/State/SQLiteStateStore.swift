@@ -161,14 +161,10 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     public func beginCommit(_ change: StateChange) -> PendingCommit {
         if change.isEmpty { return PendingCommit(finished: .success(())) }
         do {
-            return writer.submit(try prepare(change))
+            return writer.submit(try SQLiteWriter.PreparedChange(change, path: path))
         } catch {
             return PendingCommit(finished: .failure(error))
         }
-    }
-
-    private func prepare(_ change: StateChange) throws -> SQLiteWriter.PreparedChange {
-        try SQLiteWriter.PreparedChange(change, path: path)
     }
 
     // MARK: - Audit and outbox
@@ -205,13 +201,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     }
 
     public func auditHead() throws -> (id: Int64, hash: String)? {
-        try readLock.withLock {
-            let s = try reader.prepare("SELECT last_id, hash FROM audit_head WHERE singleton = 1")
-            defer { s.reset() }
-            guard try s.step(), let id = s.int64(0), let hash = s.string(1) else { return nil }
-            try s.run()
-            return (id: id, hash: hash)
-        }
+        try readLock.withLock { try reader.auditHead() }
     }
 
     public func outbox(limit: Int) throws -> [OutboxMessage] {
@@ -235,17 +225,12 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         guard !ids.isEmpty else { return }
         try writer.connectionLock.withLock {
             let connection = writer.connection
-            try connection.execute("BEGIN IMMEDIATE")
-            do {
+            try connection.transaction {
                 for id in ids {
                     let s = try connection.prepare("DELETE FROM outbox WHERE id = ?")
                     s.bind(1, id)
                     try s.run()
                 }
-                try connection.execute("COMMIT")
-            } catch {
-                try? connection.execute("ROLLBACK")
-                throw error
             }
             // Best effort: a concurrent reader can keep old frames alive until the next checkpoint.
             try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

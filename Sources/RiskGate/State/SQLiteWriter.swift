@@ -113,47 +113,45 @@ final class SQLiteWriter: @unchecked Sendable {
     /// Writes a batch in one transaction; one result per change.
     private func write(_ batch: [PreparedChange]) -> [Result<Void, StoreError>] {
         noticeForeignWrites()
-        do {
-            try connection.execute("BEGIN IMMEDIATE")
-        } catch {
-            return batch.map { _ in .failure(Self.storeError(error, path: path)) }
-        }
         var results: [Result<Void, StoreError>] = []
         results.reserveCapacity(batch.count)
         do {
-            let start = try readHead() ?? (0, AuditRecord.genesisHash)
-            var head = start
-            for prepared in batch {
-                let before = head
-                do {
-                    try connection.prepare("SAVEPOINT change").run()
-                    try write(prepared, head: &head)
-                    try connection.prepare("RELEASE change").run()
-                    results.append(.success(()))
-                } catch {
-                    try? connection.prepare("ROLLBACK TO change").run()
-                    try? connection.prepare("RELEASE change").run()
-                    head = before
-                    results.append(.failure(Self.storeError(error, path: path)))
-                }
-            }
-            if head.0 != start.0 {
-                let s = try connection.prepare(
-                    "INSERT INTO audit_head (singleton, last_id, hash) VALUES (1, ?, ?) ON CONFLICT(singleton) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash")
-                s.bind(1, head.0)
-                s.bind(2, head.1)
-                try s.run()
-            }
-            try connection.execute("COMMIT")
+            try connection.transaction { try write(batch, results: &results) }
             return results
         } catch {
-            try? connection.execute("ROLLBACK")
             let failure = Self.storeError(error, path: path)
             return batch.map { _ in .failure(failure) }
         }
     }
 
-    private func write(_ prepared: PreparedChange, head: inout (Int64, String)) throws {
+    /// The body of a batch's transaction: each change in its own savepoint, then the audit head.
+    private func write(_ batch: [PreparedChange], results: inout [Result<Void, StoreError>]) throws {
+        let start = try connection.auditHead() ?? (0, AuditRecord.genesisHash)
+        var head = start
+        for prepared in batch {
+            let before = head
+            do {
+                try connection.prepare("SAVEPOINT change").run()
+                try write(prepared, head: &head)
+                try connection.prepare("RELEASE change").run()
+                results.append(.success(()))
+            } catch {
+                try? connection.prepare("ROLLBACK TO change").run()
+                try? connection.prepare("RELEASE change").run()
+                head = before
+                results.append(.failure(Self.storeError(error, path: path)))
+            }
+        }
+        if head.id != start.id {
+            let s = try connection.prepare(
+                "INSERT INTO audit_head (singleton, last_id, hash) VALUES (1, ?, ?) ON CONFLICT(singleton) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash")
+            s.bind(1, head.id)
+            s.bind(2, head.hash)
+            try s.run()
+        }
+    }
+
+    private func write(_ prepared: PreparedChange, head: inout (id: Int64, hash: String)) throws {
         let change = prepared.change
         for row in prepared.rows {
             let s = try connection.prepare(SQLiteUserRow.upsert)
@@ -210,13 +208,13 @@ final class SQLiteWriter: @unchecked Sendable {
     }
 
     /// Appends and chains audit records after `head`.
-    private func appendAudit(_ drafts: [AuditRecord], head: inout (Int64, String)) throws {
+    private func appendAudit(_ drafts: [AuditRecord], head: inout (id: Int64, hash: String)) throws {
         let insert = """
             INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         for draft in drafts {
-            let r = draft.chained(id: head.0 + 1, prevHash: head.1)
+            let r = draft.chained(id: head.id + 1, prevHash: head.hash)
             let s = try connection.prepare(insert)
             s.bind(1, r.id); s.bind(2, r.time); s.bind(3, r.kind); s.bind(4, r.user); s.bind(5, r.policyHash)
             s.bind(6, r.outcome); s.bind(7, r.rules); s.bind(8, r.signals); s.bind(9, r.method); s.bind(10, r.result)
@@ -224,15 +222,6 @@ final class SQLiteWriter: @unchecked Sendable {
             try s.run()
             head = (r.id, r.hash)
         }
-    }
-
-    /// The recorded audit head. Caller holds `connectionLock`.
-    func readHead() throws -> (Int64, String)? {
-        let s = try connection.prepare("SELECT last_id, hash FROM audit_head WHERE singleton = 1")
-        defer { s.reset() }
-        guard try s.step(), let id = s.int64(0), let hash = s.string(1) else { return nil }
-        try s.run()
-        return (id, hash)
     }
 
     /// Another process (e.g. `riskgate account set`) committed to the file: cached users may be stale.

@@ -9,6 +9,16 @@ import RiskGate
 /// every malformed body, returns `nil` and goes through ``DecisionRequestBody``, whose errors name
 /// the offending field.
 enum FastDecisionBody {
+    /// The request in `buffer`: by the fast path when it applies, else by ``DecisionRequestBody``;
+    /// either way checked by ``DecisionRequestBody/validate(_:)``.
+    ///
+    /// - Throws: ``APIError`` naming the offending field.
+    static func read(_ buffer: ByteBuffer) throws -> RiskGate.RequestContext {
+        guard let fast = parse(buffer) else { return try JSONInput.decode(DecisionRequestBody.self, from: buffer).context }
+        try DecisionRequestBody.validate(fast)
+        return fast
+    }
+
     static func parse(_ buffer: ByteBuffer) -> RiskGate.RequestContext? {
         buffer.withUnsafeReadableBytes { raw -> RiskGate.RequestContext? in
             guard let parsed = try? EventLineParser.parse(raw, maxDepth: JSONInput.maxDepth) else { return nil }

@@ -44,13 +44,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
     func decide(_ request: Request, _ context: ServerContext) async throws -> Response {
         let explain = try Self.flag(request.uri.queryParameters.get("explain"), name: "explain")
         let body = try await jsonBody.read(request)
-        let request: RiskGate.RequestContext
-        if let fast = FastDecisionBody.parse(body) {
-            try DecisionRequestBody.validate(fast)
-            request = fast
-        } else {
-            request = try JSONInput.decode(DecisionRequestBody.self, from: body).context
-        }
+        let request = try FastDecisionBody.read(body)
         let start = ContinuousClock.now
         let decision = try await backend.decide(request, explain: explain)
         metrics.decision(decision.outcome, duration: ContinuousClock.now - start)
