@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// Reads request bodies within a size limit and a deadline, before any work starts.
 ///
@@ -11,31 +12,25 @@ struct BodyReader: Sendable {
     var limit: Int
     var timeout: Duration
 
-    func read(_ request: Request) async throws -> ByteBuffer {
+    func read(_ request: Request, channel: any Channel) async throws -> ByteBuffer {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw APIError.bodyTooLarge(limit)
         }
-        let body = request.body
-        let limit = self.limit
-        let timeout = self.timeout
-        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask {
-                do {
-                    return try await body.collect(upTo: limit)
-                } catch let error as HTTPError where error.status == .contentTooLarge {
-                    throw APIError.bodyTooLarge(limit)
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let buffer = first else {
-                throw APIError.requestTimeout
-            }
-            return buffer
+        let deadlines = BodyDeadlines.shared
+        let ticket = deadlines.arm(channel, timeout: timeout)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            deadlines.disarm(ticket)
+            throw APIError.bodyTooLarge(limit)
+        } catch {
+            // A body cut off at its deadline ends the stream early, with an error or without.
+            if deadlines.disarm(ticket) { throw APIError.requestTimeout }
+            throw error
         }
+        if deadlines.disarm(ticket) { throw APIError.requestTimeout }
+        return buffer
     }
 }
 

@@ -69,13 +69,26 @@ struct GatewayMiddleware: RouterMiddleware {
         return response
     }
 
-    /// The key after `Bearer ` (scheme case-insensitive), or nil.
+    /// The key after `Bearer ` (scheme case-insensitive, spaces and tabs around the key ignored), or nil.
+    ///
+    /// Byte-level: it runs on every request, and Foundation's case folding and trimming cost more than the key lookup.
     static func bearerToken(_ header: String?) -> Substring? {
-        guard let header, header.utf8.count > 7 else { return nil }
-        let scheme = header.prefix(7)
-        guard scheme.lowercased() == "bearer " else { return nil }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : Substring(token)
+        guard let header else { return nil }
+        let utf8 = header.utf8
+        guard utf8.count > 7 else { return nil }
+        var index = utf8.startIndex
+        for expected in "bearer ".utf8 {
+            let byte = utf8[index]
+            // ASCII letters fold to lower case with 0x20; the space must be a space.
+            guard expected == UInt8(ascii: " ") ? byte == expected : byte | 0x20 == expected else { return nil }
+            index = utf8.index(after: index)
+        }
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var end = utf8.endIndex
+        while index < end, isBlank(utf8[index]) { index = utf8.index(after: index) }
+        while end > index, isBlank(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        guard index < end else { return nil }
+        return header[index..<end]
     }
 
     static func apiError(for error: any Error, context: Context) -> APIError {

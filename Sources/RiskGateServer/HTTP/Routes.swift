@@ -43,7 +43,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
 
     func decide(_ request: Request, _ context: ServerContext) async throws -> Response {
         let explain = try Self.flag(request.uri.queryParameters.get("explain"), name: "explain")
-        let body = try await jsonBody.read(request)
+        let body = try await jsonBody.read(request, channel: context.channel)
         let request = try FastDecisionBody.read(body)
         let start = ContinuousClock.now
         let decision = try await backend.decide(request, explain: explain)
@@ -59,7 +59,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
 
     func verify(_ request: Request, _ context: ServerContext) async throws -> Response {
         let id = try Self.pathParameter(context, "id", maxBytes: 128)
-        let body = try await jsonBody.read(request)
+        let body = try await jsonBody.read(request, channel: context.channel)
         let input = try JSONInput.decode(VerifyRequestBody.self, from: body)
         let reply = try await backend.verify(challengeID: id, step: input.step, response: input.response)
         metrics.challengeResult(reply.result)
@@ -72,7 +72,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
     }
 
     func feedback(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let body = try await jsonBody.read(request)
+        let body = try await jsonBody.read(request, channel: context.channel)
         let input = try JSONInput.decode(FeedbackRequestBody.self, from: body)
         try await backend.feedback(decisionID: input.decision, label: input.label)
         return try JSONWire.response(["decision": input.decision, "label": input.label.rawValue])
@@ -80,7 +80,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
 
     func upsertAccount(_ request: Request, _ context: ServerContext) async throws -> Response {
         let user = try Self.pathParameter(context, "user", maxBytes: 256)
-        let body = try await jsonBody.read(request)
+        let body = try await jsonBody.read(request, channel: context.channel)
         let input = try JSONInput.decode(AccountRequestBody.self, from: body)
         try await backend.upsertAccount(user: user, input.update)
         context.logger.info("account updated", metadata: [
@@ -90,7 +90,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
     }
 
     func replace(_ request: Request, _ context: ServerContext, slot: String) async throws -> Response {
-        let body = try await policyBody.read(request)
+        let body = try await policyBody.read(request, channel: context.channel)
         guard body.readableBytes > 0 else {
             throw APIError(.badRequest, code: "empty_body", message: "request body must be the policy's YAML text")
         }
