@@ -15,11 +15,17 @@ import Testing
         #"{"user": "u", "signals": {"custom.flag": true, "nested": {"a": [1, 2.5, "x", null]}}, "label": {"attack": true, "account_takeover": false}}"#,
         #"  {"user": "u", "device": {"id": "d", "emulator": true, "rooted": null}, "phone": {"ani": "+1"}}  "#,
         #"{"user": "u", "typing": {"field": "pin", "keys": []}}"#,
+        #"{"user": "u", "\u0063hannel": "web", "geo": {"\u0061sn": 1}}"#,
     ]
 
     static let handedOn = [
         #"{"user": "u", "chanel": "web"}"#,
         #"{"user": "u", "geo": {"altitude": 3}}"#,
+        #"{"user": "u", "device": {"id": "d", "model": "x"}}"#,
+        #"{"user": "u", "phone": {"ani": "+1", "carrier": "x"}}"#,
+        #"{"user": "u", "label": {"attack": true, "bot": true}}"#,
+        #"{"user": "u", "typing": {"field": "p", "keys": [], "layout": "qwerty"}}"#,
+        #"{"user": "u", "\u0063hanel": "web"}"#,
         #"{"user": "u", "typing": {"field": "p", "keys": [{"down": 1, "up": 2, "key": "a"}]}}"#,
         #"{"user": "u", "typing": {"field": "p", "keys": [7]}}"#,
         #"{"user": 1}"#,

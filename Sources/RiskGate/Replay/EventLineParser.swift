@@ -8,6 +8,15 @@ import Foundation
 package enum EventLineParser {
     /// Parses `line`; also returns `time` as epoch seconds (NaN when absent) so callers need not convert back.
     package static func parse(_ line: UnsafeRawBufferPointer, maxDepth: Int = 32) throws(JSONScanner.Failure) -> (context: RequestContext, seconds: Double) {
+        let parsed = try parseNotingUnknownKeys(line, maxDepth: maxDepth)
+        return (parsed.context, parsed.seconds)
+    }
+
+    /// Like ``parse(_:maxDepth:)``, also telling whether a key was skipped as unknown, at the top
+    /// level or inside `geo`, `device`, `typing` (and its keys), `phone` or `label` (`signals` is free-form).
+    package static func parseNotingUnknownKeys(_ line: UnsafeRawBufferPointer, maxDepth: Int = 32) throws(JSONScanner.Failure)
+        -> (context: RequestContext, seconds: Double, skippedUnknownKeys: Bool)
+    {
         var s = JSONScanner(line, maxDepth: maxDepth)
         var context = RequestContext(user: "")
         var seconds = Double.nan
@@ -57,12 +66,12 @@ package enum EventLineParser {
             case .signals:
                 context.signals = try s.consumeNull() ? nil : parseSignals(&s)
             case .other:
-                try s.skipValue(depth: 1)
+                try s.skipUnknownMember(depth: 1)
             }
         }
         guard s.atEnd() else { throw s.failure("unexpected text after the event object") }
         guard sawUser else { throw JSONScanner.Failure(message: "missing `user`", column: 1) }
-        return (context, seconds)
+        return (context, seconds, s.unknownMembers > 0)
     }
 
     private enum Field {
@@ -131,7 +140,7 @@ package enum EventLineParser {
             else if s.key(key, is: "lon") { geo.lon = try optionalNumber(&s, "geo.lon") }
             else if s.key(key, is: "accuracy_km") { geo.accuracyKm = try optionalNumber(&s, "geo.accuracy_km") }
             else if s.key(key, is: "asn") { geo.asn = try optionalNumber(&s, "geo.asn") }
-            else { try s.skipValue(depth: 2) }
+            else { try s.skipUnknownMember(depth: 2) }
         }
         return geo
     }
@@ -145,7 +154,7 @@ package enum EventLineParser {
             else if s.key(key, is: "user_agent") { device.userAgent = try optionalString(&s, "device.user_agent") }
             else if s.key(key, is: "emulator") { device.emulator = try optionalBool(&s, "device.emulator") }
             else if s.key(key, is: "rooted") { device.rooted = try optionalBool(&s, "device.rooted") }
-            else { try s.skipValue(depth: 2) }
+            else { try s.skipUnknownMember(depth: 2) }
         }
         return device
     }
@@ -155,7 +164,7 @@ package enum EventLineParser {
         var phone = RequestContext.Phone()
         var first = true
         while let key = try s.nextMember(first: &first) {
-            if s.key(key, is: "ani") { phone.ani = try optionalString(&s, "phone.ani") } else { try s.skipValue(depth: 2) }
+            if s.key(key, is: "ani") { phone.ani = try optionalString(&s, "phone.ani") } else { try s.skipUnknownMember(depth: 2) }
         }
         return phone
     }
@@ -167,7 +176,7 @@ package enum EventLineParser {
         while let key = try s.nextMember(first: &first) {
             if s.key(key, is: "attack") { label.attack = try optionalBool(&s, "label.attack") }
             else if s.key(key, is: "account_takeover") { label.accountTakeover = try optionalBool(&s, "label.account_takeover") }
-            else { try s.skipValue(depth: 2) }
+            else { try s.skipUnknownMember(depth: 2) }
         }
         return label
     }
@@ -189,7 +198,7 @@ package enum EventLineParser {
                 while try s.nextElement(first: &firstElement) { list.append(try parseKey(&s)) }
                 keys = list
             } else {
-                try s.skipValue(depth: 2)
+                try s.skipUnknownMember(depth: 2)
             }
         }
         guard let field else { throw s.failure("`typing` is missing `field`") }
@@ -205,7 +214,7 @@ package enum EventLineParser {
         while let key = try s.nextMember(first: &first) {
             if s.key(key, is: "down") { down = try typed("typing.keys[].down") { () throws(JSONScanner.Failure) in try s.readNumber() } }
             else if s.key(key, is: "up") { up = try typed("typing.keys[].up") { () throws(JSONScanner.Failure) in try s.readNumber() } }
-            else { try s.skipValue(depth: 4) }
+            else { try s.skipUnknownMember(depth: 4) }
         }
         guard let down, let up else { throw s.failure("a `typing.keys` entry needs `down` and `up`") }
         return RequestContext.Typing.Key(down: down, up: up)

@@ -442,6 +442,15 @@ package struct JSONScanner {
     // MARK: - Generic values
 
     /// Skips one value of any type, at most `maxDepth - depth` levels deep.
+    /// Members skipped with ``skipUnknownMember(depth:)`` so far.
+    package private(set) var unknownMembers = 0
+
+    /// Skips the value of a member whose key the reader does not know, counting it in ``unknownMembers``.
+    package mutating func skipUnknownMember(depth: Int) throws(Failure) {
+        unknownMembers += 1
+        try skipValue(depth: depth)
+    }
+
     package mutating func skipValue(depth: Int) throws(Failure) {
         guard let c = peek() else { throw unexpected("a value") }
         switch c {
