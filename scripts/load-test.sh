@@ -3,16 +3,19 @@
 #
 #   scripts/load-test.sh --policy policies/web-login.yaml [--state /tmp/lt.db] [--users 5000]
 #                        [--warmup 10s] [--duration 20s] [--threads 2] [--connections 64]
+#                        [--geo-db FILE.mmdb ...] [--no-geo]
 #   scripts/load-test.sh --url http://127.0.0.1:8080 --key DECIDE_KEY     # an already running server
 #
 # Without --url it builds `riskgate` in release mode, starts `riskgate serve` on a free 127.0.0.1 port
 # with a fresh random API key and the given policy and state (a temporary database when --state is
-# omitted), enrols --users accounts, warms up (users build history; not measured), runs wrk, prints
+# omitted) and MMDB databases (by default the MaxMind test databases in ../shared/datasets, when
+# present: City, ASN, Anonymous-IP), enrols --users accounts, warms up (users build history; not measured), runs wrk, prints
 # requests/s and latency percentiles, and stops the server.
 # Exit status: 0 ok, 1 when any response was not 200 or the server died, 2 usage or setup errors.
 set -euo pipefail
 
 policy="" state="" duration="20s" threads=2 connections=64 url="" key="" users=5000 warmup="10s"
+geo=() default_geo=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --policy) policy="$2"; shift 2 ;;
@@ -24,7 +27,9 @@ while [[ $# -gt 0 ]]; do
     --key) key="$2"; shift 2 ;;
     --users) users="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --geo-db) geo+=(--geo-db "$2"); default_geo=0; shift 2 ;;
+    --no-geo) default_geo=0; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "load-test: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,6 +52,13 @@ if [[ -z "$url" ]]; then
   [[ -n "$policy" ]] || { echo "load-test: --policy P is required (or --url and --key)" >&2; exit 2; }
   [[ -f "$policy" ]] || { echo "load-test: policy $policy not found" >&2; exit 2; }
   root="$(cd "$(dirname "$0")/.." && pwd)"
+  maxmind="$root/../shared/datasets/geo/maxmind-test"
+  if [[ "$default_geo" == 1 && -d "$maxmind" ]]; then
+    for name in GeoIP2-City-Test GeoLite2-ASN-Test GeoIP2-Anonymous-IP-Test; do
+      geo+=(--geo-db "$maxmind/$name.mmdb")
+    done
+  fi
+  echo "geo databases: ${geo[*]:-none}" >&2
   echo "building riskgate (release)..." >&2
   (cd "$root" && swift build -c release --product riskgate >&2)
   bin="$(cd "$root" && swift build -c release --show-bin-path)/riskgate"
@@ -54,7 +66,7 @@ if [[ -z "$url" ]]; then
   printf '%s decide,admin\n' "$key" > "$work/keys.txt"
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   [[ -n "$state" ]] || state="$work/state.db"
-  "$bin" serve --policy "$policy" --state "$state" --listen "127.0.0.1:$port" --keys "$work/keys.txt" \
+  "$bin" serve --policy "$policy" --state "$state" "${geo[@]}" --listen "127.0.0.1:$port" --keys "$work/keys.txt" \
     --log-level warning 2> "$work/server.log" &
   server_pid=$!
   url="http://127.0.0.1:$port"
@@ -103,8 +115,8 @@ for t, u in events:
           '"typing": {"field": "password", "keys": [%s]}, "result": "success"}'
           % (stamp, u, (u // 256) % 200 + 10, u % 256, home, lat, lon, u, ", ".join(keys)))
 PY
-  "$bin" replay --policy "$policy" --dataset "$work/history.jsonl" --state "$state" --format json > "$work/history-report.json"
-  "$bin" serve --policy "$policy" --state "$state" --listen "127.0.0.1:$port" --keys "$work/keys.txt" \
+  "$bin" replay --policy "$policy" --dataset "$work/history.jsonl" --state "$state" "${geo[@]}" --format json > "$work/history-report.json"
+  "$bin" serve --policy "$policy" --state "$state" "${geo[@]}" --listen "127.0.0.1:$port" --keys "$work/keys.txt" \
     --log-level warning 2> "$work/server.log" &
   server_pid=$!
   for _ in $(seq 1 100); do curl -fsS "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -14,7 +14,11 @@ func makeBackend(policyPath: String, statePath: String?, geoPaths: [String] = []
     let source = (try? String(contentsOfFile: policyPath, encoding: .utf8)) ?? ""
     do {
         var configuration = DecisionEngine.Configuration()
-        configuration.geo = try openGeoDatabase(geoPaths)
+        do {
+            configuration.geo = try openGeoDatabase(geoPaths)
+        } catch {
+            throw BackendFactoryError.geo("\(error)")
+        }
         let store: any StateStore = try statePath.map { try SQLiteStateStore(path: $0) } ?? MemoryStateStore()
         let engine = try DecisionEngine(policy: policy, source: source, store: store, configuration: configuration)
         let folder = URL(fileURLWithPath: policyPath).deletingLastPathComponent().path
@@ -28,11 +32,13 @@ func makeBackend(policyPath: String, statePath: String?, geoPaths: [String] = []
 enum BackendFactoryError: Error, CustomStringConvertible {
     case policy(String)
     case store(String)
+    case geo(String)
 
     var description: String {
         switch self {
         case .policy(let diagnostics): "the policy does not compile:\n\(diagnostics)"
         case .store(let message): "cannot open the state store: \(message)"
+        case .geo(let message): message
         }
     }
 }

@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "API keys file: one `KEY scope[,scope...]` a line, `#` comments. When omitted, one random key with every scope is made for this run and printed once on standard error.")
     var keys: String?
 
+    @Option(name: .long, help: "An MMDB database (City/Country, ASN, Anonymous-IP); repeat for several.")
+    var geoDb: [String] = []
+
     @Option(name: .long, help: "Largest accepted JSON body in bytes.")
     var maxBodyBytes: Int = 64 * 1024
 
@@ -85,9 +88,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let backend: any DecisionBackend
         do {
-            backend = try makeBackend(policyPath: policy, statePath: state)
+            backend = try makeBackend(policyPath: policy, statePath: state, geoPaths: geoDb)
         } catch {
             Self.fail("riskgate serve: \(error)")
+            // A database that cannot be read is an I/O problem (2); a policy or state problem is 1.
+            if case BackendFactoryError.geo = error { throw ExitCode(2) }
             throw ExitCode(1)
         }
         var logger = Logger(label: "riskgate.server")
