@@ -38,14 +38,16 @@ public struct ChallengeService: Sendable {
 
     /// The challenge for a decision, or `nil` for `passive` and `deny`. Writes nothing.
     ///
-    /// - Parameter fallbackApplies: evaluates the policy's fallback condition with the given index for this request.
+    /// - Parameters:
+    ///   - signals: the signal values for the hand-off context; by default the decision's explanation's.
+    ///   - fallbackApplies: evaluates the policy's fallback condition with the given index for this request.
     public func makeChallenge(for decision: Decision, request: RequestContext, user: UserState, policy: ChallengePolicy,
-                              fallbackApplies: (Int) -> Bool) -> NewChallenge? {
+                              signals: [String: JSONValue]? = nil, fallbackApplies: (Int) -> Bool) -> NewChallenge? {
         let now = request.time ?? clock.now()
         let context = HandOffContext(
             channel: request.channel, score: decision.score, rules: decision.path,
             contributions: decision.contributions.map(\.id),
-            signals: AuditEvent.redactedSignals(decision.explanation?.signals ?? [:]), policyHash: decision.policy.hash)
+            signals: AuditEvent.redactedSignals(signals ?? decision.explanation?.signals ?? [:]), policyHash: decision.policy.hash)
 
         var kinds: [ChallengeStep.Kind]
         var otpConfig: ChallengePolicy.OTPConfig

@@ -142,8 +142,10 @@ public final class DecisionEngine: @unchecked Sendable {
 
             var evaluation = Evaluation()
             policy.evaluate(&signals, into: &evaluation)
-            var decision = policy.decision(id: makeID("dec"), signals: signals, evaluation: evaluation, explain: true)
-            decision.explanation?.model = assessment.top
+            var decision = policy.decision(id: makeID("dec"), signals: signals, evaluation: evaluation, explain: explain)
+            if explain { decision.explanation?.model = assessment.top }
+            // The audit record and a step-up's hand-off context keep the signals whether or not the caller asked for them.
+            let signalValues = decision.explanation?.signals ?? policy.usedSignalValues(signals)
             DecisionEngine.applyLockGuard(&decision, state: state, now: time)
 
             var change = StateChange()
@@ -164,6 +166,7 @@ public final class DecisionEngine: @unchecked Sendable {
                     // checked by the compiler; the bound is a second guard).
                     for _ in 0..<Outcome.allCases.count {
                         guard let made = service.makeChallenge(for: decision, request: request, user: state, policy: policy.challenges,
+                                                               signals: signalValues,
                                                                fallbackApplies: { policy.fallbackApplies($0, signals: signals) })
                         else { break }
                         let escalated = made.outcome != decision.outcome
@@ -180,7 +183,7 @@ public final class DecisionEngine: @unchecked Sendable {
                 }
             }
 
-            change.audit.append(AuditEvent.decision(decision, user: request.user, time: time))
+            change.audit.append(AuditEvent.decision(decision, user: request.user, time: time, signals: signalValues))
             if let shadowDecision {
                 var event = AuditEvent.decision(shadowDecision, user: request.user, time: time)
                 event.kind = .shadow
@@ -191,7 +194,6 @@ public final class DecisionEngine: @unchecked Sendable {
             if stored != state { change.users[request.user] = state }
             // Queued inside the lock, so this user's next request already reads the new state.
             let commit = store.beginCommit(change)
-            if !explain { decision.explanation = nil }
             return (ShadowedDecision(decision: decision, shadow: shadowDecision), commit)
         }
     }

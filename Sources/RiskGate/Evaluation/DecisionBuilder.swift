@@ -20,8 +20,7 @@ extension CompiledPolicy {
         }
         var explanation: Decision.Explanation? = nil
         if explain {
-            var values: [String: JSONValue] = [:]
-            for signal in usedSignals { values[signal.name] = signals[signal].jsonValue }
+            let values = usedSignalValues(signals)
             var conditions: [Decision.Explanation.Condition] = []
             withMachine(signals) { machine in
                 for index in chain {
@@ -40,5 +39,13 @@ extension CompiledPolicy {
         return Decision(id: id, outcome: evaluation.outcome, score: evaluation.score, band: evaluation.band,
                         rule: evaluation.ruleIndex >= 0 && evaluation.ruleIndex < rules.count ? rules[evaluation.ruleIndex].id : "",
                         path: path, contributions: contributions, policy: reference, explanation: explanation)
+    }
+
+    /// Every signal the policy uses, by name, with its value in `signals` (what an explanation lists).
+    public func usedSignalValues(_ signals: SignalValues) -> [String: JSONValue] {
+        var values: [String: JSONValue] = [:]
+        values.reserveCapacity(usedSignals.count)
+        for signal in usedSignals { values[signal.name] = signals[signal].jsonValue }
+        return values
     }
 }
