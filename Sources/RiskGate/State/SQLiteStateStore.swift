@@ -88,10 +88,19 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
                 throw StoreError(code: .corrupt, message: "not a riskgate database (it has other tables and no riskgate schema version)", path: path)
             }
         }
+        // Migrations rebuild tables (SQLite's way to change one): with foreign keys on, dropping the
+        // old `users` would cascade into `challenges`. Off for the migrations (it cannot change
+        // inside a transaction), checked after each, on again at the end.
+        if version < target { try connection.execute("PRAGMA foreign_keys = OFF") }
+        defer { if version < target { try? connection.execute("PRAGMA foreign_keys = ON") } }
         for index in version..<target {
             try connection.execute("BEGIN IMMEDIATE")
             do {
                 try connection.execute(SQLiteSchema.migrations[index])
+                let violations = try connection.prepare("PRAGMA foreign_key_check")
+                let violated = try violations.step()
+                violations.reset()
+                if violated { throw StoreError(code: .schema, message: "foreign keys broken", path: path) }
                 try connection.execute("PRAGMA user_version = \(index + 1)")
                 try connection.execute("COMMIT")
             } catch {

@@ -172,6 +172,50 @@ import Testing
         #expect(column(3) == (try json(user.failures.map(\.timeIntervalSince1970))))
     }
 
+    /// A version-1 file (users WITHOUT ROWID) opens as the current schema with every row kept,
+    /// including challenges, which a cascading drop of the old `users` table would have deleted.
+    @Test func migratesVersionOneFiles() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("v1.db")
+        try exec(path, SQLiteSchema.migrations[0] + """
+            PRAGMA user_version = 1;
+            INSERT INTO users (user, known, home_country, phone, trusted_devices, failures, lockouts)
+                VALUES ('u-1', 1, 'DE', '+4915112345678', '["d-1"]', '[1700000200.25]', 2);
+            INSERT INTO users (user) VALUES ('u-2');
+            INSERT INTO challenges (id, user, created, state, revision, record) VALUES ('ch-1', 'u-1', 1700000000, 'pending', 0, '{}');
+            """)
+        do {
+            let store = try SQLiteStateStore(path: path)
+            let user = try #require(try store.loadUser("u-1"))
+            #expect(user.profile.known && user.profile.homeCountry == "DE" && user.profile.phone == "+4915112345678")
+            #expect(user.profile.trustedDevices == ["d-1"] && user.lockouts == 2)
+            #expect(user.failures == [Date(timeIntervalSince1970: 1_700_000_200.25)])
+            #expect(try store.loadUser("u-2") != nil)
+            try store.commit(StateChange(users: ["u-3": sampleUser()]))
+            #expect(try store.loadUser("u-3") == sampleUser())
+        }
+        // Reopening the migrated file runs no migration and reads the same.
+        #expect(try SQLiteStateStore(path: path).loadUser("u-3") == sampleUser())
+
+        var db: OpaquePointer?
+        #expect(sqlite3_open(path, &db) == SQLITE_OK)
+        defer { sqlite3_close(db) }
+        func single(_ sql: String) -> String? {
+            var statement: OpaquePointer?
+            guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else { return nil }
+            defer { sqlite3_finalize(statement) }
+            guard sqlite3_step(statement) == SQLITE_ROW, let text = sqlite3_column_text(statement, 0) else { return nil }
+            return String(cString: text)
+        }
+        #expect(single("PRAGMA user_version") == String(SQLiteStateStore.schemaVersion))
+        #expect(single("SELECT count(*) FROM challenges WHERE user = 'u-1'") == "1")
+        #expect(single("SELECT count(*) FROM users") == "3")
+        let table = try #require(single("SELECT sql FROM sqlite_master WHERE name = 'users'"))
+        #expect(!table.uppercased().contains("WITHOUT ROWID"))
+        #expect(single("SELECT count(*) FROM sqlite_master WHERE name = 'users_rowid'") == "0")
+    }
+
     func exec(_ path: String, _ sql: String) throws {
         var db: OpaquePointer?
         guard sqlite3_open(path, &db) == SQLITE_OK else { throw StoreError(code: .open, message: "test open") }
