@@ -16,6 +16,7 @@ struct BenchCommand: AsyncParsableCommand {
             ScoringBench.self,
             CompileBench.self,
             HashBench.self,
+            DecideBench.self,
         ]
     )
 }

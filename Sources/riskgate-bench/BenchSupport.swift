@@ -25,3 +25,15 @@ func sharedDatasets() -> URL? {
         .deletingLastPathComponent().appendingPathComponent("shared/datasets")
     return FileManager.default.fileExists(atPath: url.path) ? url : nil
 }
+
+/// User + system CPU time of the whole process (all threads).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}

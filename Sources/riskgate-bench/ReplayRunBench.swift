@@ -32,15 +32,3 @@ struct ReplayRunBench: ParsableCommand {
             engine.userCount, engine.storedStateBytes / max(1, engine.userCount), report.peakMemoryBytes / 1_048_576).utf8))
     }
 }
-
-/// User + system CPU time of the whole process (all threads).
-private func processCPUSeconds() -> Double {
-    var usage = rusage()
-    #if os(Linux)
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    #else
-    getrusage(RUSAGE_SELF, &usage)
-    #endif
-    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}

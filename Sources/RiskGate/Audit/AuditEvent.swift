@@ -48,23 +48,31 @@ public struct AuditEvent: Sendable, Hashable {
     /// log never holds personal data beyond the user id even when a caller passes every signal.
     public static func redactedSignals(_ signals: [String: JSONValue]) -> [String: JSONValue] {
         var kept: [String: JSONValue] = [:]
-        for (name, value) in signals {
-            switch value {
-            case .bool, .number, .null: kept[name] = value
-            case .string where allowedStringSignals.contains(name): kept[name] = value
-            default: continue
-            }
-        }
+        for (name, value) in signals where keeps(name, value) { kept[name] = value }
         return kept
+    }
+
+    /// Whether the audit log may hold this signal value (see ``redactedSignals(_:)``).
+    public static func keeps(_ name: String, _ value: JSONValue) -> Bool {
+        switch value {
+        case .bool, .number, .null: true
+        case .string: allowedStringSignals.contains(name)
+        default: false
+        }
     }
 
     static let allowedStringSignals: Set<String> = ["channel", "request.action", "ip.country", "score.band"]
 
     /// The audit event for a decision, with redacted signals from its explanation.
     public static func decision(_ decision: Decision, user: String, time: Date, signals: [String: JSONValue] = [:]) -> AuditEvent {
+        self.decision(decision, user: user, time: time, redactedSignals: redactedSignals(decision.explanation?.signals ?? signals))
+    }
+
+    /// The audit event for a decision, with signals the caller already redacted (e.g. by
+    /// ``CompiledPolicy/redactedSignalValues(_:)``).
+    public static func decision(_ decision: Decision, user: String, time: Date, redactedSignals: [String: JSONValue]) -> AuditEvent {
         AuditEvent(time: time, kind: .decision, user: user, policyHash: decision.policy.hash,
-                   outcome: decision.outcome.rawValue, rules: decision.path,
-                   signals: redactedSignals(decision.explanation?.signals ?? signals),
+                   outcome: decision.outcome.rawValue, rules: decision.path, signals: redactedSignals,
                    method: "decide", result: "ok", reference: decision.id)
     }
 }

@@ -144,8 +144,8 @@ public final class DecisionEngine: @unchecked Sendable {
             policy.evaluate(&signals, into: &evaluation)
             var decision = policy.decision(id: makeID("dec"), signals: signals, evaluation: evaluation, explain: explain)
             if explain { decision.explanation?.model = assessment.top }
-            // The audit record and a step-up's hand-off context keep the signals whether or not the caller asked for them.
-            let signalValues = decision.explanation?.signals ?? policy.usedSignalValues(signals)
+            // The audit record and a step-up's hand-off context keep the (redacted) signals whether or not the caller asked for them.
+            let auditSignals = decision.explanation.map { AuditEvent.redactedSignals($0.signals) } ?? policy.redactedSignalValues(signals)
             DecisionEngine.applyLockGuard(&decision, state: state, now: time)
 
             var change = StateChange()
@@ -166,7 +166,7 @@ public final class DecisionEngine: @unchecked Sendable {
                     // checked by the compiler; the bound is a second guard).
                     for _ in 0..<Outcome.allCases.count {
                         guard let made = service.makeChallenge(for: decision, request: request, user: state, policy: policy.challenges,
-                                                               signals: signalValues,
+                                                               signals: auditSignals,
                                                                fallbackApplies: { policy.fallbackApplies($0, signals: signals) })
                         else { break }
                         let escalated = made.outcome != decision.outcome
@@ -183,7 +183,7 @@ public final class DecisionEngine: @unchecked Sendable {
                 }
             }
 
-            change.audit.append(AuditEvent.decision(decision, user: request.user, time: time, signals: signalValues))
+            change.audit.append(AuditEvent.decision(decision, user: request.user, time: time, redactedSignals: auditSignals))
             if let shadowDecision {
                 var event = AuditEvent.decision(shadowDecision, user: request.user, time: time)
                 event.kind = .shadow

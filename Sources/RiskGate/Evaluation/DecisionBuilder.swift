@@ -48,4 +48,16 @@ extension CompiledPolicy {
         for signal in usedSignals { values[signal.name] = signals[signal].jsonValue }
         return values
     }
+
+    /// The used signals the audit log may hold (``AuditEvent/redactedSignals(_:)`` of
+    /// ``usedSignalValues(_:)``), built in one pass.
+    public func redactedSignalValues(_ signals: SignalValues) -> [String: JSONValue] {
+        var values: [String: JSONValue] = [:]
+        values.reserveCapacity(usedSignals.count)
+        for signal in usedSignals {
+            let value = signals[signal].jsonValue
+            if AuditEvent.keeps(signal.name, value) { values[signal.name] = value }
+        }
+        return values
+    }
 }

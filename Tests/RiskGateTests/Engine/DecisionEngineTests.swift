@@ -54,6 +54,24 @@ import Testing
         #expect(sydney.explanation?.signals["geo.impossible_travel"] == .bool(true))
     }
 
+    /// Whether or not the caller asks for an explanation, the audit record holds the same redacted
+    /// signals: every used boolean and number, the coarse strings, never the IP address or device id.
+    @Test func auditSignalsDoNotDependOnExplain() throws {
+        let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
+        var records: [AuditRecord] = []
+        for explain in [false, true] {
+            let store = MemoryStateStore()
+            let engine = try DecisionEngine(policy: Self.policy(), store: store, clock: clock)
+            let decision = try engine.decide(Self.request("u-1", "2026-11-20T09:00:00Z", ip: "185.220.101.7", country: "DE",
+                                                          lat: 52.52, lon: 13.40, device: "d-9"), explain: explain)
+            #expect((decision.explanation != nil) == explain)
+            records.append(try #require(try store.auditEntries().first))
+        }
+        #expect(records[0].signals == records[1].signals)
+        #expect(records[0].signals.contains(#""device.new":true"#) && records[0].signals.contains(#""score":55"#))
+        #expect(!records[0].signals.contains("185.220.101.7") && !records[0].signals.contains("d-9"))
+    }
+
     @Test func torExitWithNewDeviceGetsAnOTPAndContributionsAddUp() throws {
         let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
         let store = MemoryStateStore()
