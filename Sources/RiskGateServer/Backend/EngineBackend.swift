@@ -5,7 +5,9 @@ import RiskGate
 ///
 /// A new policy is compiled first; with errors it is rejected with its diagnostics and the active
 /// policy stays in force, otherwise it is swapped in atomically (requests in flight finish on the
-/// old one). Engine calls are synchronous and short; they run on the caller's task.
+/// old one). A decision suspends its task while the store commits; every other engine call that
+/// can block (a synchronous commit, password hashing, compiling a policy) runs on a blocking-work
+/// thread, never on an event loop.
 public final class EngineBackend: DecisionBackend, @unchecked Sendable {
     public let engine: DecisionEngine
     /// Folder relative `file:` lists in a policy sent over HTTP are resolved against.
@@ -28,7 +30,10 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
 
     public func verify(challengeID: String, step: String, response: String) async throws -> VerificationReply {
         do {
-            let result = try engine.verify(challengeID: challengeID, step: step, response: response)
+            let engine = engine
+            let result = try await EventLoopExecutor.blocking {
+                try engine.verify(challengeID: challengeID, step: step, response: response)
+            }
             guard let mapped = VerificationReply.Result(rawValue: result.result.rawValue) else {
                 throw BackendError.invalid(field: "step", message: "unexpected verification result `\(result.result.rawValue)`")
             }
@@ -46,7 +51,8 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
 
     public func feedback(decisionID: String, label: FeedbackLabel) async throws {
         do {
-            try engine.feedback(decisionID: decisionID, label: label.rawValue)
+            let engine = engine
+            try await EventLoopExecutor.blocking { try engine.feedback(decisionID: decisionID, label: label.rawValue) }
         } catch let error as StoreError {
             throw BackendError.unavailable("state store: \(error.code)")
         }
@@ -58,7 +64,8 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
             kba: update.kba?.map { .init(question: $0.question, answer: $0.answer) },
             secret: update.secret, trustedDevices: update.trustedDevices)
         do {
-            try engine.updateAccount(user: user, core)
+            let engine = engine
+            _ = try await EventLoopExecutor.blocking { try engine.updateAccount(user: user, core) }
         } catch let error as AccountError {
             throw BackendError.invalid(field: error.field, message: error.message)
         } catch let error as StoreError {
@@ -77,14 +84,14 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
     }
 
     public func replacePolicy(source: String) async -> PolicyChange {
-        let result = PolicyCompiler.compile(source: source, file: "policy.yaml", baseDirectory: baseDirectory)
+        let result = await compile(source, file: "policy.yaml")
         guard let policy = result.policy else { return PolicyChange(accepted: false, diagnostics: result.diagnostics.map(Self.convert)) }
         engine.replacePolicy(policy, source: source)
         return PolicyChange(accepted: true, policy: policy.reference, diagnostics: result.diagnostics.map(Self.convert))
     }
 
     public func replaceShadow(source: String) async -> PolicyChange {
-        let result = PolicyCompiler.compile(source: source, file: "shadow.yaml", baseDirectory: baseDirectory)
+        let result = await compile(source, file: "shadow.yaml")
         guard let policy = result.policy else { return PolicyChange(accepted: false, diagnostics: result.diagnostics.map(Self.convert)) }
         swapLock.withLock { shadowSource = source }
         engine.replaceShadow(policy, source: source)
@@ -92,7 +99,16 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
     }
 
     public func shutdown() async {
-        try? engine.flush()
+        let engine = engine
+        _ = try? await EventLoopExecutor.blocking { try engine.flush() }
+    }
+
+    /// Compiles a policy sent over HTTP on a blocking-work thread (a large policy takes milliseconds).
+    private func compile(_ source: String, file: String) async -> CompileResult {
+        let base = baseDirectory
+        let work: @Sendable () -> CompileResult = { PolicyCompiler.compile(source: source, file: file, baseDirectory: base) }
+        // The pool only refuses work while the process shuts down; compile here then.
+        return (try? await EventLoopExecutor.blocking(work)) ?? work()
     }
 
     static func convert(_ d: Diagnostic) -> PolicyDiagnostic {
