@@ -53,7 +53,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = \(options.synchronous.rawValue)")
         try connection.execute("PRAGMA foreign_keys = ON")
-        try connection.execute("PRAGMA secure_delete = FAST")
+        try connection.execute("PRAGMA secure_delete = ON")
         // Upserts of users' rows read their B-tree pages: keep a working set in memory (64 MiB).
         try connection.execute("PRAGMA cache_size = -65536")
         try Self.migrate(connection, path: path)

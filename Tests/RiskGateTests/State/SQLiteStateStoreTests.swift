@@ -129,6 +129,31 @@ import Testing
         }
     }
 
+    /// Hundreds of delivered messages (pages of the outbox freed whole when they go) leave none of
+    /// their codes in the database or WAL files.
+    @Test func deliveredMessagesLeaveNoCodes() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        let store = try SQLiteStateStore(path: path)
+        let codes = (0..<400).map { String(format: "otp%08d", $0 * 7919 % 100_000_000) }
+        try store.commit(StateChange(outbox: codes.map {
+            OutboxMessage(created: Date(), kind: "otp", channel: "sms", user: "u-1", destination: "+4915112345678",
+                          body: "Your RiskGate code is \($0)")
+        }))
+        let pending = try store.outbox(limit: 1_000)
+        #expect(pending.count == codes.count)
+        try store.removeOutbox(pending.compactMap(\.id))
+        #expect(try store.outbox(limit: 1_000).isEmpty)
+        var bytes = Data()
+        for suffix in ["", "-wal"] {
+            if let data = FileManager.default.contents(atPath: path + suffix) { bytes += data }
+        }
+        #expect(bytes.count > 4 * 4096)
+        let left = codes.filter { bytes.range(of: Data($0.utf8)) != nil }
+        #expect(left.isEmpty, "codes left in the files: \(left.prefix(5))")
+    }
+
     /// Rows written before the binary history format (JSON `history` blob) still read back whole.
     @Test func readsRowsWithTheEarlierJSONHistory() throws {
         let dir = TempDirectory()
