@@ -5,6 +5,8 @@ import Foundation
 final class SQLiteConnection {
     private var db: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    /// Statements of ``cached(_:)``, by the address of their SQL literal.
+    private var literalStatements: [UnsafeRawPointer: OpaquePointer] = [:]
     let path: String
 
     init(path: String, create: Bool) throws {
@@ -28,6 +30,7 @@ final class SQLiteConnection {
 
     deinit {
         for statement in statements.values { sqlite3_finalize(statement) }
+        for statement in literalStatements.values { sqlite3_finalize(statement) }
         sqlite3_close_v2(db)
     }
 
@@ -71,23 +74,40 @@ final class SQLiteConnection {
         return Statement(handle: handle, connection: self)
     }
 
+    /// Like ``prepare(_:)`` for SQL written in the source, found by the literal's address: the hot
+    /// statements of the writer's batches are looked up without hashing their text.
+    func cached(_ sql: StaticString) throws -> Statement {
+        let key = UnsafeRawPointer(sql.utf8Start)
+        if let handle = literalStatements[key] {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            return Statement(handle: handle, connection: self)
+        }
+        let text = sql.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+        var handle: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        guard rc == SQLITE_OK, let handle else { throw error(rc, "prepare") }
+        literalStatements[key] = handle
+        return Statement(handle: handle, connection: self)
+    }
+
     var changes: Int { Int(sqlite3_changes(db)) }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction and commits; rolls back on any error.
     func transaction(_ body: () throws -> Void) throws {
-        try execute("BEGIN IMMEDIATE")
+        try cached("BEGIN IMMEDIATE").run()
         do {
             try body()
-            try execute("COMMIT")
+            try cached("COMMIT").run()
         } catch {
-            try? execute("ROLLBACK")
+            try? cached("ROLLBACK").run()
             throw error
         }
     }
 
     /// The audit log's recorded head (last id and hash), or `nil` before the first record.
     func auditHead() throws -> (id: Int64, hash: String)? {
-        let s = try prepare("SELECT last_id, hash FROM audit_head WHERE singleton = 1")
+        let s = try cached("SELECT last_id, hash FROM audit_head WHERE singleton = 1")
         defer { s.reset() }
         guard try s.step(), let id = s.int64(0), let hash = s.string(1) else { return nil }
         try s.run()

@@ -27,7 +27,7 @@ struct SQLiteUserRow: Sendable {
         failures, locked_until, lockouts, banned, history
         """
 
-    static let upsert = """
+    static let upsert: StaticString = """
         INSERT INTO users (user, known, home_country, phone, email, created_at, kba, partial_secret,
                            trusted_devices, failures, locked_until, lockouts, banned, history)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -131,19 +131,19 @@ final class SQLiteWriter: @unchecked Sendable {
         for prepared in batch {
             let before = head
             do {
-                try connection.prepare("SAVEPOINT change").run()
+                try connection.cached("SAVEPOINT change").run()
                 try write(prepared, head: &head)
-                try connection.prepare("RELEASE change").run()
+                try connection.cached("RELEASE change").run()
                 results.append(.success(()))
             } catch {
-                try? connection.prepare("ROLLBACK TO change").run()
-                try? connection.prepare("RELEASE change").run()
+                try? connection.cached("ROLLBACK TO change").run()
+                try? connection.cached("RELEASE change").run()
                 head = before
                 results.append(.failure(Self.storeError(error, path: path)))
             }
         }
         if head.id != start.id {
-            let s = try connection.prepare(
+            let s = try connection.cached(
                 "INSERT INTO audit_head (singleton, last_id, hash) VALUES (1, ?, ?) ON CONFLICT(singleton) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash")
             s.bind(1, head.id)
             s.bind(2, head.hash)
@@ -154,7 +154,7 @@ final class SQLiteWriter: @unchecked Sendable {
     private func write(_ prepared: PreparedChange, head: inout (id: Int64, hash: String)) throws {
         let change = prepared.change
         for row in prepared.rows {
-            let s = try connection.prepare(SQLiteUserRow.upsert)
+            let s = try connection.cached(SQLiteUserRow.upsert)
             row.bind(to: s)
             try s.run()
         }
@@ -209,13 +209,12 @@ final class SQLiteWriter: @unchecked Sendable {
 
     /// Appends and chains audit records after `head`.
     private func appendAudit(_ drafts: [AuditRecord], head: inout (id: Int64, hash: String)) throws {
-        let insert = """
-            INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
         for draft in drafts {
             let r = draft.chained(id: head.id + 1, prevHash: head.hash)
-            let s = try connection.prepare(insert)
+            let s = try connection.cached("""
+                INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
             s.bind(1, r.id); s.bind(2, r.time); s.bind(3, r.kind); s.bind(4, r.user); s.bind(5, r.policyHash)
             s.bind(6, r.outcome); s.bind(7, r.rules); s.bind(8, r.signals); s.bind(9, r.method); s.bind(10, r.result)
             s.bind(11, r.reference); s.bind(12, r.prevHash); s.bind(13, r.hash)
@@ -226,7 +225,7 @@ final class SQLiteWriter: @unchecked Sendable {
 
     /// Another process (e.g. `riskgate account set`) committed to the file: cached users may be stale.
     private func noticeForeignWrites() {
-        guard let s = try? connection.prepare("PRAGMA data_version") else { return }
+        guard let s = try? connection.cached("PRAGMA data_version") else { return }
         defer { s.reset() }
         guard (try? s.step()) == true, let version = s.int64(0) else { return }
         if let dataVersion, dataVersion != version { cache.invalidateCommitted() }
