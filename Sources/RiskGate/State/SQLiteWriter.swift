@@ -40,6 +40,8 @@ final class SQLiteWriter: @unchecked Sendable {
     let path: String
     /// Most changes in one transaction.
     let maxBatch: Int
+    /// How often an idle writer checks for commits by other processes (seconds).
+    static let idlePollSeconds = 0.05
 
     private let condition = NSCondition()
     private var queue: [Ticket] = []
@@ -90,7 +92,15 @@ final class SQLiteWriter: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            while queue.isEmpty && !stopping {
+                // Idle: look for other processes' commits now and then, so the cache does not keep
+                // serving a user's state that `riskgate account ...` changed meanwhile.
+                if !condition.wait(until: Date(timeIntervalSinceNow: Self.idlePollSeconds)) {
+                    condition.unlock()
+                    connectionLock.withLock { noticeForeignWrites() }
+                    condition.lock()
+                }
+            }
             if queue.isEmpty && stopping {
                 running = false
                 condition.unlock()

@@ -85,6 +85,32 @@ import Testing
         #expect(try server.loadUser("u-1")?.profile.homeCountry == "FR")
     }
 
+    /// An idle service (no commit of its own) still sees another process's change within its poll.
+    @Test func anIdleStoreNoticesAnotherConnectionsWrite() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        let server = try SQLiteStateStore(path: path)
+        var state = UserState()
+        state.profile.homeCountry = "DE"
+        try server.commit(StateChange(users: ["u-1": state]))
+        #expect(try server.loadUser("u-1")?.profile.homeCountry == "DE")
+        do {
+            let cli = try SQLiteStateStore(path: path)
+            var changed = try #require(try cli.loadUser("u-1"))
+            changed.profile.homeCountry = "FR"
+            try cli.commit(StateChange(users: ["u-1": changed]))
+        }
+        // No commit by the server: only its idle writer's poll can notice.
+        var seen: String?
+        for _ in 0..<100 {
+            seen = try server.loadUser("u-1")?.profile.homeCountry
+            if seen == "FR" { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        #expect(seen == "FR")
+    }
+
     /// With the cache off every read goes to the file, and queued writes are still read back.
     @Test func cacheOffStillReadsQueuedWrites() throws {
         let dir = TempDirectory()
