@@ -142,6 +142,48 @@ package enum NeighbourDistance {
         }
     }
 
+    /// As ``score(_:samples:inverseScale:)`` for the samples of a template's ring, read in place.
+    ///
+    /// The rows are visited by slot rather than by age; the score does not depend on the order
+    /// (it is the mean of the k smallest distances, summed in ascending order).
+    package static func score(_ x: UnsafeBufferPointer<Double>, ring: RankedRing, inverseScale: [Double]) -> Double {
+        let n = ring.rowCount
+        guard n > 0 else { return .infinity }
+        let k = neighbours(for: n)
+        let width = min(x.count, ring.width, inverseScale.count)
+        let stride = ring.width
+        return ring.values.withUnsafeBufferPointer { values in
+            inverseScale.withUnsafeBufferPointer { w in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { best in
+                    var filled = 0
+                    for slot in 0..<n {
+                        let s = values.baseAddress.map { UnsafeBufferPointer(start: $0 + slot * stride, count: width) }
+                        guard let s else { break }
+                        var d = 0.0
+                        for i in 0..<width { d += min(abs(x[i] - s[i]) * w[i], cap) }
+                        if filled < k {
+                            best[filled] = d
+                            filled += 1
+                        } else if d < best[k - 1] {
+                            best[k - 1] = d
+                        } else {
+                            continue
+                        }
+                        // Keep `best[0..<filled]` sorted ascending (insertion step; k <= 5).
+                        var j = filled - 1
+                        while j > 0, best[j] < best[j - 1] {
+                            best.swapAt(j, j - 1)
+                            j -= 1
+                        }
+                    }
+                    var sum = 0.0
+                    for j in 0..<filled { sum += best[j] }
+                    return sum / Double(filled)
+                }
+            }
+        }
+    }
+
     /// Width of the 0..1 ramp above the typical genuine score, as a fraction of that score.
     package static let anomalyWidth = 0.5
 
