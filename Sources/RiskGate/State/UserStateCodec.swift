@@ -70,7 +70,8 @@ package enum UserStateCodec {
 
     /// Calls `body` with the encoded bytes of `state`, valid only during the call (no copy is made).
     package static func withEncoded<R>(_ state: UserState, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        var w = Writer(capacity: 512)
+        // Most states fit: growing a smaller buffer twice (copying it each time) cost more than this allocation.
+        var w = Writer(capacity: 4096)
         w.byte(version)
         w.profile(state.profile)
         w.count(state.logins.count)
