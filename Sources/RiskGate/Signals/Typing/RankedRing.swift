@@ -133,12 +133,9 @@ package struct RankedRing: Sendable {
                 while column >= 0 {
                     let x = row[column]
                     let from = column * n, to = column * (n + 1)
-                    // First rank whose value is greater than x: equal values keep arrival order.
-                    var lo = 0, hi = n
-                    while lo < hi {
-                        let mid = (lo + hi) >> 1
-                        if v[Int(order[from + mid]) * width + column] <= x { lo = mid + 1 } else { hi = mid }
-                    }
+                    // The new rank: how many values are <= x (equal values keep arrival order).
+                    // Counted without branches: a binary search's mispredicted jumps cost more at these sizes.
+                    let lo = RankedRing.countAtMost(x, in: v, column: column, width: width, slots: n, skipping: -1)
                     var r = n - 1
                     while r >= lo { order[to + r + 1] = order[from + r]; r -= 1 }
                     order[to + lo] = slot
@@ -162,25 +159,12 @@ package struct RankedRing: Sendable {
                 for column in 0..<width {
                     let base = column * n
                     let x = row[column]
-                    // Where the old value sits: among the ranks holding an equal value, the one with this slot.
-                    let old = v[slot * width + column]
-                    var lo = 0, hi = n
-                    while lo < hi {
-                        let mid = (lo + hi) >> 1
-                        if v[Int(order[base + mid]) * width + column] < old { lo = mid + 1 } else { hi = mid }
-                    }
-                    var at = lo
+                    // Where the old value sits.
+                    var at = 0
                     while at < n - 1 && Int(order[base + at]) != slot { at += 1 }
-                    // Where the new value goes once the old one is out: after the values <= x.
-                    // Ranks before `at` keep their place, ranks after shift down by one.
-                    lo = 0
-                    hi = n - 1
-                    while lo < hi {
-                        let mid = (lo + hi) >> 1
-                        let r = mid < at ? mid : mid + 1
-                        if v[Int(order[base + r]) * width + column] <= x { lo = mid + 1 } else { hi = mid }
-                    }
-                    let target = lo  // rank of the new value among n
+                    // Where the new value goes once the old one is out: after the other values <= x.
+                    let target = RankedRing.countAtMost(x, in: UnsafeBufferPointer(v), column: column, width: width,
+                                                        slots: n, skipping: slot)
                     if target > at {
                         for r in at..<target { order[base + r] = order[base + r + 1] }
                     } else if target < at {
@@ -192,6 +176,19 @@ package struct RankedRing: Sendable {
                 }
             }
         }
+    }
+
+    /// How many of the first `slots` rows (other than row `skipping`) hold a value <= `x` in `column`.
+    @inline(__always)
+    static func countAtMost(_ x: Double, in values: UnsafeBufferPointer<Double>, column: Int, width: Int,
+                            slots: Int, skipping: Int) -> Int {
+        var count = 0
+        var at = column
+        for slot in 0..<slots {
+            count &+= (values[at] <= x && slot != skipping) ? 1 : 0
+            at &+= width
+        }
+        return count
     }
 
     /// The median of `column`: the middle value, or the mean of the two middle ones; 0 when empty.
