@@ -4,7 +4,7 @@
 ///
 /// Why: a typing template needs the per-feature median and MAD of its ring after every learned
 /// sample. Recomputing them by selection was the largest single cost of a replay (~17 % of the
-/// CPU); keeping the order up to date costs one binary search and one short shift per column.
+/// CPU); keeping the order up to date costs one count of the column and one short shift.
 /// The statistics are the same values a sort of the column gives (order statistics are values of
 /// the multiset, whatever algorithm finds them), so results are unchanged.
 ///
