@@ -138,7 +138,7 @@ public final class ReplayEngine: ReplayDecider {
         let time = event.time ?? Date(timeIntervalSince1970: 0)
         signals.reset()
         // A user never seen has an empty state, which the computer reads as no history.
-        let computation = computer.compute(event, state: state, now: time, into: &signals)
+        let computation = computer.compute(event, userState: state, now: time, into: &signals)
         let location = computation.location
         let features = LoginFeatures(ip: location.ip, asn: location.asn, country: location.country,
                                      userAgent: event.device?.userAgent, cache: agents)

@@ -14,15 +14,28 @@ import Foundation
 /// that are usually whole (ASN, accuracy, typing timings in ms) are written as a zigzag varint when
 /// they are exactly an integer below 2⁵³ (and not −0), else as a marker and the raw `Double`, so
 /// every value round-trips bit for bit. A login whose coordinates equal the previous login's
-/// sets a flag instead of repeating them. A string is its UTF-8 bytes after a varint length, or a
+/// sets a flag instead of repeating them. A typing template's samples and genuine scores are each
+/// written column by column in ascending order with the ring slot of every value
+/// (`Writer.ring(_:)`), so decoding rebuilds the sorted order the statistics need without sorting
+/// (version 1 wrote the rows and their medians; it is still read). A string is its UTF-8 bytes after a varint length, or a
 /// reference to an equal string written earlier in the same record (a user's logins repeat the
 /// same user agent and device id); nothing is shared between records.
 ///
 /// Decoding checks every length against the bytes left and every part as the JSON decoding checks
 /// it, so truncated or corrupt bytes throw ``DecodingError`` and never crash.
 package enum UserStateCodec {
-    /// The format version written as the first byte.
-    package static let version: UInt8 = 1
+    /// The format version written as the first byte. Version 1 (still read) stored typing
+    /// templates as rows plus their medians; version 2 stores each column in sorted order.
+    package static let version: UInt8 = 2
+
+    /// `d` as an integer when it is a whole number of magnitude below 2⁵³, else `nil`.
+    @inline(__always)
+    static func smallWhole(_ d: Double) -> Int64? {
+        // As `Int64(exactly:)` (−0 gives 0), without its call to `trunc`; NaN fails the range check.
+        guard abs(d) < 9_007_199_254_740_992 else { return nil }
+        let v = Int64(d)
+        return Double(v) == d ? v : nil
+    }
 
     /// Why bytes could not be decoded.
     package enum DecodingError: Error, Hashable, CustomStringConvertible {
@@ -57,7 +70,8 @@ package enum UserStateCodec {
 
     /// Calls `body` with the encoded bytes of `state`, valid only during the call (no copy is made).
     package static func withEncoded<R>(_ state: UserState, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        var w = Writer(capacity: 512)
+        // Most states fit: growing a smaller buffer twice (copying it each time) cost more than this allocation.
+        var w = Writer(capacity: 4096)
         w.byte(version)
         w.profile(state.profile)
         w.count(state.logins.count)
@@ -96,7 +110,8 @@ package enum UserStateCodec {
     package static func decode(_ raw: UnsafeRawBufferPointer) throws(DecodingError) -> UserState {
         var r = Reader(raw: raw)
         let v = try r.byte()
-        guard v == version else { throw .unsupportedVersion(v) }
+        guard v == version || v == 1 else { throw .unsupportedVersion(v) }
+        r.version = v
         var state = UserState(profile: try r.profile())
         let logins = try r.count()
         state.logins.reserveCapacity(logins)
@@ -214,18 +229,10 @@ private struct Writer: ~Copyable {
         }
     }
 
-    /// A multiple of ½ (a median of whole numbers) as the whole number `2 · d`, else as ``number(_:)`` does.
-    mutating func half(_ d: Double) {
-        if !whole(d * 2) {
-            byte(1)
-            double(d)
-        }
-    }
-
     /// Writes `d` as `zigzag << 1` when it is a whole number below 2⁵³ (and not −0); false otherwise.
     @inline(__always)
     mutating func whole(_ d: Double) -> Bool {
-        guard let v = Int64(exactly: d), v.magnitude < 1 << 53, v != 0 || d.sign == .plus else { return false }
+        guard let v = UserStateCodec.smallWhole(d), v != 0 || d.sign == .plus else { return false }
         varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)) << 1)
         return true
     }
@@ -323,20 +330,38 @@ private struct Writer: ~Copyable {
         string(t.field)
         signed(t.length)
         signed(t.count)
-        count(t.samples.count)
-        for sample in t.samples {
-            count(sample.count)
-            sample.withUnsafeBufferPointer { values in
-                for value in values { number(value) }
+        ring(t.ring)
+        ring(t.scores)
+    }
+
+    /// A ring as its row count, its oldest slot, then column by column the values in ascending
+    /// order (each as a difference from the one before when both are whole, mostly one byte) and
+    /// the slot each came from (one byte each). Decoding needs no sort and no median.
+    mutating func ring(_ r: RankedRing) {
+        count(r.rowCount)
+        guard r.rowCount > 0 else { return }
+        count(r.head)
+        let n = r.rowCount
+        r.withColumns { columns in
+            for column in 0..<columns.width {
+                var previous: Int64? = 0
+                for rank in 0..<n {
+                    let value = columns.sorted(rank, column)
+                    let whole = UserStateCodec.smallWhole(value)
+                    if let p = previous, let v = whole, v != 0 || value.sign == .plus {
+                        let delta = v - p
+                        varint(UInt64(bitPattern: (delta << 1) ^ (delta >> 63)) << 1)
+                    } else {
+                        byte(1)
+                        double(value)
+                    }
+                    previous = whole
+                }
+                reserve(n)
+                for rank in 0..<n { base[used + rank] = columns.order[column * n + rank] }
+                used += n
             }
         }
-        count(t.genuineScores.count)
-        for score in t.genuineScores { double(score) }
-        // The derived statistics too, so a decode need not redo the medians (most of a decode's cost).
-        // Their width is the samples' (0 without samples).
-        for value in t.centre { half(value) }
-        for value in t.deviation { half(value) }
-        double(t.typicalScore)
     }
 
     mutating func model(_ m: UserModelCounts) {
@@ -366,6 +391,8 @@ private struct Reader {
     var offset = 0
     /// Strings read so far in this record, for back-references.
     var strings: [String] = []
+    /// The format version of the record.
+    var version = UserStateCodec.version
 
     init(raw: UnsafeRawBufferPointer) { self.raw = raw }
 
@@ -546,6 +573,78 @@ private struct Reader {
     }
 
     mutating func template() throws(UserStateCodec.DecodingError) -> TypingTemplate {
+        guard version >= 2 else { return try templateVersion1() }
+        let start = offset
+        let field = try string()
+        let length = try signed()
+        let learned = try signed()
+        guard (1...TypingFeatures.maxKeys).contains(length) else { throw .invalid("typing template length", offset: start) }
+        let samples = try ring(width: TypingFeatures.count(keys: length))
+        let scores = try ring(width: 1)
+        guard let template = TypingTemplate(field: field, length: length, count: learned, ring: samples, scores: scores) else {
+            throw .invalid("typing template", offset: start)
+        }
+        return template
+    }
+
+    /// A ring written by `Writer.ring(_:)`: the values go straight to their slots. Checks each
+    /// column's values ascending and finite and its slots a permutation while reading.
+    mutating func ring(width: Int) throws(UserStateCodec.DecodingError) -> RankedRing {
+        let start = offset
+        let rows = try count(minimumSize: 2 * width)
+        guard rows <= TypingTemplate.capacity else { throw .invalid("typing ring size", offset: start) }
+        guard rows > 0 else { return RankedRing(width: width, capacity: TypingTemplate.capacity) }
+        let head = try count()
+        var values = [Double](repeating: 0, count: rows * width)
+        var order = [UInt8](repeating: 0, count: rows * width)
+        try withUnsafeTemporaryAllocation(of: Double.self, capacity: rows) { (sorted) throws(UserStateCodec.DecodingError) in
+            try values.withUnsafeMutableBufferPointer { (values) throws(UserStateCodec.DecodingError) in
+                try order.withUnsafeMutableBufferPointer { (order) throws(UserStateCodec.DecodingError) in
+                    for column in 0..<width {
+                        var previous = 0.0
+                        for rank in 0..<rows {
+                            let at = offset
+                            let value = try sortedNumber(after: previous)
+                            guard value.isFinite, rank == 0 || value >= previous else { throw .invalid("typing ring value", offset: at) }
+                            sorted[rank] = value
+                            previous = value
+                        }
+                        guard remaining >= rows else { throw .truncated(offset: offset) }
+                        var seen = SlotSet()
+                        for rank in 0..<rows {
+                            let slot = Int(raw[offset + rank])
+                            guard slot < rows, seen.insert(slot) else { throw .invalid("typing ring slot", offset: offset + rank) }
+                            order[column * rows + rank] = UInt8(slot)
+                            values[slot * width + column] = sorted[rank]
+                        }
+                        offset += rows
+                    }
+                }
+            }
+        }
+        guard let ring = RankedRing(width: width, capacity: TypingTemplate.capacity, values: values, order: order,
+                                    rowCount: rows, head: head, ordersChecked: true)
+        else { throw .invalid("typing ring", offset: start) }
+        return ring
+    }
+
+    /// A value written by `Writer.ring(_:)`: `zigzag << 1` of its difference from `previous`
+    /// (both whole numbers), or `1` and the raw bits.
+    mutating func sortedNumber(after previous: Double) throws(UserStateCodec.DecodingError) -> Double {
+        let start = offset
+        let v = try varint()
+        if v == 1 { return try double() }
+        guard v & 1 == 0, let p = UserStateCodec.smallWhole(previous) else { throw .invalid("number", offset: start) }
+        let z = v >> 1
+        let delta = Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
+        let (sum, overflow) = p.addingReportingOverflow(delta)
+        guard !overflow, sum.magnitude < 1 << 53 else { throw .invalid("number", offset: start) }
+        return Double(sum)
+    }
+
+    /// A template of format version 1: rows oldest first, then the genuine scores, then the
+    /// medians it stored (recomputed now, so only checked for their presence).
+    mutating func templateVersion1() throws(UserStateCodec.DecodingError) -> TypingTemplate {
         let start = offset
         let field = try string()
         let length = try signed()
@@ -556,33 +655,20 @@ private struct Reader {
         samples.reserveCapacity(sampleCount)
         for _ in 0..<sampleCount {
             let width = try count()
-            var failure: UserStateCodec.DecodingError?
-            let sample = [Double](unsafeUninitializedCapacity: width) { values, initialized in
-                do throws(UserStateCodec.DecodingError) {
-                    for i in 0..<width {
-                        values[i] = try number()
-                        initialized = i + 1
-                    }
-                } catch {
-                    failure = error
-                }
-            }
-            if let failure { throw failure }
+            var sample: [Double] = []
+            sample.reserveCapacity(width)
+            for _ in 0..<width { sample.append(try number()) }
             samples.append(sample)
         }
         let scoreCount = try count(minimumSize: 8)
         var scores = [Double](repeating: 0, count: scoreCount)
         for i in 0..<scoreCount { scores[i] = try double() }
         let width = samples.isEmpty ? 0 : TypingFeatures.count(keys: length)
-        var centre = [Double](repeating: 0, count: width)
-        var deviation = [Double](repeating: 0, count: width)
-        for i in 0..<width { centre[i] = try half() }
-        for i in 0..<width { deviation[i] = try half() }
+        for _ in 0..<(2 * width) { _ = try half() }
         let typical = try double()
-        guard let template = TypingTemplate(field: field, length: length, count: learned, samples: samples, genuineScores: scores,
-                                            centre: centre, deviation: deviation, typicalScore: typical) else {
-            throw .invalid("typing template", offset: start)
-        }
+        guard typical.isFinite, typical >= 0,
+              let template = TypingTemplate(field: field, length: length, count: learned, samples: samples, genuineScores: scores)
+        else { throw .invalid("typing template", offset: start) }
         return template
     }
 

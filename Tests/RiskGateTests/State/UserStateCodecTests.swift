@@ -144,6 +144,92 @@ struct UserStateCodecTests {
         #expect(decodedSome < 3_000)
     }
 
+    /// Bytes of format version 1 (typing templates as rows plus their medians) for a state that
+    /// holds only `templates`, written here byte by byte as that version's writer did.
+    static func version1Bytes(typing templates: [TypingTemplate]) -> [UInt8] {
+        var out: [UInt8] = [1]
+        func varint(_ value: UInt64) {
+            var v = value
+            while v >= 0x80 { out.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
+            out.append(UInt8(v))
+        }
+        func zigzag(_ n: Int64) -> UInt64 { UInt64(bitPattern: (n << 1) ^ (n >> 63)) }
+        func double(_ d: Double) { withUnsafeBytes(of: d.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        func number(_ d: Double, halves: Bool) {
+            let scaled = halves ? d * 2 : d
+            if let v = Int64(exactly: scaled), v.magnitude < 1 << 53, v != 0 || scaled.sign == .plus {
+                varint(zigzag(v) << 1)
+            } else {
+                out.append(1)
+                double(d)
+            }
+        }
+        out += [0, 0, 0, 0, 0, 0, 0, 0]  // profile: unknown, no strings, no date, no KBA, secret or trusted devices
+        out += [0, 0]  // no logins, no devices
+        varint(UInt64(templates.count))
+        for t in templates {
+            varint(UInt64(t.field.utf8.count) << 1)
+            out += Array(t.field.utf8)
+            varint(zigzag(Int64(t.length)))
+            varint(zigzag(Int64(t.count)))
+            varint(UInt64(t.samples.count))
+            for sample in t.samples {
+                varint(UInt64(sample.count))
+                for value in sample { number(value, halves: false) }
+            }
+            varint(UInt64(t.genuineScores.count))
+            for score in t.genuineScores { double(score) }
+            for value in t.centre { number(value, halves: true) }
+            for value in t.deviation { number(value, halves: true) }
+            double(t.typicalScore)
+        }
+        out += [0, 0, 0, 0]  // no failures, not locked, no lockouts, not banned
+        out += [0, 0]  // model: no logins, no entries
+        return out
+    }
+
+    @Test("states of format version 1 still decode, to the same templates")
+    func readsVersion1() throws {
+        var g = SeededRandom(seed: 23)
+        for _ in 0..<50 {
+            var state = UserState()
+            state.typing = Self.randomState(&g).typing
+            let decoded = try UserStateCodec.decode(Self.version1Bytes(typing: state.typing))
+            #expect(decoded == state)
+            for (a, b) in zip(decoded.typing, state.typing) {
+                #expect(a.centre == b.centre)
+                #expect(a.scale == b.scale)
+                #expect(a.typicalScore == b.typicalScore)
+            }
+            // Written again in the current version (slots may lie differently: same rows, same ages).
+            let again = UserStateCodec.encode(decoded)
+            #expect(again.first == UserStateCodec.version)
+            #expect(try UserStateCodec.decode(again) == state)
+        }
+    }
+
+    @Test("a typing ring whose slots or order are corrupt is refused")
+    func corruptRing() throws {
+        var template = TypingTemplate(field: "pin", length: 1)
+        for value in [30.0, 10, 20] { template.learn([value]) }
+        var state = UserState()
+        state.typing = [template]
+        let bytes = UserStateCodec.encode(state)
+        // The samples ring: 3 rows, head 0, sorted deltas 10, 10, 10 (zigzag << 1: 40, 40, 40), slots 1, 2, 0.
+        let ring: [UInt8] = [3, 0, 40, 40, 40, 1, 2, 0]
+        let at = try #require((0...(bytes.count - ring.count)).first { Array(bytes[$0..<($0 + ring.count)]) == ring })
+        var repeated = bytes
+        repeated[at + 6] = 1  // slot 1 twice
+        #expect(throws: UserStateCodec.DecodingError.self) { try UserStateCodec.decode(repeated) }
+        var outOfRange = bytes
+        outOfRange[at + 7] = 3
+        #expect(throws: UserStateCodec.DecodingError.self) { try UserStateCodec.decode(outOfRange) }
+        var descending = bytes
+        descending[at + 3] = 38  // a difference of −10: values out of order
+        #expect(throws: UserStateCodec.DecodingError.self) { try UserStateCodec.decode(descending) }
+        #expect(try UserStateCodec.decode(bytes) == state)
+    }
+
     @Test("a typing template with samples that do not match its length is refused")
     func badTemplate() throws {
         var state = UserState()

@@ -31,7 +31,14 @@ public struct SignalComputer: Sendable {
     /// - Returns: the resolved location (for ``HistoryRecorder``) and the overrides that were ignored.
     @discardableResult
     public func compute(_ request: RequestContext, state: UserState?, now: Date, into signals: inout SignalValues) -> SignalComputation {
-        let state = state ?? UserState()
+        compute(request, userState: state ?? UserState(), now: now, into: &signals)
+    }
+
+    /// As ``compute(_:state:now:into:)`` for a user whose state is at hand: the state is read in
+    /// place (wrapping it in an optional copied it, retaining every array it holds, on each event).
+    @discardableResult
+    package func compute(_ request: RequestContext, userState state: UserState, now: Date,
+                         into signals: inout SignalValues) -> SignalComputation {
         let nowSeconds = now.timeIntervalSince1970
         let windowStart = nowSeconds - settings.historyWindow
 

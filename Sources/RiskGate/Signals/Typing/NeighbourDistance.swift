@@ -142,6 +142,70 @@ package enum NeighbourDistance {
         }
     }
 
+    /// As ``score(_:samples:inverseScale:)`` for the samples of a template's ring, read in place.
+    ///
+    /// The rows are visited by slot rather than by age; the score does not depend on the order
+    /// (it is the mean of the k smallest distances, summed in ascending order). Four rows are
+    /// measured at once: each distance is still summed feature by feature in order (so it is the
+    /// same number), but the four independent sums hide the latency of the additions.
+    package static func score(_ x: UnsafeBufferPointer<Double>, ring: RankedRing, inverseScale: [Double]) -> Double {
+        let n = ring.rowCount
+        guard n > 0 else { return .infinity }
+        let k = neighbours(for: n)
+        let width = min(x.count, ring.width, inverseScale.count)
+        let stride = ring.width
+        return ring.values.withUnsafeBufferPointer { values in
+            inverseScale.withUnsafeBufferPointer { w in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { best in
+                    var filled = 0
+                    /// Keeps `best[0..<filled]` the smallest distances so far, ascending (k <= 5).
+                    @inline(__always) func offer(_ d: Double) {
+                        if filled < k {
+                            best[filled] = d
+                            filled += 1
+                        } else if d < best[k - 1] {
+                            best[k - 1] = d
+                        } else {
+                            return
+                        }
+                        var j = filled - 1
+                        while j > 0, best[j] < best[j - 1] {
+                            best.swapAt(j, j - 1)
+                            j -= 1
+                        }
+                    }
+                    var slot = 0
+                    while slot + 4 <= n {
+                        let s0 = slot * stride, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride
+                        var d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0
+                        for i in 0..<width {
+                            let xi = x[i], wi = w[i]
+                            d0 += min(abs(xi - values[s0 + i]) * wi, cap)
+                            d1 += min(abs(xi - values[s1 + i]) * wi, cap)
+                            d2 += min(abs(xi - values[s2 + i]) * wi, cap)
+                            d3 += min(abs(xi - values[s3 + i]) * wi, cap)
+                        }
+                        offer(d0)
+                        offer(d1)
+                        offer(d2)
+                        offer(d3)
+                        slot += 4
+                    }
+                    while slot < n {
+                        let s0 = slot * stride
+                        var d = 0.0
+                        for i in 0..<width { d += min(abs(x[i] - values[s0 + i]) * w[i], cap) }
+                        offer(d)
+                        slot += 1
+                    }
+                    var sum = 0.0
+                    for j in 0..<filled { sum += best[j] }
+                    return sum / Double(filled)
+                }
+            }
+        }
+    }
+
     /// Width of the 0..1 ramp above the typical genuine score, as a fraction of that score.
     package static let anomalyWidth = 0.5
 

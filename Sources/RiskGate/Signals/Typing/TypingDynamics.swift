@@ -35,9 +35,10 @@ public enum TypingDynamics {
             return Assessment(present: false, enrolled: false, anomaly: nil)
         }
         let field = normalised(sample.field)
-        guard let template = templates.first(where: { $0.field == field && $0.length == sample.keys.count }),
-              template.count >= max(1, minEnrollment), template.canScore,
-              let anomaly = template.anomaly(features)
+        // By index: `first(where:)` would copy the template out (retaining each of its arrays).
+        guard let index = templates.firstIndex(where: { $0.field == field && $0.length == sample.keys.count }),
+              templates[index].count >= max(1, minEnrollment), templates[index].canScore,
+              let anomaly = templates[index].anomaly(features)
         else { return Assessment(present: true, enrolled: false, anomaly: nil) }
         return Assessment(present: true, enrolled: true, anomaly: anomaly)
     }

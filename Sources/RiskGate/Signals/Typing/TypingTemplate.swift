@@ -4,10 +4,10 @@
 /// vectors (timings only, never key identities) and the detector's scores of the last ``capacity``
 /// accepted samples, each scored against the template as it was just before that sample was
 /// learned ("prequential" genuine scores, which calibrate the 0..1 anomaly per user). The robust
-/// centre and scale the detector needs are recomputed from the ring on every update, so they are
-/// always exactly the batch statistics of the samples the template holds; the recomputation
-/// selects the medians in a stack buffer and writes into the cached arrays, so it allocates
-/// nothing (O(F · N) per update rather than sorting every column).
+/// centre and scale the detector needs are always exactly the batch statistics of the samples the
+/// template holds: both rings keep every column in sorted order as they change (``RankedRing``),
+/// so after each update a median is one read and a median absolute deviation a binary search
+/// (O(F · log N) for F features and N samples, plus a short shift a column).
 public struct TypingTemplate: Sendable, Hashable, Codable {
     /// Most samples (and genuine scores) kept; older ones are forgotten, so the template follows
     /// slow drift in how the user types.
@@ -22,20 +22,15 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     /// Accepted samples learned so far (including ones the ring has since forgotten).
     public internal(set) var count: Int
 
-    /// Feature vectors of the most recent accepted samples, oldest first (at most ``capacity``).
-    package private(set) var samples: [[Double]]
-    /// Prequential scores of the most recent accepted samples, oldest first (at most ``capacity``).
-    package private(set) var genuineScores: [Double]
+    /// Feature vectors of the most recent accepted samples, with each feature's sorted order.
+    package private(set) var ring: RankedRing
+    /// Prequential scores of the most recent accepted samples (a ring one number wide).
+    package private(set) var scores: RankedRing
 
     // Derived from the two rings (not persisted; recomputed on decode).
-    /// Per-feature median of ``samples``.
-    package private(set) var centre: [Double]
-    /// Per-feature median absolute deviation of ``samples`` (``scale`` before its factor and floor).
-    package private(set) var deviation: [Double]
-    /// Per-feature robust scale of ``samples`` (see ``NeighbourDistance``).
-    package private(set) var scale: [Double]
+    /// `1 /` each feature's robust scale, the weights of ``NeighbourDistance``'s distance.
     private var inverseScale: [Double]
-    /// Median of ``genuineScores``, floored: the raw score of a typical genuine sample.
+    /// Median of the genuine scores, floored: the raw score of a typical genuine sample.
     package private(set) var typicalScore: Double
 
     /// An empty template for `field` and sequences of `length` keys.
@@ -43,68 +38,72 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         self.field = field
         self.length = length
         count = 0
-        samples = []
-        genuineScores = []
-        centre = []
-        deviation = []
-        scale = []
+        ring = RankedRing(width: TypingFeatures.count(keys: length), capacity: Self.capacity)
+        scores = RankedRing(width: 1, capacity: Self.capacity)
         inverseScale = []
         typicalScore = 0
     }
 
-    /// A template rebuilt from its stored rings and the derived statistics stored with them (the
-    /// binary state codec keeps them so a decode does not redo the medians); `nil` when the parts
-    /// do not form a template or the statistics are not finite, non-negative and of the right width.
-    ///
-    /// The statistics are trusted to be the ones ``learn(_:)`` computed for these rings.
-    package init?(field: String, length: Int, count: Int, samples: [[Double]], genuineScores: [Double],
-                  centre: [Double], deviation: [Double], typicalScore: Double) {
+    /// A template rebuilt from its stored rings (the binary state codec keeps each column in
+    /// sorted order, so nothing is sorted here); `nil` when the parts do not form a template.
+    package init?(field: String, length: Int, count: Int, ring: RankedRing, scores: RankedRing) {
         self.field = field
         self.length = length
         self.count = count
-        self.samples = samples
-        self.genuineScores = genuineScores
-        self.centre = centre
-        self.deviation = deviation
-        self.typicalScore = typicalScore
-        scale = []
+        self.ring = ring
+        self.scores = scores
         inverseScale = []
-        guard Self.problem(length: length, count: count, samples: samples, genuineScores: genuineScores) == nil else { return nil }
-        let width = samples.isEmpty ? 0 : TypingTemplate.featureCount(length)
-        guard centre.count == width, deviation.count == width, centre.allSatisfy(\.isFinite),
-              deviation.allSatisfy({ $0.isFinite && $0 >= 0 }), typicalScore.isFinite, typicalScore >= 0
+        typicalScore = 0
+        guard (1...TypingFeatures.maxKeys).contains(length), ring.width == TypingFeatures.count(keys: length),
+              ring.capacity == Self.capacity, scores.width == 1, scores.capacity == Self.capacity,
+              scores.values.allSatisfy({ $0 >= 0 }), count >= ring.rowCount
         else { return nil }
-        scale = deviation.map { NeighbourDistance.scale(deviation: $0) }
-        inverseScale = scale.map { 1 / $0 }
+        // An empty template keeps the statistics ``init(field:length:)`` gives it.
+        if ring.rowCount > 0 { recompute() }
     }
 
-    private static func featureCount(_ length: Int) -> Int { TypingFeatures.count(keys: length) }
-
-    /// What is wrong with stored template parts, or `nil` when they are consistent.
-    private static func problem(length: Int, count: Int, samples: [[Double]], genuineScores: [Double]) -> CodingKeys? {
-        guard (1...TypingFeatures.maxKeys).contains(length) else { return .length }
-        let width = TypingFeatures.count(keys: length)
-        guard samples.count <= capacity, samples.allSatisfy({ $0.count == width && $0.allSatisfy(\.isFinite) }) else { return .samples }
-        guard genuineScores.count <= capacity, genuineScores.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return .genuineScores }
-        guard count >= samples.count else { return .count }
-        return nil
+    /// A template rebuilt from its rings as rows, oldest first (the JSON form and the codec's first
+    /// version); `nil` when they do not form a template.
+    package init?(field: String, length: Int, count: Int, samples: [[Double]], genuineScores: [Double]) {
+        guard (1...TypingFeatures.maxKeys).contains(length),
+              genuineScores.allSatisfy({ $0.isFinite && $0 >= 0 }),
+              let ring = RankedRing(width: TypingFeatures.count(keys: length), capacity: Self.capacity, rows: samples),
+              let scores = RankedRing(width: 1, capacity: Self.capacity, rows: genuineScores.map { [$0] })
+        else { return nil }
+        self.init(field: field, length: length, count: count, ring: ring, scores: scores)
     }
 
     /// Features per sample of this template.
     package var featureCount: Int { TypingFeatures.count(keys: length) }
 
     /// Whether the detector can score samples against this template.
-    package var canScore: Bool { samples.count >= Self.minimumSamples && !genuineScores.isEmpty }
+    package var canScore: Bool { ring.rowCount >= Self.minimumSamples && scores.rowCount > 0 }
+
+    /// Feature vectors of the most recent accepted samples, oldest first (at most ``capacity``; allocates).
+    package var samples: [[Double]] { ring.rows }
+    /// Prequential scores of the most recent accepted samples, oldest first (at most ``capacity``; allocates).
+    package var genuineScores: [Double] { scores.rows.map { $0[0] } }
+    /// Per-feature median of ``samples`` (computed on each call).
+    package var centre: [Double] { (0..<ring.width).map { ring.median(column: $0) } }
+    /// Per-feature median absolute deviation of ``samples`` (``scale`` before its factor and floor).
+    package var deviation: [Double] {
+        (0..<ring.width).map { ring.medianAbsoluteDeviation(column: $0, centre: ring.median(column: $0)) }
+    }
+    /// Per-feature robust scale of ``samples`` (see ``NeighbourDistance``).
+    package var scale: [Double] { deviation.map { NeighbourDistance.scale(deviation: $0) } }
 
     /// Learns one accepted sample's features; returns `false` (template unchanged) when they do not fit.
-    /// - Complexity: O(F · N) expected for F features and N ≤ ``capacity`` samples (the medians).
+    /// - Complexity: O(F · N) for F features and N ≤ ``capacity`` samples (the prequential score).
     @discardableResult
     package mutating func learn(_ features: [Double]) -> Bool {
         guard features.count == featureCount, features.allSatisfy(\.isFinite) else { return false }
-        if samples.count >= Self.minimumSamples - 1 {
-            append(NeighbourDistance.score(features, samples: samples, inverseScale: inverseScale), to: &genuineScores)
+        features.withUnsafeBufferPointer { x in
+            if ring.rowCount >= Self.minimumSamples - 1 {
+                let score = NeighbourDistance.score(x, ring: ring, inverseScale: inverseScale)
+                withUnsafePointer(to: score) { scores.append(UnsafeBufferPointer(start: $0, count: 1)) }
+            }
+            ring.append(x)
         }
-        append(features, to: &samples)
         count += 1
         recompute()
         return true
@@ -113,7 +112,7 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     /// The detector's raw score for `features` (higher = less like this user), `nil` when not comparable.
     package func rawScore(_ features: [Double]) -> Double? {
         guard canScore, features.count == featureCount else { return nil }
-        return NeighbourDistance.score(features, samples: samples, inverseScale: inverseScale)
+        return features.withUnsafeBufferPointer { NeighbourDistance.score($0, ring: ring, inverseScale: inverseScale) }
     }
 
     /// The anomaly in 0..1 for `features`, `nil` when not comparable.
@@ -121,22 +120,22 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         rawScore(features).map { NeighbourDistance.anomaly(score: $0, typical: typicalScore) }
     }
 
-    private func append<T>(_ value: T, to ring: inout [T]) {
-        if ring.count >= Self.capacity { ring.removeFirst(ring.count - Self.capacity + 1) }
-        ring.append(value)
-    }
-
+    /// Refreshes the derived statistics from the rings: per feature one read for the median and a
+    /// binary search for the deviation, the same values the batch computation gives.
     private mutating func recompute() {
-        // The statistics before this sample are close to the new ones: a guess that makes the medians one pass each.
-        NeighbourDistance.centreAndScale(samples, centre: &centre, deviation: &deviation, scale: &scale, inverseScale: &inverseScale,
-                                         guessed: true)
+        let width = ring.rowCount > 0 ? ring.width : 0
+        if inverseScale.count != width { inverseScale = [Double](repeating: 0, count: width) }
+        ring.withColumns { columns in
+            inverseScale.withUnsafeMutableBufferPointer { inverse in
+                for i in 0..<width {
+                    let mad = columns.medianAbsoluteDeviation(i, centre: columns.median(i))
+                    inverse[i] = 1 / NeighbourDistance.scale(deviation: mad)
+                }
+            }
+        }
         // A floor of 0.1 robust deviations a feature, so a user whose samples were (nearly)
         // identical does not turn every later difference into anomaly 1.
-        let typical = withUnsafeTemporaryAllocation(of: Double.self, capacity: genuineScores.count) { scores in
-            for j in genuineScores.indices { scores[j] = genuineScores[j] }
-            return NeighbourDistance.median(scores)
-        }
-        typicalScore = max(typical, 0.1 * Double(featureCount))
+        typicalScore = max(scores.median(column: 0), 0.1 * Double(featureCount))
     }
 
     enum CodingKeys: String, CodingKey {
@@ -148,29 +147,27 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     /// recomputing the derived statistics.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        field = try c.decode(String.self, forKey: .field)
-        length = try c.decode(Int.self, forKey: .length)
-        count = try c.decode(Int.self, forKey: .count)
-        samples = try c.decode([[Double]].self, forKey: .samples)
-        genuineScores = try c.decode([Double].self, forKey: .genuineScores)
-        centre = []
-        deviation = []
-        scale = []
-        inverseScale = []
-        typicalScore = 0
+        let field = try c.decode(String.self, forKey: .field)
+        let length = try c.decode(Int.self, forKey: .length)
+        let count = try c.decode(Int.self, forKey: .count)
+        let samples = try c.decode([[Double]].self, forKey: .samples)
+        let genuineScores = try c.decode([Double].self, forKey: .genuineScores)
         guard (1...TypingFeatures.maxKeys).contains(length) else {
             throw DecodingError.dataCorruptedError(forKey: .length, in: c, debugDescription: "typing template length `\(length)` out of range")
         }
-        guard samples.count <= Self.capacity, samples.allSatisfy({ $0.count == featureCount && $0.allSatisfy(\.isFinite) }) else {
+        let width = TypingFeatures.count(keys: length)
+        guard samples.count <= Self.capacity, samples.allSatisfy({ $0.count == width && $0.allSatisfy(\.isFinite) }) else {
             throw DecodingError.dataCorruptedError(forKey: .samples, in: c, debugDescription: "typing template samples do not match length `\(length)`")
         }
         guard genuineScores.count <= Self.capacity, genuineScores.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw DecodingError.dataCorruptedError(forKey: .genuineScores, in: c, debugDescription: "typing template genuine scores are invalid")
         }
-        guard count >= samples.count else {
+        guard count >= samples.count,
+              let template = TypingTemplate(field: field, length: length, count: count, samples: samples, genuineScores: genuineScores)
+        else {
             throw DecodingError.dataCorruptedError(forKey: .count, in: c, debugDescription: "typing template count `\(count)` below its samples")
         }
-        recompute()
+        self = template
     }
 
     public func encode(to encoder: Encoder) throws {

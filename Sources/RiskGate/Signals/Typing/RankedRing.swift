@@ -1,0 +1,315 @@
+/// A ring of at most ``TypingTemplate/capacity`` fixed-width rows of numbers that also keeps, for
+/// every column, the rows in ascending order of that column's value, so a column's median is one
+/// read and its median absolute deviation a binary search.
+///
+/// Why: a typing template needs the per-feature median and MAD of its ring after every learned
+/// sample. Recomputing them by selection was the largest single cost of a replay (~17 % of the
+/// CPU); keeping the order up to date costs one count of the column and one short shift.
+/// The statistics are the same values a sort of the column gives (order statistics are values of
+/// the multiset, whatever algorithm finds them), so results are unchanged.
+///
+/// Layout: `values` holds the rows by slot, row-major (`values[slot * width + column]`); once the
+/// ring is full a new row overwrites the oldest slot (`head`). `order` holds, column-major,
+/// `order[column * rowCount + rank]` = the slot of the rank-th smallest value of that column.
+/// Slots fit a byte because the capacity is at most 64.
+package struct RankedRing: Sendable {
+    /// Most rows kept (at most 64, so a slot fits in a byte and a column's slots in a ``SlotSet``).
+    package let capacity: Int
+    /// Numbers per row.
+    package let width: Int
+    /// The rows, by slot, row-major.
+    package private(set) var values: [Double] = []
+    /// Per column, the slots in ascending order of that column's value (column-major, `rowCount` a column).
+    package private(set) var order: [UInt8] = []
+    /// Rows held.
+    package private(set) var rowCount = 0
+    /// Slot of the oldest row (0 until the ring is full).
+    package private(set) var head = 0
+
+    /// An empty ring of rows of `width` numbers.
+    package init(width: Int, capacity: Int) {
+        self.width = max(0, width)
+        self.capacity = min(64, max(1, capacity))
+    }
+
+    /// A ring rebuilt from stored parts, `nil` when they are inconsistent: `values` must hold
+    /// `rowCount` finite rows, `head` must be a slot (0 unless full), and every column of `order`
+    /// must list each slot once in ascending order of the column's values.
+    ///
+    /// With `ordersChecked` the caller vouches that `values` are finite and every column of `order`
+    /// is such a permutation (the state codec checks both while reading), so only the shape is checked.
+    package init?(width: Int, capacity: Int, values: [Double], order: [UInt8], rowCount: Int, head: Int,
+                  ordersChecked: Bool = false) {
+        self.init(width: width, capacity: capacity)
+        guard rowCount >= 0, rowCount <= self.capacity, values.count == rowCount * self.width,
+              order.count == rowCount * self.width, head >= 0, head < max(1, rowCount),
+              rowCount == self.capacity || head == 0
+        else { return nil }
+        self.values = values
+        self.order = order
+        self.rowCount = rowCount
+        self.head = head
+        guard ordersChecked || (values.allSatisfy(\.isFinite) && ordersAreValid()) else { return nil }
+    }
+
+    /// A ring holding `rows` (oldest first; each of `width` finite numbers), ordered by sorting.
+    package init?(width: Int, capacity: Int, rows: [[Double]]) {
+        self.init(width: width, capacity: capacity)
+        guard rows.count <= self.capacity, rows.allSatisfy({ $0.count == self.width && $0.allSatisfy(\.isFinite) }) else { return nil }
+        rowCount = rows.count
+        values.reserveCapacity(rows.count * self.width)
+        for row in rows { values.append(contentsOf: row) }
+        order = [UInt8](repeating: 0, count: rowCount * self.width)
+        let n = rowCount
+        for column in 0..<self.width {
+            // A stable sort by value: equal values keep slot order (any order of equal values gives the same statistics).
+            let sorted = (0..<n).sorted { values[$0 * self.width + column] < values[$1 * self.width + column] }
+            for (rank, slot) in sorted.enumerated() { order[column * n + rank] = UInt8(slot) }
+        }
+    }
+
+    /// Whether every column of `order` is a permutation of the slots in ascending order of value.
+    private func ordersAreValid() -> Bool {
+        let n = rowCount
+        for column in 0..<width {
+            var seen = SlotSet()
+            var previous = -Double.infinity
+            for rank in 0..<n {
+                let slot = Int(order[column * n + rank])
+                guard slot < n, seen.insert(slot) else { return false }
+                let value = values[slot * width + column]
+                guard value >= previous else { return false }
+                previous = value
+            }
+        }
+        return true
+    }
+
+    /// The slot rows are read from oldest to newest: `slot(age:)` for age 0 is the oldest row.
+    @inline(__always)
+    package func slot(age: Int) -> Int {
+        let s = head + age
+        return s >= rowCount ? s - rowCount : s
+    }
+
+    /// The rows, oldest first (allocates; for tests, the JSON form and the codec's first version).
+    package var rows: [[Double]] {
+        (0..<rowCount).map { age in
+            let start = slot(age: age) * width
+            return Array(values[start..<(start + width)])
+        }
+    }
+
+    /// The `rank`-th smallest value of `column`.
+    @inline(__always)
+    package func sorted(_ rank: Int, column: Int) -> Double {
+        values[Int(order[column * rowCount + rank]) * width + column]
+    }
+
+    /// Appends a row of `width` numbers, dropping the oldest when full.
+    /// - Complexity: O(width · log n) comparisons plus a shift of at most n bytes a column.
+    package mutating func append(_ row: UnsafeBufferPointer<Double>) {
+        precondition(row.count == width, "row width")
+        if rowCount < capacity {
+            grow(with: row)
+        } else {
+            replaceOldest(with: row)
+        }
+    }
+
+    /// Adds a row in a new slot (the ring is not full): every column gets one more rank.
+    ///
+    /// In place: the order array grows by one rank a column and the columns move up from the last
+    /// one down (each moves to a higher offset, so copying backwards never overwrites unread ranks).
+    private mutating func grow(with row: UnsafeBufferPointer<Double>) {
+        let n = rowCount
+        let slot = UInt8(n)
+        let width = self.width
+        values.append(contentsOf: row)
+        order.append(contentsOf: repeatElement(0, count: width))
+        values.withUnsafeBufferPointer { v in
+            order.withUnsafeMutableBufferPointer { order in
+                var column = width - 1
+                while column >= 0 {
+                    let x = row[column]
+                    let from = column * n, to = column * (n + 1)
+                    // The new rank: how many values are <= x (equal values keep arrival order).
+                    // Counted without branches: a binary search's mispredicted jumps cost more at these sizes.
+                    let lo = RankedRing.countAtMost(x, in: v, column: column, width: width, slots: n, skipping: -1)
+                    var r = n - 1
+                    while r >= lo { order[to + r + 1] = order[from + r]; r -= 1 }
+                    order[to + lo] = slot
+                    r = lo - 1
+                    while r >= 0 { order[to + r] = order[from + r]; r -= 1 }
+                    column -= 1
+                }
+            }
+        }
+        rowCount = n + 1
+    }
+
+    /// Overwrites the oldest slot with `row` and moves that slot to its new rank in every column.
+    private mutating func replaceOldest(with row: UnsafeBufferPointer<Double>) {
+        let n = rowCount
+        let slot = head
+        head = head + 1 == n ? 0 : head + 1
+        let width = self.width
+        values.withUnsafeMutableBufferPointer { v in
+            order.withUnsafeMutableBufferPointer { order in
+                for column in 0..<width {
+                    let base = column * n
+                    let x = row[column]
+                    // Where the old value sits.
+                    var at = 0
+                    while at < n - 1 && Int(order[base + at]) != slot { at += 1 }
+                    // Where the new value goes once the old one is out: after the other values <= x.
+                    let target = RankedRing.countAtMost(x, in: UnsafeBufferPointer(v), column: column, width: width,
+                                                        slots: n, skipping: slot)
+                    if target > at {
+                        for r in at..<target { order[base + r] = order[base + r + 1] }
+                    } else if target < at {
+                        var r = at
+                        while r > target { order[base + r] = order[base + r - 1]; r -= 1 }
+                    }
+                    order[base + target] = UInt8(slot)
+                    v[slot * width + column] = x
+                }
+            }
+        }
+    }
+
+    /// How many of the first `slots` rows (other than row `skipping`) hold a value <= `x` in `column`.
+    @inline(__always)
+    static func countAtMost(_ x: Double, in values: UnsafeBufferPointer<Double>, column: Int, width: Int,
+                            slots: Int, skipping: Int) -> Int {
+        var count = 0
+        var at = column
+        for slot in 0..<slots {
+            count &+= (values[at] <= x && slot != skipping) ? 1 : 0
+            at &+= width
+        }
+        return count
+    }
+
+    /// The median of `column`: the middle value, or the mean of the two middle ones; 0 when empty.
+    package func median(column: Int) -> Double {
+        withColumns { $0.median(column) }
+    }
+
+    /// The median of `|value − centre|` over `column`, where `centre` is that column's median
+    /// (``median(column:)``); the same value computing every deviation and taking their median gives.
+    /// - Complexity: O(log n).
+    package func medianAbsoluteDeviation(column: Int, centre: Double) -> Double {
+        withColumns { $0.medianAbsoluteDeviation(column, centre: centre) }
+    }
+
+    /// Calls `body` with read access to the sorted columns, for many statistics at once.
+    package func withColumns<R>(_ body: (SortedColumns) -> R) -> R {
+        values.withUnsafeBufferPointer { v in
+            order.withUnsafeBufferPointer { o in
+                body(SortedColumns(values: v, order: o, width: width, rowCount: rowCount))
+            }
+        }
+    }
+}
+
+/// Read access to a ``RankedRing``'s columns in sorted order, valid inside ``RankedRing/withColumns(_:)``.
+package struct SortedColumns {
+    let values: UnsafeBufferPointer<Double>
+    let order: UnsafeBufferPointer<UInt8>
+    let width: Int
+    let rowCount: Int
+
+    /// The `rank`-th smallest value of `column`.
+    @inline(__always)
+    package func sorted(_ rank: Int, _ column: Int) -> Double {
+        values[Int(order[column * rowCount + rank]) &* width &+ column]
+    }
+
+    /// The median of `column`: the middle value, or the mean of the two middle ones; 0 when empty.
+    @inline(__always)
+    package func median(_ column: Int) -> Double {
+        let n = rowCount
+        guard n > 0 else { return 0 }
+        let upper = sorted(n / 2, column)
+        guard n % 2 == 0 else { return upper }
+        return (sorted(n / 2 - 1, column) + upper) / 2
+    }
+
+    /// The median absolute deviation of `column` around its median `m`.
+    ///
+    /// The deviations of the values below the middle, read outwards, and of those from the middle
+    /// up are two ascending sequences (rounding is monotone), so the median is found by the
+    /// classic binary search for the k-th smallest of two sorted sequences.
+    /// - Complexity: O(log n).
+    package func medianAbsoluteDeviation(_ column: Int, centre m: Double) -> Double {
+        let n = rowCount
+        guard n > 0 else { return 0 }
+        let mid = n / 2
+        // Every value at a rank below `mid` is <= m <= every value from `mid` up (true for both
+        // parities: the mean of two values lies between them).
+        let a = mid, b = n - mid
+        @inline(__always) func left(_ t: Int) -> Double { abs(sorted(mid - 1 - t, column) - m) }
+        @inline(__always) func right(_ t: Int) -> Double { abs(sorted(mid + t, column) - m) }
+        let take = n / 2 + 1  // the upper middle deviation is the largest of the `take` smallest
+        var lo = max(0, take - b), hi = min(a, take)
+        // Smallest i (taken from the left) with left(i) >= right(take - i - 1).
+        while lo < hi {
+            let i = (lo + hi) >> 1
+            if left(i) < right(take - i - 1) { lo = i + 1 } else { hi = i }
+        }
+        let i = lo, j = take - lo
+        let lastLeft = i > 0 ? left(i - 1) : -Double.infinity
+        let lastRight = j > 0 ? right(j - 1) : -Double.infinity
+        let upper = max(lastLeft, lastRight)
+        guard n % 2 == 0 else { return upper }
+        // The next largest of those taken: the other sequence's last, or the same sequence's second last.
+        let lower: Double
+        if lastLeft >= lastRight {
+            lower = max(i > 1 ? left(i - 2) : -Double.infinity, lastRight)
+        } else {
+            lower = max(lastLeft, j > 1 ? right(j - 2) : -Double.infinity)
+        }
+        return (lower + upper) / 2
+    }
+}
+
+/// A set of ring slots (at most 64), for checking that a column lists every slot once.
+package struct SlotSet {
+    private var bits: UInt64 = 0
+
+    package init() {}
+
+    /// Adds `slot` (0..<64); false when it was already there or is out of range.
+    @inline(__always)
+    package mutating func insert(_ slot: Int) -> Bool {
+        guard slot >= 0, slot < 64 else { return false }
+        let bit = UInt64(1) << UInt64(slot)
+        guard bits & bit == 0 else { return false }
+        bits |= bit
+        return true
+    }
+}
+
+extension RankedRing: Equatable {
+    /// Rings are equal when they hold the same rows in the same age order (however their slots are laid out).
+    package static func == (lhs: RankedRing, rhs: RankedRing) -> Bool {
+        guard lhs.width == rhs.width, lhs.rowCount == rhs.rowCount else { return false }
+        for age in 0..<lhs.rowCount {
+            let l = lhs.slot(age: age) * lhs.width, r = rhs.slot(age: age) * rhs.width
+            for c in 0..<lhs.width where lhs.values[l + c] != rhs.values[r + c] { return false }
+        }
+        return true
+    }
+}
+
+extension RankedRing: Hashable {
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(width)
+        hasher.combine(rowCount)
+        for age in 0..<rowCount {
+            let start = slot(age: age) * width
+            for c in 0..<width { hasher.combine(values[start + c]) }
+        }
+    }
+}
