@@ -17,9 +17,9 @@ import Foundation
 /// sets a flag instead of repeating them. A typing template's samples and genuine scores are each
 /// written column by column in ascending order with the ring slot of every value
 /// (`Writer.ring(_:)`), so decoding rebuilds the sorted order the statistics need without sorting
-/// (version 1 wrote the rows and their medians; it is still read). A string is its UTF-8 bytes after a varint length, or a
-/// reference to an equal string written earlier in the same record (a user's logins repeat the
-/// same user agent and device id); nothing is shared between records.
+/// (version 1 wrote the rows and their medians; it is still read). A string is its UTF-8 bytes
+/// after a varint length, or a reference to an equal string written earlier in the same record (a
+/// user's logins repeat the same user agent and device id); nothing is shared between records.
 ///
 /// Decoding checks every length against the bytes left and every part as the JSON decoding checks
 /// it, so truncated or corrupt bytes throw ``DecodingError`` and never crash.
