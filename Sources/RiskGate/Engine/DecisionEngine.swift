@@ -125,7 +125,7 @@ public final class DecisionEngine: @unchecked Sendable {
             let policy = snapshot.policy
 
             var signals = SignalValues()
-            let computation = snapshot.computer.compute(request, state: stored, now: time, into: &signals)
+            let computation = snapshot.computer.compute(request, userState: state, now: time, into: &signals)
             let location = computation.location
             let features = LoginFeatures(context: request, ip: location.ip, asn: location.asn, country: location.country)
             let assessment = model.assess(features, user: state.model, global: globalStats)
