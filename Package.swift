@@ -15,7 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
-        // Under Hummingbird already; named for its event loops as the service's task executor.
+        // Under Hummingbird already; named for ByteBuffer/Channel and the thread pool for blocking work.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [

@@ -7,7 +7,7 @@ import RiskGate
 /// policy stays in force, otherwise it is swapped in atomically (requests in flight finish on the
 /// old one). A decision suspends its task while the store commits; every other engine call that
 /// can block (a synchronous commit, password hashing, compiling a policy) runs on a blocking-work
-/// thread, never on an event loop.
+/// thread, so it never holds one of the few threads that run request tasks.
 public final class EngineBackend: DecisionBackend, @unchecked Sendable {
     public let engine: DecisionEngine
     /// Folder relative `file:` lists in a policy sent over HTTP are resolved against.
@@ -31,7 +31,7 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
     public func verify(challengeID: String, step: String, response: String) async throws -> VerificationReply {
         do {
             let engine = engine
-            let result = try await EventLoopExecutor.blocking {
+            let result = try await BlockingWork.run {
                 try engine.verify(challengeID: challengeID, step: step, response: response)
             }
             guard let mapped = VerificationReply.Result(rawValue: result.result.rawValue) else {
@@ -52,7 +52,7 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
     public func feedback(decisionID: String, label: FeedbackLabel) async throws {
         do {
             let engine = engine
-            try await EventLoopExecutor.blocking { try engine.feedback(decisionID: decisionID, label: label.rawValue) }
+            try await BlockingWork.run { try engine.feedback(decisionID: decisionID, label: label.rawValue) }
         } catch let error as StoreError {
             throw BackendError.unavailable("state store: \(error.code)")
         }
@@ -65,7 +65,7 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
             secret: update.secret, trustedDevices: update.trustedDevices)
         do {
             let engine = engine
-            _ = try await EventLoopExecutor.blocking { try engine.updateAccount(user: user, core) }
+            _ = try await BlockingWork.run { try engine.updateAccount(user: user, core) }
         } catch let error as AccountError {
             throw BackendError.invalid(field: error.field, message: error.message)
         } catch let error as StoreError {
@@ -100,7 +100,7 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
 
     public func shutdown() async {
         let engine = engine
-        _ = try? await EventLoopExecutor.blocking { try engine.flush() }
+        _ = try? await BlockingWork.run { try engine.flush() }
     }
 
     /// Compiles a policy sent over HTTP on a blocking-work thread (a large policy takes milliseconds).
@@ -108,7 +108,7 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
         let base = baseDirectory
         let work: @Sendable () -> CompileResult = { PolicyCompiler.compile(source: source, file: file, baseDirectory: base) }
         // The pool only refuses work while the process shuts down; compile here then.
-        return (try? await EventLoopExecutor.blocking(work)) ?? work()
+        return (try? await BlockingWork.run(work)) ?? work()
     }
 
     static func convert(_ d: Diagnostic) -> PolicyDiagnostic {
