@@ -169,10 +169,7 @@ local function typing(user)
   return '{"field": "password", "keys": [' .. table.concat(keys, ", ") .. ']}'
 end
 
--- Requests are built once into a pool per thread and then cycled, so wrk (on the same two cores)
--- spends its CPU sending requests rather than formatting them.
-local pool, pool_size = {}, 4000
-local function build()
+request = function()
   n = n + 1
   local user = math.random(1, $users)
   local home = countries[user % #countries + 1]
@@ -198,16 +195,6 @@ local function build()
     '"typing": %s, "result": "%s"}',
     id or 0, n, user, action, ip, country, c[1], c[2], device, typing(user), result)
   return wrk.format(nil, "/v1/decisions", nil, body)
-end
-
-local sent = 0
-request = function()
-  sent = sent + 1
-  if #pool < pool_size then
-    pool[#pool + 1] = build()
-    return pool[#pool]
-  end
-  return pool[sent % pool_size + 1]
 end
 
 local statuses = {}
