@@ -48,7 +48,7 @@ struct DecideBench: ParsableCommand {
         // login accepted, so users have devices, places and a typing template.
         let now = Date()
         let importer = try ReplayEngine(policy: candidate, geo: configuration.geo, backing: store, writesBack: true)
-        var random = SplitMix64(seed: 7)
+        var random = SeededRandom(seed: 7)
         for day in 0..<history {
             for user in 1...users {
                 let login = mix.request(user: user, at: now - Double(history - day) * 86_400, random: &random, usual: true)
@@ -79,11 +79,11 @@ struct DecideBench: ParsableCommand {
     /// Runs `count` decisions on `threads` threads; returns how many ended in each outcome.
     @discardableResult
     private func decideConcurrently(_ engine: DecisionEngine, count: Int,
-                                    _ make: @Sendable (Int, inout SplitMix64) -> RequestContext) throws -> [Outcome: Int] {
+                                    _ make: @Sendable (Int, inout SeededRandom) -> RequestContext) throws -> [Outcome: Int] {
         let callers = max(1, threads)
         let results = ResultsBox(callers)
         DispatchQueue.concurrentPerform(iterations: callers) { caller in
-            var random = SplitMix64(seed: UInt64(caller + 1) &* 0x9E37_79B9)
+            var random = SeededRandom(seed: UInt64(caller + 1) &* 0x9E37_79B9)
             var tally: [Outcome: Int] = [:]
             do {
                 for index in stride(from: caller, to: count, by: callers) {
@@ -115,7 +115,7 @@ private struct LoginMix: Sendable {
 
     func home(_ user: Int) -> String { Self.countries[user % Self.countries.count] }
 
-    func request(user: Int, at time: Date, random: inout SplitMix64, usual: Bool) -> RequestContext {
+    func request(user: Int, at time: Date, random: inout SeededRandom, usual: Bool) -> RequestContext {
         var country = home(user)
         var ip = "81.\((user / 256) % 200 + 10).\(user % 256).7"
         var device = "d-\(user)"
@@ -154,19 +154,9 @@ private struct LoginMix: Sendable {
     }
 }
 
-/// A small, fast, seeded generator (SplitMix64): the bench's requests are the same on every run.
-private struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SeededRandom {
     /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    fileprivate mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// Per-caller results, written once each from `concurrentPerform`.

@@ -66,21 +66,25 @@ import Testing
     }
 
     /// A write by another process (here another store on the same file) is seen after the next commit.
-    @Test func writesByAnotherConnectionInvalidateTheCache() throws {
-        let dir = TempDirectory()
-        defer { dir.cleanup() }
-        let path = dir.path("state.db")
+    /// A store (the service) that has cached `u-1` with home country DE, after another connection
+    /// (the command line) changed it to FR.
+    func serverWithForeignChange(_ path: String) throws -> SQLiteStateStore {
         let server = try SQLiteStateStore(path: path)
         var state = UserState()
         state.profile.homeCountry = "DE"
         try server.commit(StateChange(users: ["u-1": state]))
         #expect(try server.loadUser("u-1")?.profile.homeCountry == "DE")
-        do {
-            let cli = try SQLiteStateStore(path: path)
-            var changed = try #require(try cli.loadUser("u-1"))
-            changed.profile.homeCountry = "FR"
-            try cli.commit(StateChange(users: ["u-1": changed]))
-        }
+        let cli = try SQLiteStateStore(path: path)
+        var changed = try #require(try cli.loadUser("u-1"))
+        changed.profile.homeCountry = "FR"
+        try cli.commit(StateChange(users: ["u-1": changed]))
+        return server
+    }
+
+    @Test func writesByAnotherConnectionInvalidateTheCache() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let server = try serverWithForeignChange(dir.path("state.db"))
         try server.commit(StateChange(audit: [AuditEvent(time: Date(), kind: .admin, user: "other")]))
         #expect(try server.loadUser("u-1")?.profile.homeCountry == "FR")
     }
@@ -89,18 +93,7 @@ import Testing
     @Test func anIdleStoreNoticesAnotherConnectionsWrite() throws {
         let dir = TempDirectory()
         defer { dir.cleanup() }
-        let path = dir.path("state.db")
-        let server = try SQLiteStateStore(path: path)
-        var state = UserState()
-        state.profile.homeCountry = "DE"
-        try server.commit(StateChange(users: ["u-1": state]))
-        #expect(try server.loadUser("u-1")?.profile.homeCountry == "DE")
-        do {
-            let cli = try SQLiteStateStore(path: path)
-            var changed = try #require(try cli.loadUser("u-1"))
-            changed.profile.homeCountry = "FR"
-            try cli.commit(StateChange(users: ["u-1": changed]))
-        }
+        let server = try serverWithForeignChange(dir.path("state.db"))
         // No commit by the server: only its idle writer's poll can notice.
         var seen: String?
         for _ in 0..<100 {

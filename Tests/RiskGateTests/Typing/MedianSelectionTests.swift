@@ -11,7 +11,7 @@ import Testing
 
     @Test(arguments: [0, 1, 2, 3, 4, 5, 10, 49, 50, 51])
     func selectionMedianEqualsSortedMedian(count: Int) {
-        var generator = SplitMix(seed: UInt64(count) &+ 1)
+        var generator = SeededRandom(seed: UInt64(count) &+ 1)
         for round in 0..<200 {
             // Few distinct values in some rounds, so ties and runs of equal values are exercised.
             let distinct = round % 3 == 0 ? 3 : 1_000
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func selectionPartitionsAroundTheKthValue() {
-        var generator = SplitMix(seed: 99)
+        var generator = SeededRandom(seed: 99)
         for count in 1...40 {
             for k in 0..<count {
                 var values = (0..<count).map { _ in Double(generator.next() % 17) }
@@ -42,7 +42,7 @@ import Testing
     @Test("a median found near a guess equals the sorted median, for near, far and equal guesses",
           arguments: [1, 2, 3, 4, 9, 10, 11, 49, 50])
     func medianNearGuess(count: Int) {
-        var generator = SplitMix(seed: UInt64(count) &* 31)
+        var generator = SeededRandom(seed: UInt64(count) &* 31)
         for round in 0..<400 {
             let distinct = round % 3 == 0 ? 4 : 500
             let values = (0..<count).map { _ in Double(generator.next() % UInt64(distinct)) * 0.5 - 50 }
@@ -62,25 +62,13 @@ import Testing
 
     @Test("a template learns the same statistics with and without guesses")
     func templateStatisticsMatchBatch() {
-        var generator = SplitMix(seed: 5)
+        var generator = SeededRandom(seed: 5)
         var template = TypingTemplate(field: "password", length: 4)
         for _ in 0..<120 {
             template.learn((0..<10).map { _ in Double(generator.next() % 300) })
             let batch = NeighbourDistance.centreAndScale(template.samples)
             #expect(template.centre == batch.centre)
             #expect(template.scale == batch.scale)
-        }
-    }
-
-    private struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }

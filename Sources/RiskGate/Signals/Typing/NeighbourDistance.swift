@@ -117,25 +117,41 @@ package enum NeighbourDistance {
     package static func score(_ x: [Double], samples: [[Double]], inverseScale: [Double]) -> Double {
         let k = neighbours(for: samples.count)
         guard !samples.isEmpty else { return .infinity }
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { best in
-            var filled = 0
-            for s in samples {
-                let d = distance(x, s, inverseScale: inverseScale)
-                if filled < k {
-                    best[filled] = d
-                    filled += 1
-                } else if d < best[k - 1] {
-                    best[k - 1] = d
-                } else {
-                    continue
-                }
-                // Keep `best[0..<filled]` sorted ascending (insertion step; k <= 5).
-                var j = filled - 1
-                while j > 0, best[j] < best[j - 1] {
-                    best.swapAt(j, j - 1)
-                    j -= 1
-                }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { buffer in
+            var nearest = Nearest(buffer, k: k)
+            for s in samples { nearest.offer(distance(x, s, inverseScale: inverseScale)) }
+            return nearest.mean
+        }
+    }
+
+    /// The k smallest distances offered so far, ascending, in a caller's stack buffer (k <= 5).
+    private struct Nearest {
+        let best: UnsafeMutableBufferPointer<Double>
+        let k: Int
+        var filled = 0
+
+        init(_ buffer: UnsafeMutableBufferPointer<Double>, k: Int) { best = buffer; self.k = k }
+
+        @inline(__always)
+        mutating func offer(_ d: Double) {
+            if filled < k {
+                best[filled] = d
+                filled += 1
+            } else if d < best[k - 1] {
+                best[k - 1] = d
+            } else {
+                return
             }
+            // Insertion step keeps `best[0..<filled]` ascending.
+            var j = filled - 1
+            while j > 0, best[j] < best[j - 1] {
+                best.swapAt(j, j - 1)
+                j -= 1
+            }
+        }
+
+        /// Mean of the kept distances, summed in ascending order.
+        var mean: Double {
             var sum = 0.0
             for j in 0..<filled { sum += best[j] }
             return sum / Double(filled)
@@ -156,24 +172,8 @@ package enum NeighbourDistance {
         let stride = ring.width
         return ring.values.withUnsafeBufferPointer { values in
             inverseScale.withUnsafeBufferPointer { w in
-                withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { best in
-                    var filled = 0
-                    /// Keeps `best[0..<filled]` the smallest distances so far, ascending (k <= 5).
-                    @inline(__always) func offer(_ d: Double) {
-                        if filled < k {
-                            best[filled] = d
-                            filled += 1
-                        } else if d < best[k - 1] {
-                            best[k - 1] = d
-                        } else {
-                            return
-                        }
-                        var j = filled - 1
-                        while j > 0, best[j] < best[j - 1] {
-                            best.swapAt(j, j - 1)
-                            j -= 1
-                        }
-                    }
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { buffer in
+                    var nearest = Nearest(buffer, k: k)
                     var slot = 0
                     while slot + 4 <= n {
                         let s0 = slot * stride, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride
@@ -185,22 +185,20 @@ package enum NeighbourDistance {
                             d2 += min(abs(xi - values[s2 + i]) * wi, cap)
                             d3 += min(abs(xi - values[s3 + i]) * wi, cap)
                         }
-                        offer(d0)
-                        offer(d1)
-                        offer(d2)
-                        offer(d3)
+                        nearest.offer(d0)
+                        nearest.offer(d1)
+                        nearest.offer(d2)
+                        nearest.offer(d3)
                         slot += 4
                     }
                     while slot < n {
                         let s0 = slot * stride
                         var d = 0.0
                         for i in 0..<width { d += min(abs(x[i] - values[s0 + i]) * w[i], cap) }
-                        offer(d)
+                        nearest.offer(d)
                         slot += 1
                     }
-                    var sum = 0.0
-                    for j in 0..<filled { sum += best[j] }
-                    return sum / Double(filled)
+                    return nearest.mean
                 }
             }
         }
