@@ -5,8 +5,8 @@ import NIOCore
 ///
 /// A body that has not arrived by its deadline gets its connection's input closed, which ends the
 /// body stream the handler is reading; ``disarm(_:)`` then tells the handler, which answers 408. One
-/// watcher polling a table replaces a timer task per request (two extra tasks, a timer and a
-/// cancellation for every request, about a tenth of the service's CPU under load).
+/// watcher polling a table replaces racing each body read against a sleeping task (two extra
+/// tasks, a timer and a cancellation for every request).
 final class BodyDeadlines: @unchecked Sendable {
     /// The process-wide watcher.
     static let shared = BodyDeadlines()
