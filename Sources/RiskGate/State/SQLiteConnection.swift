@@ -28,10 +28,17 @@ final class SQLiteConnection {
         sqlite3_extended_result_codes(handle, 1)
     }
 
-    deinit {
+    deinit { close() }
+
+    /// Finalizes the statements and closes the connection now (the last connection to close
+    /// checkpoints the WAL); later use fails as a closed database. Idempotent.
+    func close() {
         for statement in statements.values { sqlite3_finalize(statement) }
         for statement in literalStatements.values { sqlite3_finalize(statement) }
-        sqlite3_close_v2(db)
+        statements = [:]
+        literalStatements = [:]
+        if let db { sqlite3_close_v2(db) }
+        db = nil
     }
 
     static func code(for rc: Int32) -> StoreError.Code {

@@ -67,6 +67,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
 
     deinit {
         writer.stop()
+        reader.close()
     }
 
     /// The schema version this program writes.

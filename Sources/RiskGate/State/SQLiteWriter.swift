@@ -65,7 +65,8 @@ final class SQLiteWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Finishes what is queued, then stops the thread and waits for it.
+    /// Finishes what is queued, then stops the thread, waits for it and closes the connection (at
+    /// once, not whenever the thread object lets go of the writer: another process may want the file).
     func stop() {
         let wasRunning = condition.withLock {
             stopping = true
@@ -73,6 +74,7 @@ final class SQLiteWriter: @unchecked Sendable {
             return running
         }
         if wasRunning { exited.wait() }
+        connectionLock.withLock { connection.close() }
     }
 
     /// Queues `prepared` (its users' states become what reads see at once) and returns its commit.
