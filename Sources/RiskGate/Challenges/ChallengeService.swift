@@ -1,6 +1,6 @@
 import Foundation
 
-/// What ``ChallengeService/makeChallenge(for:request:user:policy:fallbackApplies:)`` produces,
+/// What ``ChallengeService/makeChallenge(for:request:user:policy:redactedSignals:fallbackApplies:)`` produces,
 /// for the engine to commit together with its decision.
 public struct NewChallenge: Sendable, Hashable {
     /// The outcome actually carried out: the decision's, or its `on_failure` when no step can be
@@ -39,15 +39,17 @@ public struct ChallengeService: Sendable {
     /// The challenge for a decision, or `nil` for `passive` and `deny`. Writes nothing.
     ///
     /// - Parameters:
-    ///   - signals: the signal values for the hand-off context; by default the decision's explanation's.
+    ///   - redactedSignals: the hand-off context's signals, already redacted; by default the
+    ///     decision's explanation's, redacted here.
     ///   - fallbackApplies: evaluates the policy's fallback condition with the given index for this request.
     public func makeChallenge(for decision: Decision, request: RequestContext, user: UserState, policy: ChallengePolicy,
-                              signals: [String: JSONValue]? = nil, fallbackApplies: (Int) -> Bool) -> NewChallenge? {
+                              redactedSignals: [String: JSONValue]? = nil, fallbackApplies: (Int) -> Bool) -> NewChallenge? {
         let now = request.time ?? clock.now()
         let context = HandOffContext(
             channel: request.channel, score: decision.score, rules: decision.path,
             contributions: decision.contributions.map(\.id),
-            signals: AuditEvent.redactedSignals(signals ?? decision.explanation?.signals ?? [:]), policyHash: decision.policy.hash)
+            signals: redactedSignals ?? AuditEvent.redactedSignals(decision.explanation?.signals ?? [:]),
+            policyHash: decision.policy.hash)
 
         var kinds: [ChallengeStep.Kind]
         var otpConfig: ChallengePolicy.OTPConfig

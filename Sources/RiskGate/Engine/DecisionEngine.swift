@@ -166,7 +166,7 @@ public final class DecisionEngine: @unchecked Sendable {
                     // checked by the compiler; the bound is a second guard).
                     for _ in 0..<Outcome.allCases.count {
                         guard let made = service.makeChallenge(for: decision, request: request, user: state, policy: policy.challenges,
-                                                               signals: auditSignals,
+                                                               redactedSignals: auditSignals,
                                                                fallbackApplies: { policy.fallbackApplies($0, signals: signals) })
                         else { break }
                         let escalated = made.outcome != decision.outcome

@@ -20,7 +20,7 @@ extension CompiledPolicy {
         }
         var explanation: Decision.Explanation? = nil
         if explain {
-            let values = usedSignalValues(signals)
+            let values = usedSignalValues(signals) { _, _ in true }
             var conditions: [Decision.Explanation.Condition] = []
             withMachine(signals) { machine in
                 for index in chain {
@@ -41,22 +41,20 @@ extension CompiledPolicy {
                         path: path, contributions: contributions, policy: reference, explanation: explanation)
     }
 
-    /// Every signal the policy uses, by name, with its value in `signals` (what an explanation lists).
-    public func usedSignalValues(_ signals: SignalValues) -> [String: JSONValue] {
-        var values: [String: JSONValue] = [:]
-        values.reserveCapacity(usedSignals.count)
-        for signal in usedSignals { values[signal.name] = signals[signal].jsonValue }
-        return values
+    /// The used signals the audit log may hold (``AuditEvent/redactedSignals(_:)`` of an
+    /// explanation's signals), built in one pass.
+    public func redactedSignalValues(_ signals: SignalValues) -> [String: JSONValue] {
+        usedSignalValues(signals, keeping: AuditEvent.keeps)
     }
 
-    /// The used signals the audit log may hold (``AuditEvent/redactedSignals(_:)`` of
-    /// ``usedSignalValues(_:)``), built in one pass.
-    public func redactedSignalValues(_ signals: SignalValues) -> [String: JSONValue] {
+    /// Every signal the policy uses, by name, with its value in `signals` (what an explanation
+    /// lists), less those `keep` refuses.
+    private func usedSignalValues(_ signals: SignalValues, keeping keep: (String, JSONValue) -> Bool) -> [String: JSONValue] {
         var values: [String: JSONValue] = [:]
         values.reserveCapacity(usedSignals.count)
         for signal in usedSignals {
             let value = signals[signal].jsonValue
-            if AuditEvent.keeps(signal.name, value) { values[signal.name] = value }
+            if keep(signal.name, value) { values[signal.name] = value }
         }
         return values
     }

@@ -69,14 +69,8 @@ final class SQLiteConnection {
 
     /// A cached prepared statement, reset and with bindings cleared.
     func prepare(_ sql: String) throws -> Statement {
-        if let cached = statements[sql] {
-            sqlite3_reset(cached)
-            sqlite3_clear_bindings(cached)
-            return Statement(handle: cached, connection: self)
-        }
-        var handle: OpaquePointer?
-        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
-        guard rc == SQLITE_OK, let handle else { throw error(rc, "prepare") }
+        if let handle = statements[sql] { return reused(handle) }
+        let handle = try compile(sql)
         statements[sql] = handle
         return Statement(handle: handle, connection: self)
     }
@@ -85,17 +79,25 @@ final class SQLiteConnection {
     /// statements of the writer's batches are looked up without hashing their text.
     func cached(_ sql: StaticString) throws -> Statement {
         let key = UnsafeRawPointer(sql.utf8Start)
-        if let handle = literalStatements[key] {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
-            return Statement(handle: handle, connection: self)
-        }
-        let text = sql.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
-        var handle: OpaquePointer?
-        let rc = sqlite3_prepare_v3(db, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
-        guard rc == SQLITE_OK, let handle else { throw error(rc, "prepare") }
+        if let handle = literalStatements[key] { return reused(handle) }
+        let handle = try compile(sql.withUTF8Buffer { String(decoding: $0, as: UTF8.self) })
         literalStatements[key] = handle
         return Statement(handle: handle, connection: self)
+    }
+
+    /// A cached statement ready for another use.
+    private func reused(_ handle: OpaquePointer) -> Statement {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        return Statement(handle: handle, connection: self)
+    }
+
+    /// Prepares `sql` to be kept and reused.
+    private func compile(_ sql: String) throws -> OpaquePointer {
+        var handle: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        guard rc == SQLITE_OK, let handle else { throw error(rc, "prepare") }
+        return handle
     }
 
     var changes: Int { Int(sqlite3_changes(db)) }

@@ -119,10 +119,7 @@ import Testing
         _ = try f.service.verify(challengeID: summary.id, step: "partial_secret", response: typed)
         #expect(try store.loadChallenge(summary.id)?.currentStep == 3)
 
-        var bytes = Data()
-        for suffix in ["", "-wal", "-shm"] {
-            if let data = FileManager.default.contents(atPath: path + suffix) { bytes += data }
-        }
+        let bytes = databaseFileBytes(path)
         #expect(bytes.count > 4096)
         for needle in [code, "87654321", "Rex the Dog", "rex the dog", "Rosebud Springs", "rosebud springs", "tulip7castle", typed] {
             #expect(bytes.range(of: Data(needle.utf8)) == nil, "found `\(needle)` in the database files")
@@ -145,10 +142,7 @@ import Testing
         #expect(pending.count == codes.count)
         try store.removeOutbox(pending.compactMap(\.id))
         #expect(try store.outbox(limit: 1_000).isEmpty)
-        var bytes = Data()
-        for suffix in ["", "-wal"] {
-            if let data = FileManager.default.contents(atPath: path + suffix) { bytes += data }
-        }
+        let bytes = databaseFileBytes(path)
         #expect(bytes.count > 4 * 4096)
         let left = codes.filter { bytes.range(of: Data($0.utf8)) != nil }
         #expect(left.isEmpty, "codes left in the files: \(left.prefix(5))")
@@ -239,6 +233,15 @@ import Testing
         let table = try #require(single("SELECT sql FROM sqlite_master WHERE name = 'users'"))
         #expect(!table.uppercased().contains("WITHOUT ROWID"))
         #expect(single("SELECT count(*) FROM sqlite_master WHERE name = 'users_rowid'") == "0")
+    }
+
+    /// Every byte of the database, its WAL and its shared-memory index, for searching.
+    func databaseFileBytes(_ path: String) -> Data {
+        var bytes = Data()
+        for suffix in ["", "-wal", "-shm"] {
+            if let data = FileManager.default.contents(atPath: path + suffix) { bytes += data }
+        }
+        return bytes
     }
 
     func exec(_ path: String, _ sql: String) throws {
