@@ -49,6 +49,8 @@ final class SQLiteWriter: @unchecked Sendable {
     private var running = false
     private let exited = DispatchSemaphore(value: 0)
     private var dataVersion: Int64?
+    /// User rows written so far (a row replaced later in the same batch is not written).
+    package private(set) var userRowsWritten = 0
 
     init(connection: SQLiteConnection, cache: UserStateCache, path: String, maxBatch: Int = 1_000) {
         self.connection = connection
@@ -112,7 +114,7 @@ final class SQLiteWriter: @unchecked Sendable {
             queue.removeFirst(batch.count)
             condition.unlock()
 
-            let results = connectionLock.withLock { write(batch.map(\.prepared)) }
+            let results = connectionLock.withLock { writeBatch(batch.map(\.prepared)) }
             for (ticket, result) in zip(batch, results) {
                 let committed = if case .success = result { true } else { false }
                 cache.finished(ticket.prepared.change.users.keys, committed: committed)
@@ -122,8 +124,9 @@ final class SQLiteWriter: @unchecked Sendable {
         exited.signal()
     }
 
-    /// Writes a batch in one transaction; one result per change.
-    private func write(_ batch: [PreparedChange]) -> [Result<Void, StoreError>] {
+    /// Writes a batch in one transaction; one result per change. The writer thread calls it
+    /// holding `connectionLock`; tests call it directly on a writer whose thread is not started.
+    package func writeBatch(_ batch: [PreparedChange]) -> [Result<Void, StoreError>] {
         noticeForeignWrites()
         var results: [Result<Void, StoreError>] = []
         results.reserveCapacity(batch.count)
@@ -137,21 +140,47 @@ final class SQLiteWriter: @unchecked Sendable {
     }
 
     /// The body of a batch's transaction: each change in its own savepoint, then the audit head.
+    ///
+    /// A user's row is written once a batch: a row that a later change in the batch replaces is
+    /// held back (a hot user's decisions all land in one batch under load, each with the whole
+    /// state). If that later change fails, the held-back row is written instead, so the stored
+    /// state is always the last acknowledged one.
     private func write(_ batch: [PreparedChange], results: inout [Result<Void, StoreError>]) throws {
         let start = try connection.auditHead() ?? (0, AuditRecord.genesisHash)
         var head = start
-        for prepared in batch {
+        var lastWriter: [String: Int] = [:]
+        for (index, prepared) in batch.enumerated() {
+            for row in prepared.rows { lastWriter[row.user] = index }
+        }
+        /// Rows of committed changes held back for a later change of the same user.
+        var heldBack: [String: SQLiteUserRow] = [:]
+        for (index, prepared) in batch.enumerated() {
             let before = head
+            var deferred: [SQLiteUserRow] = []
             do {
                 try connection.cached("SAVEPOINT change").run()
-                try write(prepared, head: &head)
+                try write(prepared, head: &head) { row in
+                    guard lastWriter[row.user] == index else {
+                        deferred.append(row)
+                        return false
+                    }
+                    return true
+                }
                 try connection.cached("RELEASE change").run()
+                for row in prepared.rows where lastWriter[row.user] == index { heldBack[row.user] = nil }
+                for row in deferred { heldBack[row.user] = row }
                 results.append(.success(()))
             } catch {
                 try? connection.cached("ROLLBACK TO change").run()
                 try? connection.cached("RELEASE change").run()
                 head = before
                 results.append(.failure(Self.storeError(error, path: path)))
+                // This change was to write these users last: the previous acknowledged rows stand.
+                // A failure here fails the whole batch (nothing acknowledged would be lost).
+                for row in prepared.rows where lastWriter[row.user] == index {
+                    guard let held = heldBack.removeValue(forKey: row.user) else { continue }
+                    try upsert(held)
+                }
             }
         }
         if head.id != start.id {
@@ -163,13 +192,12 @@ final class SQLiteWriter: @unchecked Sendable {
         }
     }
 
-    private func write(_ prepared: PreparedChange, head: inout (id: Int64, hash: String)) throws {
+    /// Writes one change; `writesNow` says for each user row whether to write it now (false: a
+    /// later change of the batch writes that user).
+    private func write(_ prepared: PreparedChange, head: inout (id: Int64, hash: String),
+                       writesNow: (SQLiteUserRow) -> Bool) throws {
         let change = prepared.change
-        for row in prepared.rows {
-            let s = try connection.cached(SQLiteUserRow.upsert)
-            row.bind(to: s)
-            try s.run()
-        }
+        for row in prepared.rows where writesNow(row) { try upsert(row) }
         for (challenge, record) in zip(change.challenges, prepared.challengeRecords) { try writeChallenge(challenge, record: record) }
         for message in change.outbox { try writeOutbox(message) }
         for (key, value) in change.blobs {
@@ -179,6 +207,13 @@ final class SQLiteWriter: @unchecked Sendable {
             try s.run()
         }
         if !prepared.auditDrafts.isEmpty { try appendAudit(prepared.auditDrafts, head: &head) }
+    }
+
+    private func upsert(_ row: SQLiteUserRow) throws {
+        let s = try connection.cached(SQLiteUserRow.upsert)
+        row.bind(to: s)
+        try s.run()
+        userRowsWritten += 1
     }
 
     private func writeChallenge(_ challenge: Challenge, record: String) throws {

@@ -65,6 +65,61 @@ import Testing
         #expect(try AuditVerifier.verify(store: store).valid)
     }
 
+    /// A user written by several changes of one batch gets one row write, the last one; when the
+    /// last change fails, the row of the last change that committed is written instead.
+    @Test func aBatchWritesEachUserOnceAndKeepsTheLastAcknowledgedState() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        // A challenge at revision 0 in the file, so a second revision-0 write of it conflicts.
+        let challenge: Challenge
+        let auditBefore: Int
+        do {
+            let store = try SQLiteStateStore(path: path)
+            let f = ChallengeFixture(store: store)
+            try f.enroll()
+            challenge = try #require(try f.issue().0.challenge)
+            auditBefore = try store.auditEntries().count
+        }
+        func state(_ lockouts: Int) -> UserState {
+            var s = UserState()
+            s.lockouts = lockouts
+            return s
+        }
+        func change(_ users: [String: UserState], challenges: [Challenge] = []) throws -> SQLiteWriter.PreparedChange {
+            try SQLiteWriter.PreparedChange(StateChange(users: users, challenges: challenges,
+                                                        audit: [AuditEvent(time: Date(), kind: .admin, user: "x")]), path: path)
+        }
+        func succeeded(_ results: [Result<Void, StoreError>]) -> [Bool] {
+            results.map { if case .success = $0 { true } else { false } }
+        }
+        let connection = try SQLiteConnection(path: path, create: false)
+        let writer = SQLiteWriter(connection: connection, cache: UserStateCache(capacity: 0), path: path)
+        let first = writer.writeBatch([
+            try change(["hot": state(1), "a": state(1)]),
+            try change(["hot": state(2)]),
+            try change(["hot": state(3)]),
+            try change(["a": state(4)]),
+        ])
+        #expect(succeeded(first) == [true, true, true, true])
+        #expect(writer.userRowsWritten == 2)  // hot's third row and a's second
+        let second = writer.writeBatch([
+            try change(["hot": state(5), "b": state(5)]),
+            // The stale challenge revision refuses this change after its rows were written: they
+            // are rolled back and the held-back rows of the first change are written instead.
+            try change(["hot": state(6), "b": state(6)], challenges: [challenge]),
+        ])
+        connection.close()
+        #expect(succeeded(second) == [true, false])
+        #expect(writer.userRowsWritten == 2 + 4)  // two rows rolled back, two held-back rows
+        let reopened = try SQLiteStateStore(path: path)
+        #expect(try reopened.loadUser("hot")?.lockouts == 5)
+        #expect(try reopened.loadUser("a")?.lockouts == 4)
+        #expect(try reopened.loadUser("b")?.lockouts == 5)
+        #expect(try AuditVerifier.verify(store: reopened).valid)
+        #expect(try reopened.auditEntries().count == auditBefore + 5)
+    }
+
     /// A write by another process (here another store on the same file) is seen after the next commit.
     /// A store (the service) that has cached `u-1` with home country DE, after another connection
     /// (the command line) changed it to FR.
