@@ -595,8 +595,14 @@ private struct Reader {
         guard rows <= TypingTemplate.capacity else { throw .invalid("typing ring size", offset: start) }
         guard rows > 0 else { return RankedRing(width: width, capacity: TypingTemplate.capacity) }
         let head = try count()
-        var values = [Double](repeating: 0, count: rows * width)
-        var order = [UInt8](repeating: 0, count: rows * width)
+        // Room for the row a learned login adds, so the ring grows without copying itself.
+        let room = min(rows + 1, TypingTemplate.capacity) * width
+        var values: [Double] = []
+        values.reserveCapacity(room)
+        values.append(contentsOf: repeatElement(0, count: rows * width))
+        var order: [UInt8] = []
+        order.reserveCapacity(room)
+        order.append(contentsOf: repeatElement(0, count: rows * width))
         try withUnsafeTemporaryAllocation(of: Double.self, capacity: rows) { (sorted) throws(UserStateCodec.DecodingError) in
             try values.withUnsafeMutableBufferPointer { (values) throws(UserStateCodec.DecodingError) in
                 try order.withUnsafeMutableBufferPointer { (order) throws(UserStateCodec.DecodingError) in
