@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import RiskGate
 
-/// The whole in-memory replay (reader thread + deciding thread), as `riskgate replay --format json`
+/// The whole in-memory replay (reader thread + `--threads` deciding threads), as `riskgate replay --format json`
 /// runs it, in the bench binary, which builds without the HTTP server's dependencies.
 struct ReplayRunBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,10 +15,14 @@ struct ReplayRunBench: ParsableCommand {
     @Option(help: "The JSONL dataset, e.g. from `riskgate generate`.")
     var dataset: String
 
+    @Option(help: "Threads deciding the policy's events (users are split between them).")
+    var threads = 2
+
     func run() throws {
         let compiled = PolicyCompiler.compile(path: policy)
         guard let candidate = compiled.policy else { throw ValidationError("policy `\(policy)` does not compile") }
-        let engine = try ReplayEngine(policy: candidate)
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        let engine = try ReplayEngine(policy: candidate, threads: threads)
         let reader = try EventReader(path: dataset)
         let startCPU = processCPUSeconds()
         let report = try ReplayHarness.run(reader: reader, candidate: engine)
@@ -27,8 +31,8 @@ struct ReplayRunBench: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
         FileHandle.standardError.write(Data(String(
-            format: "%d events in %.2f s wall = %.0f events/s; CPU %.2f s = %.2f µs/event (both threads); %d users, %d state bytes each; peak %d MiB\n",
+            format: "%d events in %.2f s wall = %.0f events/s; CPU %.2f s = %.2f µs/event (all threads); %d threads, %d users, %d state bytes each; peak %d MiB\n",
             report.events, report.elapsedSeconds, report.eventsPerSecond, cpu, cpu * 1e6 / Double(max(1, report.events)),
-            engine.userCount, engine.storedStateBytes / max(1, engine.userCount), report.peakMemoryBytes / 1_048_576).utf8))
+            threads, engine.userCount, engine.storedStateBytes / max(1, engine.userCount), report.peakMemoryBytes / 1_048_576).utf8))
     }
 }
