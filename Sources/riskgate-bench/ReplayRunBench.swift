@@ -21,7 +21,9 @@ struct ReplayRunBench: ParsableCommand {
     func run() throws {
         let compiled = PolicyCompiler.compile(path: policy)
         guard let candidate = compiled.policy else { throw ValidationError("policy `\(policy)` does not compile") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (1...ReplayEngine.maxThreads).contains(threads) else {
+            throw ValidationError("--threads must be between 1 and \(ReplayEngine.maxThreads)")
+        }
         let engine = try ReplayEngine(policy: candidate, threads: threads)
         let reader = try EventReader(path: dataset)
         let startCPU = processCPUSeconds()

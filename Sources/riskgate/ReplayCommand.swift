@@ -52,13 +52,10 @@ struct ReplayCommand: ParsableCommand {
     var threads: Int = 2
 
     func validate() throws {
-        guard (1...ReplayCommand.maxThreads).contains(threads) else {
-            throw ValidationError("--threads must be between 1 and \(ReplayCommand.maxThreads), not \(threads)")
+        guard (1...ReplayEngine.maxThreads).contains(threads) else {
+            throw ValidationError("--threads must be between 1 and \(ReplayEngine.maxThreads), not \(threads)")
         }
     }
-
-    /// More shards than this only add per-shard tables and scheduling.
-    static let maxThreads = 64
 
     func run() throws {
         let candidate: ReplayEngine

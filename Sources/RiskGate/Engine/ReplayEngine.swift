@@ -7,9 +7,10 @@ import Foundation
 /// a `passive` outcome lets them in, into the user's history; everyone else passes. No codes are
 /// generated and no audit is written: a replay is a simulation.
 ///
-/// **Threads.** Users are split into `threads` shards by a stable hash of the user id; each shard
-/// owns its users' states (history, devices, templates, counters, lockouts, evolving exactly as in
-/// the service), and ``replay(batch:)`` decides the shards on that many threads at once.
+/// **Threads.** Users are split into shards by a stable hash of the user id (16 per thread, so
+/// the threads stay evenly loaded); each shard owns its users' states (history, devices, templates,
+/// counters, lockouts, evolving exactly as in the service), and ``replay(batch:)`` decides the
+/// shards on `threads` threads at once.
 ///
 /// **Epochs.** The only state shared between users is the login model's global statistics. The
 /// service updates them live; a replay updates them per *epoch* of ``epochSize`` events (a fixed
@@ -29,6 +30,10 @@ import Foundation
 public final class ReplayEngine: ReplayBatchDecider {
     /// Events per epoch: the global statistics are updated at the end of each (see above).
     public static let epochSize = 1024
+    /// Most threads an engine uses.
+    public static let maxThreads = 256
+    /// Shards per thread when deciding on several threads.
+    static let shardsPerThread = 16
 
     public let policy: CompiledPolicy
     /// Shards, and so threads, deciding at once.
@@ -43,22 +48,24 @@ public final class ReplayEngine: ReplayBatchDecider {
     /// Events decided so far; the next event's sequence number.
     private var decidedEvents = 0
     private var sinceFlush = 0
-    /// Reused per batch: the shard of each event.
-    private var assignment: [Int] = []
+    /// The first event of the current epoch.
+    private var epochStart = 0
+    /// Reused per epoch: per event of the epoch, the shard and index of its pending login, or -1.
+    private var epochSlots: [Int32] = []
 
     /// Creates a replay engine.
     ///
     /// - Parameters:
     ///   - decodedUserLimit: users kept as values before states switch to encoded; the default
     ///     (100,000 users, ~0.7 GB) keeps any run well under 2 GiB. Each shard gets an equal share.
-    ///   - threads: shards deciding at once in ``replay(batch:)`` (at least 1); results do not depend on it.
+    ///   - threads: threads deciding at once in ``replay(batch:)`` (1 to ``maxThreads``); results do not depend on it.
     /// - Throws: ``StoreError`` when the backing store cannot be read.
     public init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
                 backing: (any StateStore)? = nil, writesBack: Bool = false, batchSize: Int = 20_000,
                 decodedUserLimit: Int = 100_000, threads: Int = 1) throws {
         self.policy = policy
         self.decodedUserLimit = max(0, decodedUserLimit)
-        self.threads = max(1, threads)
+        self.threads = min(max(1, threads), Self.maxThreads)
         var lists = anonymousLists
         if !policy.anonymousIPs.isEmpty { lists.append(policy.anonymousIPs) }
         let computer = SignalComputer(settings: policy.settings, environment: SignalEnvironment(geo: geo, anonymousLists: lists))
@@ -72,12 +79,18 @@ public final class ReplayEngine: ReplayBatchDecider {
             stats = GlobalLoginStats()
         }
         globalStats = stats
-        let perShard = self.decodedUserLimit / self.threads
-        shards = (0..<self.threads).map { _ in
+        // Several shards per thread, claimed one at a time: a thread that finishes early (or was
+        // not preempted by the reader) takes more, so one slow shard does not hold the batch up.
+        let shardCount = self.threads == 1 ? 1 : self.threads * Self.shardsPerThread
+        let perShard = self.decodedUserLimit / shardCount
+        shards = (0..<shardCount).map { _ in
             ReplayShard(policy: policy, computer: computer, globalStats: stats, backing: backing,
                         tracksDirty: writesBack && backing != nil, decodedUserLimit: perShard)
         }
     }
+
+    /// Shards users are split into.
+    package var shardCount: Int { shards.count }
 
     /// Users seen so far.
     public var userCount: Int { shards.reduce(0) { $0 + $1.userCount } }
@@ -125,58 +138,61 @@ public final class ReplayEngine: ReplayBatchDecider {
         if shards.count == 1 {
             let shard = shards[0]
             for i in range {
-                let event = events[i]
                 do {
-                    results[i] = try shard.replay(event.context, sequence: first + i,
-                                                  attackerFailsChallenges: event.context.label?.isAttack == true)
+                    results[i] = try shard.replay(events[i].context, sequence: first + i,
+                                                  attackerFailsChallenges: events[i].context.label?.isAttack == true)
                 } catch {
-                    throw ReplayError.decider(line: event.line, message: String(describing: error))
+                    throw ReplayError.decider(line: events[i].line, message: String(describing: error))
                 }
             }
             return
         }
-        if assignment.count < events.count { assignment = [Int](repeating: 0, count: events.count) }
-        for i in range { assignment[i] = StableUserHash.shard(of: events[i].context.user, count: shards.count) }
-        let failures = FailureSlots(count: shards.count)
-        let shards = ShardList(shards: self.shards)
-        let assignment = self.assignment
+        let plan = ShardPlan(events, range, shards: shards)
         results.withUnsafeMutableBufferPointer { buffer in
             let output = SharedResults(buffer: buffer)
-            // Each shard writes only the slots of its own events.
-            DispatchQueue.concurrentPerform(iterations: shards.shards.count) { s in
-                let shard = shards.shards[s]
-                for i in range where assignment[i] == s {
-                    let event = events[i]
-                    do {
-                        output.buffer[i] = try shard.replay(event.context, sequence: first + i,
-                                                            attackerFailsChallenges: event.context.label?.isAttack == true)
-                    } catch {
-                        failures.set(s, index: i, error: error)
-                        return
+            // `threads` workers claim shards until none is left; each shard writes only its events' slots.
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                while let s = plan.claim() {
+                    let shard = plan.shards[s]
+                    for i in plan.events(of: s) {
+                        do {
+                            output.buffer[i] = try shard.replay(events[i].context, sequence: first + i,
+                                                                attackerFailsChallenges: events[i].context.label?.isAttack == true)
+                        } catch {
+                            plan.fail(s, index: i, error: error)
+                            break
+                        }
                     }
                 }
             }
         }
-        if let (index, error) = failures.first() {
+        if let (index, error) = plan.firstFailure() {
             throw ReplayError.decider(line: events[index].line, message: String(describing: error))
         }
     }
 
     /// Applies the epoch's accepted logins to the global statistics, in event order.
     private func closeEpoch() {
+        defer { epochStart = decidedEvents }
         if shards.count == 1 {
-            for login in shards[0].pending { globalStats.record(login.features, newUser: login.newUser) }
-            shards[0].pending.removeAll(keepingCapacity: true)
+            shards[0].recordPending(into: globalStats)
             return
         }
-        var logins: [PendingLogin] = []
-        logins.reserveCapacity(shards.reduce(0) { $0 + $1.pending.count })
-        for shard in shards {
-            logins += shard.pending
-            shard.pending.removeAll(keepingCapacity: true)
+        // Each login's place in the epoch, then one pass in event order: no copying, no sorting.
+        if epochSlots.count < Self.epochSize { epochSlots = [Int32](repeating: -1, count: Self.epochSize) }
+        for (s, shard) in shards.enumerated() {
+            for k in shard.pending.indices {
+                let offset = shard.pending[k].sequence - epochStart
+                guard offset >= 0 && offset < Self.epochSize else { continue }  // cannot happen: see `advance`
+                epochSlots[offset] = Int32(truncatingIfNeeded: s << 16 | k)
+            }
         }
-        logins.sort { $0.sequence < $1.sequence }
-        for login in logins { globalStats.record(login.features, newUser: login.newUser) }
+        for offset in 0..<Self.epochSize where epochSlots[offset] >= 0 {
+            let slot = Int(epochSlots[offset])
+            shards[slot >> 16].recordPending(slot & 0xFFFF, into: globalStats)
+            epochSlots[offset] = -1
+        }
+        for shard in shards { shard.pending.removeAll(keepingCapacity: true) }
     }
 
     /// Writes pending user states to the backing store (when writing back) in one transaction.
@@ -206,25 +222,54 @@ private struct SharedResults: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<ReplayResult>
 }
 
-/// The shards, handed to the deciding threads: each thread touches only the shard of its index,
-/// and the engine touches none until all threads are done.
-private struct ShardList: @unchecked Sendable {
+/// Which shard decides which events of a batch, handed to the deciding threads: each shard is
+/// claimed by exactly one thread, and the engine touches none until all threads are done.
+private final class ShardPlan: @unchecked Sendable {
     let shards: [ReplayShard]
-}
-
-/// The first failure of each shard in a batch.
-private final class FailureSlots: @unchecked Sendable {
+    /// Event indices grouped by shard, in batch order within each: shard `s` has
+    /// `order[starts[s]..<starts[s + 1]]`.
+    private let order: [Int]
+    private let starts: [Int]
     private let lock = NSLock()
-    private var slots: [(index: Int, error: any Error)?]
+    private var next = 0
+    private var failures: [(index: Int, error: any Error)?]
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    init(_ events: [ReplayEvent], _ range: Range<Int>, shards: [ReplayShard]) {
+        self.shards = shards
+        let owners = range.map { StableUserHash.shard(of: events[$0].context.user, count: shards.count) }
+        var starts = [Int](repeating: 0, count: shards.count + 1)
+        for owner in owners { starts[owner + 1] += 1 }
+        for s in 0..<shards.count { starts[s + 1] += starts[s] }
+        var fill = starts
+        var order = [Int](repeating: 0, count: owners.count)
+        for (offset, owner) in owners.enumerated() {
+            order[fill[owner]] = range.lowerBound + offset
+            fill[owner] += 1
+        }
+        self.order = order
+        self.starts = starts
+        failures = Array(repeating: nil, count: shards.count)
+    }
 
-    func set(_ shard: Int, index: Int, error: any Error) {
-        lock.withLock { slots[shard] = (index, error) }
+    /// The events of shard `s`, in batch order.
+    func events(of s: Int) -> ArraySlice<Int> { order[starts[s]..<starts[s + 1]] }
+
+    /// The next unclaimed shard, or nil when all are taken.
+    func claim() -> Int? {
+        lock.withLock {
+            guard next < shards.count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    /// Notes the first failure of shard `s` (it stops there).
+    func fail(_ s: Int, index: Int, error: any Error) {
+        lock.withLock { failures[s] = (index, error) }
     }
 
     /// The failure of the earliest event, if any.
-    func first() -> (Int, any Error)? {
-        lock.withLock { slots.compactMap { $0 }.min { $0.index < $1.index } }
+    func firstFailure() -> (Int, any Error)? {
+        lock.withLock { failures.compactMap { $0 }.min { $0.index < $1.index } }
     }
 }

@@ -157,6 +157,17 @@ final class ReplayShard {
         return ReplayResult(outcome: outcome, score: evaluation.score, rule: rule)
     }
 
+    /// Adds every pending login to `stats` in order, and forgets them.
+    func recordPending(into stats: GlobalLoginStats) {
+        for k in pending.indices { recordPending(k, into: stats) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Adds pending login `k` to `stats`.
+    func recordPending(_ k: Int, into stats: GlobalLoginStats) {
+        stats.record(pending[k].features, newUser: pending[k].newUser)
+    }
+
     /// Adds the states of the users changed since the last call to `change`, and forgets them.
     ///
     /// - Throws: ``UserStateCodec`` errors when an encoded state cannot be read back (a bug).

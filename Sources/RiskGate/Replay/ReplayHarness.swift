@@ -104,12 +104,12 @@ public enum ReplayHarness {
             }
             if let baseline {
                 let (results, baseResults) = try decideSideBySide(batch.events, candidate: candidate, baseline: baseline)
-                for (i, event) in batch.events.enumerated() {
-                    tally.add(event, candidate: results[i], baseline: baseResults[i])
+                for i in batch.events.indices {
+                    tally.add(batch.events[i], candidate: results[i], baseline: baseResults[i])
                 }
             } else if let batched = candidate as? any ReplayBatchDecider {
                 let results = try batched.replay(batch: batch.events)
-                for (i, event) in batch.events.enumerated() { tally.add(event, candidate: results[i], baseline: nil) }
+                for i in batch.events.indices { tally.add(batch.events[i], candidate: results[i], baseline: nil) }
             } else {
                 for event in batch.events {
                     let result = try decideOne(event, with: candidate)

@@ -142,21 +142,25 @@ import Testing
 
     @Test func sharesOfTheUserLimitAreEncodedPerShard() throws {
         let policy = try #require(PolicyCompiler.compile(path: Self.candidatePath).policy)
-        let engine = try ReplayEngine(policy: policy, decodedUserLimit: 4, threads: 2)
+        let engine = try ReplayEngine(policy: policy, decodedUserLimit: 2 * 32, threads: 2)
+        let shards = engine.shardCount
+        try #require(shards == 32)
         var context = RequestContext(user: "")
         var second = 0.0
         // Users until one shard holds three (its share is two): it encodes, the engine reports so.
-        var perShard = [0, 0]
+        var perShard = [Int](repeating: 0, count: shards)
         while perShard.max() ?? 0 < 3 {
             context.user = "user-\(Int(second))"
             context.time = Date(timeIntervalSince1970: 1_767_571_200 + second)
             second += 1
-            if perShard.max() ?? 0 < 2 { #expect(!engine.holdsEncodedStates) }
+            #expect(!engine.holdsEncodedStates)
             _ = try engine.replay(context, attackerFailsChallenges: false)
-            perShard[StableUserHash.shard(of: context.user, count: 2)] += 1
+            perShard[StableUserHash.shard(of: context.user, count: shards)] += 1
         }
         #expect(engine.holdsEncodedStates)
         #expect(engine.userCount == Int(second))
+        // Fewer users than the whole limit: the switch is per shard.
+        #expect(engine.userCount < 2 * 32)
     }
 
     @Test func stableHashIsFNV1a() {
