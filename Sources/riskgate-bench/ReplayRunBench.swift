@@ -18,16 +18,24 @@ struct ReplayRunBench: ParsableCommand {
     @Option(help: "Threads deciding the policy's events (users are split between them).")
     var threads = 2
 
+    @Option(help: ArgumentHelp("Events per epoch (experiments; reports then differ from riskgate replay's).", visibility: .hidden))
+    var epochSize = ReplayEngine.defaultEpochSize
+
+    @Option(help: ArgumentHelp("Events per batch handed from the reader to the deciders.", visibility: .hidden))
+    var batchSize = ReplayHarness.Options().batchSize
+
     func run() throws {
         let compiled = PolicyCompiler.compile(path: policy)
         guard let candidate = compiled.policy else { throw ValidationError("policy `\(policy)` does not compile") }
         guard (1...ReplayEngine.maxThreads).contains(threads) else {
             throw ValidationError("--threads must be between 1 and \(ReplayEngine.maxThreads)")
         }
-        let engine = try ReplayEngine(policy: candidate, threads: threads)
+        let engine = try ReplayEngine(policy: candidate, threads: threads, epochSize: epochSize)
         let reader = try EventReader(path: dataset)
         let startCPU = processCPUSeconds()
-        let report = try ReplayHarness.run(reader: reader, candidate: engine)
+        var options = ReplayHarness.Options()
+        options.batchSize = batchSize
+        let report = try ReplayHarness.run(reader: reader, candidate: engine, options: options)
         let cpu = processCPUSeconds() - startCPU
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

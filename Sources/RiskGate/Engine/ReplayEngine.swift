@@ -13,7 +13,7 @@ import Foundation
 /// shards on `threads` threads at once.
 ///
 /// **Epochs.** The only state shared between users is the login model's global statistics. The
-/// service updates them live; a replay updates them per *epoch* of ``epochSize`` events (a fixed
+/// service updates them live; a replay updates them per *epoch* of ``defaultEpochSize`` events (a fixed
 /// constant, counted from the start of the run, not tied to threads or batches): every event of an
 /// epoch is scored against the statistics as they were when the epoch began, and the epoch's
 /// accepted logins join them at its end, in event order. So results are the same for any number of
@@ -26,17 +26,20 @@ import Foundation
 /// as values) and, for the rest of the run, each is decoded for its event and encoded again after
 /// it. Results are the same either way. With a backing store (`riskgate replay --state DB`), users
 /// are read from it on first sight and, when `writesBack` is set, the evolved states are written to
-/// it about every `batchSize` events, and states and model statistics at ``finish()``.
+/// it about every `batchSize` events (at the start of the call after), and states and model
+/// statistics at ``finish()``.
 public final class ReplayEngine: ReplayBatchDecider {
     /// Events per epoch: the global statistics are updated at the end of each (see above).
-    public static let epochSize = 1024
+    public static let defaultEpochSize = 1024
+    /// Events per epoch for this engine: ``defaultEpochSize`` except in tests and experiments.
+    package let epochSize: Int
     /// Most threads an engine uses.
     public static let maxThreads = 256
     /// Shards per thread when deciding on several threads.
     static let shardsPerThread = 16
 
     public let policy: CompiledPolicy
-    /// Shards, and so threads, deciding at once.
+    /// Threads deciding a batch at once (``replay(batch:)``; one-at-a-time calls use the caller's thread).
     public let threads: Int
     let globalStats: GlobalLoginStats
     let backing: (any StateStore)?
@@ -48,6 +51,8 @@ public final class ReplayEngine: ReplayBatchDecider {
     /// Events decided so far; the next event's sequence number.
     private var decidedEvents = 0
     private var sinceFlush = 0
+    /// A write-back fell due; done at the start of the next call (see `advance`).
+    private var flushDue = false
     /// The first event of the current epoch.
     private var epochStart = 0
     /// Reused per epoch: per event of the epoch, the shard and index of its pending login, or -1.
@@ -60,9 +65,19 @@ public final class ReplayEngine: ReplayBatchDecider {
     ///     (100,000 users, ~0.7 GB) keeps any run well under 2 GiB. Each shard gets an equal share.
     ///   - threads: threads deciding at once in ``replay(batch:)`` (1 to ``maxThreads``); results do not depend on it.
     /// - Throws: ``StoreError`` when the backing store cannot be read.
-    public init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
+    public convenience init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
                 backing: (any StateStore)? = nil, writesBack: Bool = false, batchSize: Int = 20_000,
                 decodedUserLimit: Int = 100_000, threads: Int = 1) throws {
+        try self.init(policy: policy, geo: geo, anonymousLists: anonymousLists, backing: backing, writesBack: writesBack,
+                      batchSize: batchSize, decodedUserLimit: decodedUserLimit, threads: threads,
+                      epochSize: Self.defaultEpochSize)
+    }
+
+    /// As the public initializer, with another epoch length (results then differ from the default's).
+    package init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
+                 backing: (any StateStore)? = nil, writesBack: Bool = false, batchSize: Int = 20_000,
+                 decodedUserLimit: Int = 100_000, threads: Int = 1, epochSize: Int) throws {
+        self.epochSize = min(max(1, epochSize), 1 << 16)
         self.policy = policy
         self.decodedUserLimit = max(0, decodedUserLimit)
         self.threads = min(max(1, threads), Self.maxThreads)
@@ -103,32 +118,45 @@ public final class ReplayEngine: ReplayBatchDecider {
     package var storedStateBytes: Int { shards.reduce(0) { $0 + $1.storedStateBytes } }
 
     public func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
+        if flushDue { try flush() }
         let shard = shards[StableUserHash.shard(of: event.user, count: shards.count)]
         let result = try shard.replay(event, sequence: decidedEvents, attackerFailsChallenges: attackerFailsChallenges)
-        try advance(by: 1)
+        advance(by: 1)
         return result
     }
 
     public func replay(batch events: [ReplayEvent]) throws -> [ReplayResult] {
+        if flushDue {
+            do {
+                try flush()
+            } catch {
+                throw ReplayError.decider(line: events.first?.line ?? 0, message: String(describing: error))
+            }
+        }
         var results = [ReplayResult](repeating: ReplayResult(outcome: .passive, score: 0, rule: ""), count: events.count)
         var start = 0
         while start < events.count {
             // A segment never crosses an epoch's end.
-            let end = min(events.count, start + Self.epochSize - decidedEvents % Self.epochSize)
+            let end = min(events.count, start + epochSize - decidedEvents % epochSize)
             try decide(events, start..<end, into: &results)
-            try advance(by: end - start)
+            advance(by: end - start)
             start = end
         }
         return results
     }
 
-    /// Counts decided events: closes the epoch at its end and writes back when due.
-    private func advance(by count: Int) throws {
+    /// Counts decided events: closes the epoch at its end and notes when a write-back is due.
+    ///
+    /// The write-back itself waits for the next call: a baseline reading the same store (side by
+    /// side with this engine, or right after it on the same event) has by then read every user the
+    /// write-back holds, since both meet each user first on the same event. So the baseline always
+    /// starts users from the store's initial contents, whatever the timing.
+    private func advance(by count: Int) {
         decidedEvents += count
-        if decidedEvents % Self.epochSize == 0 { closeEpoch() }
+        if decidedEvents % epochSize == 0 { closeEpoch() }
         if writesBack {
             sinceFlush += count
-            if sinceFlush >= batchSize { try flush() }
+            if sinceFlush >= batchSize { flushDue = true }
         }
     }
 
@@ -179,15 +207,15 @@ public final class ReplayEngine: ReplayBatchDecider {
             return
         }
         // Each login's place in the epoch, then one pass in event order: no copying, no sorting.
-        if epochSlots.count < Self.epochSize { epochSlots = [Int32](repeating: -1, count: Self.epochSize) }
+        if epochSlots.count < epochSize { epochSlots = [Int32](repeating: -1, count: epochSize) }
         for (s, shard) in shards.enumerated() {
             for k in shard.pending.indices {
                 let offset = shard.pending[k].sequence - epochStart
-                guard offset >= 0 && offset < Self.epochSize else { continue }  // cannot happen: see `advance`
+                guard offset >= 0 && offset < epochSize else { continue }  // cannot happen: see `advance`
                 epochSlots[offset] = Int32(truncatingIfNeeded: s << 16 | k)
             }
         }
-        for offset in 0..<Self.epochSize where epochSlots[offset] >= 0 {
+        for offset in 0..<epochSize where epochSlots[offset] >= 0 {
             let slot = Int(epochSlots[offset])
             shards[slot >> 16].recordPending(slot & 0xFFFF, into: globalStats)
             epochSlots[offset] = -1
@@ -200,6 +228,7 @@ public final class ReplayEngine: ReplayBatchDecider {
     /// - Throws: ``StoreError`` when the store fails.
     public func flush() throws {
         sinceFlush = 0
+        flushDue = false
         guard writesBack, let backing else { return }
         var change = StateChange()
         for shard in shards { try shard.takeDirty(into: &change) }

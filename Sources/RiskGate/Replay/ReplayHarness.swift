@@ -23,9 +23,9 @@ public struct ReplayProgress: Sendable, Hashable {
 ///
 /// Pipeline: a reader thread parses lines into batches and hands them over a bounded queue (so
 /// memory stays bounded and parsing overlaps deciding); the calling thread takes each batch and
-/// has it decided, then tallies the results in file order. With a baseline, the candidate decides
-/// the batch on the calling thread while the baseline decides it on another (each has its own
-/// state, so this changes nothing but the wall time). A ``ReplayBatchDecider`` (such as
+/// has it decided, then tallies the results in file order. With a baseline, the candidate and the
+/// baseline decide the batch at the same time on two threads (each has its own state, so this
+/// changes nothing but the wall time). A ``ReplayBatchDecider`` (such as
 /// ``ReplayEngine``) gets the whole batch and may spread it over threads itself; any other decider
 /// is called one event at a time, from one thread at a time.
 ///
@@ -155,7 +155,7 @@ public enum ReplayHarness {
         return results
     }
 
-    /// Decides `events` with the candidate on this thread and the baseline on another at the same time.
+    /// Decides `events` with the candidate and the baseline at the same time, on two threads.
     ///
     /// When both fail, the failure on the earlier line is thrown (the candidate's on a tie), as a
     /// sequential replay would have met it first.
@@ -169,22 +169,31 @@ public enum ReplayHarness {
     }
 }
 
-/// The two deciders of a side-by-side batch and what each produced. Each side is touched by one
-/// thread only, and read after both have finished (`concurrentPerform` returns after both).
+/// The two deciders of a side-by-side batch and what each produced. Each side (its own stored
+/// property) is written by one thread only, and read after both have finished
+/// (`concurrentPerform` returns after both).
 private final class SideBySide: @unchecked Sendable {
-    private let deciders: [ReplayDecider]
-    private var outcomes: [Result<[ReplayResult], any Error>?] = [nil, nil]
+    private let candidate: ReplayDecider
+    private let baseline: ReplayDecider
+    private var candidateOutcome: Result<[ReplayResult], any Error>?
+    private var baselineOutcome: Result<[ReplayResult], any Error>?
 
-    init(candidate: ReplayDecider, baseline: ReplayDecider) { deciders = [candidate, baseline] }
+    init(candidate: ReplayDecider, baseline: ReplayDecider) {
+        self.candidate = candidate
+        self.baseline = baseline
+    }
 
+    /// Runs side 0 (the candidate) or 1 (the baseline).
     func run(_ side: Int, _ body: (ReplayDecider) throws -> [ReplayResult]) {
-        let decider = deciders[side]
-        let outcome = Result { try body(decider) }
-        outcomes.withUnsafeMutableBufferPointer { $0[side] = outcome }
+        if side == 0 {
+            candidateOutcome = Result { try body(candidate) }
+        } else {
+            baselineOutcome = Result { try body(baseline) }
+        }
     }
 
     func results() throws -> ([ReplayResult], [ReplayResult]) {
-        switch (outcomes[0], outcomes[1]) {
+        switch (candidateOutcome, baselineOutcome) {
         case (.success(let c)?, .success(let b)?):
             return (c, b)
         case (.failure(let c)?, .failure(let b)?):

@@ -210,6 +210,48 @@ import Testing
         #expect(together.events == alone.events)
     }
 
+    @Test func aBaselineOnTheCandidatesStoreStartsFromItsInitialContents() throws {
+        let (path, users) = try ReplayEngineModeTests.stream(users: 200, events: 3000)
+        let candidatePolicy = try #require(PolicyCompiler.compile(path: Self.candidatePath).policy)
+        let baselinePolicy = try #require(PolicyCompiler.compile(path: Self.baselinePath).policy)
+        let events = try readAll(EventReader(path: path))
+        /// A store holding the states a first pass over the first 700 events left.
+        func seededStore() throws -> MemoryStateStore {
+            let store = MemoryStateStore(keepsAudit: false)
+            let seeder = try ReplayEngine(policy: candidatePolicy, backing: store, writesBack: true)
+            for event in events.prefix(700) {
+                _ = try seeder.replay(event.context, attackerFailsChallenges: event.context.label?.isAttack == true)
+            }
+            try seeder.finish()
+            return store
+        }
+        var options = ReplayHarness.Options()
+        options.batchSize = 256
+
+        // Side by side on one store, the candidate writing back every 97 events.
+        let shared = try seededStore()
+        let candidate = try ReplayEngine(policy: candidatePolicy, backing: shared, writesBack: true, batchSize: 97, threads: 2)
+        let together = try ReplayHarness.run(
+            reader: EventReader(path: path), candidate: candidate,
+            baseline: ReplayEngine(policy: baselinePolicy, backing: shared, threads: 2), options: options)
+        try candidate.finish()
+
+        // One after the other, the baseline on its own copy of the initial store.
+        let alone = BatchRecording(try ReplayEngine(policy: candidatePolicy, backing: try seededStore(), threads: 2))
+        _ = try ReplayHarness.run(reader: EventReader(path: path), candidate: alone, options: options)
+        let baseline = BatchRecording(try ReplayEngine(policy: baselinePolicy, backing: try seededStore(), threads: 2))
+        _ = try ReplayHarness.run(reader: EventReader(path: path), candidate: baseline, options: options)
+        var tally = ReplayTally(withBaseline: true)
+        for (i, event) in events.enumerated() {
+            tally.add(event, candidate: alone.results[i], baseline: baseline.results[i])
+        }
+        let sequential = tally.report(lines: events.count, badLines: 0, badLineExamples: [], elapsedSeconds: 0, peakMemoryBytes: 0)
+        #expect(Self.withoutTiming(together) == sequential)
+        // The candidate did write back while the baseline was reading.
+        let written = try users.compactMap { try shared.loadUser($0) }
+        #expect(written.count == users.count)
+    }
+
     @Test func aFailingStoreNamesTheFirstFailingLineWithThreads() throws {
         let policy = try #require(PolicyCompiler.compile(path: Self.candidatePath).policy)
         let engine = try ReplayEngine(policy: policy, backing: FailingStore(), threads: 2)
