@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import RiskGate
 
-/// The whole in-memory replay (reader thread + deciding thread), as `riskgate replay --format json`
+/// The whole in-memory replay (reader thread + `--threads` deciding threads), as `riskgate replay --format json`
 /// runs it, in the bench binary, which builds without the HTTP server's dependencies.
 struct ReplayRunBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,20 +15,34 @@ struct ReplayRunBench: ParsableCommand {
     @Option(help: "The JSONL dataset, e.g. from `riskgate generate`.")
     var dataset: String
 
+    @Option(help: "Threads deciding the policy's events (users are split between them).")
+    var threads = 2
+
+    @Option(help: ArgumentHelp("Events per epoch (experiments; reports then differ from riskgate replay's).", visibility: .hidden))
+    var epochSize = ReplayEngine.defaultEpochSize
+
+    @Option(help: ArgumentHelp("Events per batch handed from the reader to the deciders.", visibility: .hidden))
+    var batchSize = ReplayHarness.Options().batchSize
+
     func run() throws {
         let compiled = PolicyCompiler.compile(path: policy)
         guard let candidate = compiled.policy else { throw ValidationError("policy `\(policy)` does not compile") }
-        let engine = try ReplayEngine(policy: candidate)
+        guard (1...ReplayEngine.maxThreads).contains(threads) else {
+            throw ValidationError("--threads must be between 1 and \(ReplayEngine.maxThreads)")
+        }
+        let engine = try ReplayEngine(policy: candidate, threads: threads, epochSize: epochSize)
         let reader = try EventReader(path: dataset)
         let startCPU = processCPUSeconds()
-        let report = try ReplayHarness.run(reader: reader, candidate: engine)
+        var options = ReplayHarness.Options()
+        options.batchSize = batchSize
+        let report = try ReplayHarness.run(reader: reader, candidate: engine, options: options)
         let cpu = processCPUSeconds() - startCPU
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
         FileHandle.standardError.write(Data(String(
-            format: "%d events in %.2f s wall = %.0f events/s; CPU %.2f s = %.2f µs/event (both threads); %d users, %d state bytes each; peak %d MiB\n",
+            format: "%d events in %.2f s wall = %.0f events/s; CPU %.2f s = %.2f µs/event (all threads); %d threads, %d users, %d state bytes each; peak %d MiB\n",
             report.events, report.elapsedSeconds, report.eventsPerSecond, cpu, cpu * 1e6 / Double(max(1, report.events)),
-            engine.userCount, engine.storedStateBytes / max(1, engine.userCount), report.peakMemoryBytes / 1_048_576).utf8))
+            threads, engine.userCount, engine.storedStateBytes / max(1, engine.userCount), report.peakMemoryBytes / 1_048_576).utf8))
     }
 }

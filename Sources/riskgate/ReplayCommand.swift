@@ -48,6 +48,15 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Longest accepted line in bytes.")
     var maxLineBytes: Int = 1 << 20
 
+    @Option(name: .long, help: "Threads deciding each policy's events (users are split between them; results do not depend on it).")
+    var threads: Int = 2
+
+    func validate() throws {
+        guard (1...ReplayEngine.maxThreads).contains(threads) else {
+            throw ValidationError("--threads must be between 1 and \(ReplayEngine.maxThreads), not \(threads)")
+        }
+    }
+
     func run() throws {
         let candidate: ReplayEngine
         let base: ReplayEngine?
@@ -60,8 +69,10 @@ struct ReplayCommand: ParsableCommand {
                 try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             }
             let geo = try openGeoDatabase(geoDb)
-            candidate = try makeReplayDecider(policyPath: policy, statePath: state, writesBack: true, geo: geo)
-            base = try baseline.map { try makeReplayDecider(policyPath: $0, statePath: state, writesBack: false, geo: geo) }
+            candidate = try makeReplayDecider(policyPath: policy, statePath: state, writesBack: true, geo: geo, threads: threads)
+            base = try baseline.map {
+                try makeReplayDecider(policyPath: $0, statePath: state, writesBack: false, geo: geo, threads: threads)
+            }
         } catch let error as ValidationError {
             printError("error: \(error.message)")
             throw ExitCode(2)

@@ -7,17 +7,18 @@ import RiskGate
 /// Policy problems print their diagnostics and exit 1. Without `statePath` the replay starts from an
 /// empty in-memory store. With it, the candidate reads and writes that SQLite store (created if missing;
 /// emptied first with `fresh`), and a baseline starts from the same initial contents in memory and
-/// never writes.
-func makeReplayDecider(policyPath: String, statePath: String?, writesBack: Bool, geo: GeoDatabase?) throws -> ReplayEngine {
+/// never writes. `threads` shards decide at once (results do not depend on it).
+func makeReplayDecider(policyPath: String, statePath: String?, writesBack: Bool, geo: GeoDatabase?,
+                       threads: Int) throws -> ReplayEngine {
     let result = PolicyCompiler.compile(path: policyPath)
     guard let policy = result.policy else {
         FileHandle.standardError.write(Data((DiagnosticRenderer.human(result.diagnostics) + "\n").utf8))
         throw ExitCode(1)
     }
-    guard let statePath else { return try ReplayEngine(policy: policy, geo: geo) }
+    guard let statePath else { return try ReplayEngine(policy: policy, geo: geo, threads: threads) }
     do {
         let store = try SQLiteStateStore(path: statePath)
-        return try ReplayEngine(policy: policy, geo: geo, backing: store, writesBack: writesBack)
+        return try ReplayEngine(policy: policy, geo: geo, backing: store, writesBack: writesBack, threads: threads)
     } catch let error as StoreError {
         throw ValidationError("cannot open state store `\(statePath)`: \(error)")
     }

@@ -19,7 +19,18 @@ enum PipelineSteps {
     static func recordAccepted(_ request: RequestContext, location: ResolvedLocation, features: LoginFeatures,
                                settings: PolicySettings, time: Date, model: LoginModel, global: GlobalLoginStats,
                                state: inout UserState) {
+        let isNewUser = recordAcceptedForUser(request, location: location, features: features, settings: settings,
+                                              time: time, model: model, state: &state)
+        global.record(features, newUser: isNewUser)
+    }
+
+    /// The per-user half of ``recordAccepted(_:location:features:settings:time:model:global:state:)``:
+    /// history, devices, typing template and the user's model counts. Returns whether it was the
+    /// user's first learned login, for the global statistics.
+    static func recordAcceptedForUser(_ request: RequestContext, location: ResolvedLocation, features: LoginFeatures,
+                                      settings: PolicySettings, time: Date, model: LoginModel,
+                                      state: inout UserState) -> Bool {
         HistoryRecorder.recordAcceptedLogin(request, location: location, settings: settings, now: time, into: &state)
-        model.learn(features, user: &state.model, global: global)
+        return model.learnUser(features, user: &state.model)
     }
 }

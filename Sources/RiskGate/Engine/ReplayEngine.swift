@@ -7,201 +7,298 @@ import Foundation
 /// a `passive` outcome lets them in, into the user's history; everyone else passes. No codes are
 /// generated and no audit is written: a replay is a simulation.
 ///
-/// User states live in memory. Up to `decodedUserLimit` users they are kept as values and updated
-/// in place (fastest); when one more user arrives, every state is encoded once with
-/// ``UserStateCodec`` (a kilobyte or so a user instead of several as values) and, for the rest of
-/// the run, each is decoded for its event and encoded again after it. Results are the same either way.
-/// With a backing store (`riskgate replay --state DB`), users are
-/// read from it on first sight and, when `writesBack` is set, the evolved states and model
-/// statistics are written to it in batches of `batchSize` events and at ``finish()``.
-public final class ReplayEngine: ReplayDecider {
+/// **Threads.** Users are split into shards by a stable hash of the user id (16 per thread, so
+/// the threads stay evenly loaded); each shard owns its users' states (history, devices, templates,
+/// counters, lockouts, evolving exactly as in the service), and ``replay(batch:)`` decides the
+/// shards on `threads` threads at once.
+///
+/// **Epochs.** The only state shared between users is the login model's global statistics. The
+/// service updates them live; a replay updates them per *epoch* of ``defaultEpochSize`` events (a fixed
+/// constant, counted from the start of the run, not tied to threads or batches): every event of an
+/// epoch is scored against the statistics as they were when the epoch began, and the epoch's
+/// accepted logins join them at its end, in event order. So results are the same for any number of
+/// threads and any batching (including one event at a time), and differ from a strictly sequential
+/// replay only in that logins of the same epoch do not see each other's share of the global counts.
+///
+/// User states live in memory. Up to `decodedUserLimit` users (split evenly between the shards)
+/// they are kept as values and updated in place (fastest); when one more user arrives at a shard,
+/// its states are encoded once with ``UserStateCodec`` (a kilobyte or so a user instead of several
+/// as values) and, for the rest of the run, each is decoded for its event and encoded again after
+/// it. Results are the same either way. With a backing store (`riskgate replay --state DB`), users
+/// are read from it on first sight and, when `writesBack` is set, the evolved states are written to
+/// it about every `batchSize` events (at the start of the call after), and states and model
+/// statistics at ``finish()``.
+public final class ReplayEngine: ReplayBatchDecider {
+    /// Events per epoch: the global statistics are updated at the end of each (see above).
+    public static let defaultEpochSize = 1024
+    /// Events per epoch for this engine: ``defaultEpochSize`` except in tests and experiments.
+    package let epochSize: Int
+    /// Most threads an engine uses.
+    public static let maxThreads = 256
+    /// Shards per thread when deciding on several threads.
+    static let shardsPerThread = 16
+
     public let policy: CompiledPolicy
-    let computer: SignalComputer
-    let model = LoginModel()
+    /// Threads deciding a batch at once (``replay(batch:)``; one-at-a-time calls use the caller's thread).
+    public let threads: Int
     let globalStats: GlobalLoginStats
     let backing: (any StateStore)?
     let writesBack: Bool
     let batchSize: Int
-    /// Most users kept as values; past it, all states are held encoded.
+    /// Most users kept as values over all shards; past a shard's share, its states are held encoded.
     package let decodedUserLimit: Int
-    /// Every user's state as a value, while there are at most `decodedUserLimit` users.
-    private var decoded: [String: UserState] = [:]
-    /// Every user's state, encoded, once the limit was passed (`decoded` is then empty for good):
-    /// exactly sized byte arrays keep 1M users within a few hundred MB.
-    private var encoded: [String: ContiguousArray<UInt8>] = [:]
-    private var isEncoding = false
-    private var dirty: Set<String> = []
+    private let shards: [ReplayShard]
+    /// Events decided so far; the next event's sequence number.
+    private var decidedEvents = 0
     private var sinceFlush = 0
-    private var evaluation = Evaluation()
-    private var signals = SignalValues()
-    private let agents = UserAgentChainCache()
+    /// A write-back fell due; done at the start of the next call (see `advance`).
+    private var flushDue = false
+    /// The first event of the current epoch.
+    private var epochStart = 0
+    /// Reused per epoch: per event of the epoch, the shard and index of its pending login, or -1.
+    private var epochSlots: [Int32] = []
 
     /// Creates a replay engine.
     ///
-    /// - Parameter decodedUserLimit: users kept as values before all states switch to encoded;
-    ///   the default (100,000 users, ~0.7 GB) keeps any run well under 2 GiB.
+    /// - Parameters:
+    ///   - decodedUserLimit: users kept as values before states switch to encoded; the default
+    ///     (100,000 users, ~0.7 GB) keeps any run well under 2 GiB. Each shard gets an equal share.
+    ///   - threads: threads deciding at once in ``replay(batch:)`` (1 to ``maxThreads``); results do not depend on it.
     /// - Throws: ``StoreError`` when the backing store cannot be read.
-    public init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
+    public convenience init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
                 backing: (any StateStore)? = nil, writesBack: Bool = false, batchSize: Int = 20_000,
-                decodedUserLimit: Int = 100_000) throws {
+                decodedUserLimit: Int = 100_000, threads: Int = 1) throws {
+        try self.init(policy: policy, geo: geo, anonymousLists: anonymousLists, backing: backing, writesBack: writesBack,
+                      batchSize: batchSize, decodedUserLimit: decodedUserLimit, threads: threads,
+                      epochSize: Self.defaultEpochSize)
+    }
+
+    /// As the public initializer, with another epoch length (results then differ from the default's).
+    package init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
+                 backing: (any StateStore)? = nil, writesBack: Bool = false, batchSize: Int = 20_000,
+                 decodedUserLimit: Int = 100_000, threads: Int = 1, epochSize: Int) throws {
+        self.epochSize = min(max(1, epochSize), 1 << 16)
         self.policy = policy
         self.decodedUserLimit = max(0, decodedUserLimit)
+        self.threads = min(max(1, threads), Self.maxThreads)
         var lists = anonymousLists
         if !policy.anonymousIPs.isEmpty { lists.append(policy.anonymousIPs) }
-        computer = SignalComputer(settings: policy.settings, environment: SignalEnvironment(geo: geo, anonymousLists: lists))
+        let computer = SignalComputer(settings: policy.settings, environment: SignalEnvironment(geo: geo, anonymousLists: lists))
         self.backing = backing
         self.writesBack = writesBack
         self.batchSize = max(1, batchSize)
-        if let blob = try backing?.loadBlob(DecisionEngine.modelBlobKey), let stats = try? GlobalLoginStats(decoding: blob) {
-            globalStats = stats
+        let stats: GlobalLoginStats
+        if let blob = try backing?.loadBlob(DecisionEngine.modelBlobKey), let loaded = try? GlobalLoginStats(decoding: blob) {
+            stats = loaded
         } else {
-            globalStats = GlobalLoginStats()
+            stats = GlobalLoginStats()
+        }
+        globalStats = stats
+        // Several shards per thread, claimed one at a time: a thread that finishes early (or was
+        // not preempted by the reader) takes more, so one slow shard does not hold the batch up.
+        let shardCount = self.threads == 1 ? 1 : self.threads * Self.shardsPerThread
+        let perShard = self.decodedUserLimit / shardCount
+        shards = (0..<shardCount).map { _ in
+            ReplayShard(policy: policy, computer: computer, globalStats: stats, backing: backing,
+                        tracksDirty: writesBack && backing != nil, decodedUserLimit: perShard)
         }
     }
+
+    /// Shards users are split into.
+    package var shardCount: Int { shards.count }
 
     /// Users seen so far.
-    public var userCount: Int { decoded.count + encoded.count }
+    public var userCount: Int { shards.reduce(0) { $0 + $1.userCount } }
 
-    /// Whether the states are held encoded (the user limit was passed).
-    package var holdsEncodedStates: Bool { isEncoding }
+    /// Whether some states are held encoded (a shard passed its share of the user limit).
+    package var holdsEncodedStates: Bool { shards.contains { $0.isEncoding } }
 
     /// Bytes of all user states held, as encoded (users still kept as values are counted by the size
-    /// they would take encoded; the table's own overhead is not counted).
-    package var storedStateBytes: Int {
-        encoded.values.reduce(0) { $0 + $1.count }
-            + decoded.values.reduce(0) { total, state in total + UserStateCodec.withEncoded(state) { $0.count } }
-    }
+    /// they would take encoded; the tables' own overhead is not counted).
+    package var storedStateBytes: Int { shards.reduce(0) { $0 + $1.storedStateBytes } }
 
     public func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
-        let result: ReplayResult
-        if isEncoding || (decoded.count >= decodedUserLimit && decoded.index(forKey: event.user) == nil) {
-            result = try replayEncoded(event, attackerFailsChallenges: attackerFailsChallenges)
-        } else {
-            result = try replayDecoded(event, attackerFailsChallenges: attackerFailsChallenges)
+        if flushDue { try flush() }
+        let shard = shards[StableUserHash.shard(of: event.user, count: shards.count)]
+        let result = try shard.replay(event, sequence: decidedEvents, attackerFailsChallenges: attackerFailsChallenges)
+        advance(by: 1)
+        return result
+    }
+
+    public func replay(batch events: [ReplayEvent]) throws -> [ReplayResult] {
+        if flushDue {
+            do {
+                try flush()
+            } catch {
+                throw ReplayError.decider(line: events.first?.line ?? 0, message: String(describing: error))
+            }
         }
+        var results = [ReplayResult](repeating: ReplayResult(outcome: .passive, score: 0, rule: ""), count: events.count)
+        var start = 0
+        while start < events.count {
+            // A segment never crosses an epoch's end.
+            let end = min(events.count, start + epochSize - decidedEvents % epochSize)
+            try decide(events, start..<end, into: &results)
+            advance(by: end - start)
+            start = end
+        }
+        return results
+    }
+
+    /// Counts decided events: closes the epoch at its end and notes when a write-back is due.
+    ///
+    /// The write-back itself waits for the next call: a baseline reading the same store (side by
+    /// side with this engine, or right after it on the same event) has by then read every user the
+    /// write-back holds, since both meet each user first on the same event. So the baseline always
+    /// starts users from the store's initial contents, whatever the timing.
+    private func advance(by count: Int) {
+        decidedEvents += count
+        if decidedEvents % epochSize == 0 { closeEpoch() }
         if writesBack {
-            dirty.insert(event.user)
-            sinceFlush += 1
-            if sinceFlush >= batchSize { try flush() }
+            sinceFlush += count
+            if sinceFlush >= batchSize { flushDue = true }
         }
-        return result
     }
 
-    private func replayDecoded(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
-        // The state is updated in place in the dictionary: copying it out and back would copy
-        // every array the event changes (logins, devices, typing) on each event.
-        var index = decoded.index(forKey: event.user)
-        if index == nil {
-            decoded[event.user] = try backing?.loadUser(event.user) ?? UserState()
-            index = decoded.index(forKey: event.user)
+    /// Decides `events[range]` (within one epoch), each shard its own users, on up to `threads` threads.
+    private func decide(_ events: [ReplayEvent], _ range: Range<Int>, into results: inout [ReplayResult]) throws {
+        let first = decidedEvents - range.lowerBound
+        if shards.count == 1 {
+            let shard = shards[0]
+            for i in range {
+                do {
+                    results[i] = try shard.replay(events[i].context, sequence: first + i,
+                                                  attackerFailsChallenges: events[i].context.label?.isAttack == true)
+                } catch {
+                    throw ReplayError.decider(line: events[i].line, message: String(describing: error))
+                }
+            }
+            return
         }
-        guard let index else {
-            return decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &decoded[event.user, default: UserState()])
-        }
-        return decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &decoded.values[index])
-    }
-
-    private func replayEncoded(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
-        if !isEncoding { encodeAll() }
-        let index = encoded.index(forKey: event.user)
-        var state: UserState
-        if let index {
-            state = try encoded.values[index].withUnsafeBytes { raw in try UserStateCodec.decode(raw) }
-        } else {
-            state = try backing?.loadUser(event.user) ?? UserState()
-        }
-        let result = decide(event, attackerFailsChallenges: attackerFailsChallenges, state: &state)
-        // Exactly sized, so a million users hold no slack.
-        let stored = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
-        if let index {
-            encoded.values[index] = stored
-        } else {
-            encoded[event.user] = stored
-        }
-        return result
-    }
-
-    /// Moves every state held as a value into the encoded table, once per run.
-    private func encodeAll() {
-        encoded.reserveCapacity(decoded.count)
-        for (user, state) in decoded {
-            encoded[user] = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
-        }
-        decoded = [:]
-        isEncoding = true
-    }
-
-    private func decide(_ request: RequestContext, attackerFailsChallenges: Bool, state: inout UserState) -> ReplayResult {
-        var event = request
-        // Login records keep the user agent: one shared copy per distinct header, not one per event.
-        if let agent = event.device?.userAgent { event.device?.userAgent = agents.intern(agent) }
-        let time = event.time ?? Date(timeIntervalSince1970: 0)
-        signals.reset()
-        // A user never seen has an empty state, which the computer reads as no history.
-        let computation = computer.compute(event, userState: state, now: time, into: &signals)
-        let location = computation.location
-        let features = LoginFeatures(ip: location.ip, asn: location.asn, country: location.country,
-                                     userAgent: event.device?.userAgent, cache: agents)
-        let assessment = model.assess(features, user: state.model, global: globalStats)
-        PipelineSteps.setModelSignals(assessment, into: &signals)
-        policy.evaluate(&signals, into: &evaluation)
-
-        var outcome = evaluation.outcome
-        var rule = policy.ruleID(at: evaluation.ruleIndex)
-        if let lockRule = PipelineSteps.lockRule(state, now: time), outcome != .deny {
-            outcome = .deny
-            rule = lockRule
-        }
-
-        if event.result == "failure" {
-            _ = Lockout.recordFailure(&state, settings: policy.settings, now: time)
-        } else {
-            switch outcome {
-            case .deny:
-                break
-            case .passive:
-                accept(event, location: location, features: features, time: time, state: &state)
-            case .otp, .otpKbaDelay, .agentEscalation:
-                if attackerFailsChallenges {
-                    _ = Lockout.recordFailure(&state, settings: policy.settings, now: time)
-                } else {
-                    accept(event, location: location, features: features, time: time, state: &state)
+        let plan = ShardPlan(events, range, shards: shards)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let output = SharedResults(buffer: buffer)
+            // `threads` workers claim shards until none is left; each shard writes only its events' slots.
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                while let s = plan.claim() {
+                    let shard = plan.shards[s]
+                    for i in plan.events(of: s) {
+                        do {
+                            output.buffer[i] = try shard.replay(events[i].context, sequence: first + i,
+                                                                attackerFailsChallenges: events[i].context.label?.isAttack == true)
+                        } catch {
+                            plan.fail(s, index: i, error: error)
+                            break
+                        }
+                    }
                 }
             }
         }
-        return ReplayResult(outcome: outcome, score: evaluation.score, rule: rule)
+        if let (index, error) = plan.firstFailure() {
+            throw ReplayError.decider(line: events[index].line, message: String(describing: error))
+        }
     }
 
-    private func accept(_ event: RequestContext, location: ResolvedLocation, features: LoginFeatures, time: Date,
-                        state: inout UserState) {
-        PipelineSteps.recordAccepted(event, location: location, features: features, settings: policy.settings, time: time,
-                                     model: model, global: globalStats, state: &state)
+    /// Applies the epoch's accepted logins to the global statistics, in event order.
+    private func closeEpoch() {
+        defer { epochStart = decidedEvents }
+        if shards.count == 1 {
+            shards[0].recordPending(into: globalStats)
+            return
+        }
+        // Each login's place in the epoch, then one pass in event order: no copying, no sorting.
+        if epochSlots.count < epochSize { epochSlots = [Int32](repeating: -1, count: epochSize) }
+        for (s, shard) in shards.enumerated() {
+            for k in shard.pending.indices {
+                let offset = shard.pending[k].sequence - epochStart
+                guard offset >= 0 && offset < epochSize else { continue }  // cannot happen: see `advance`
+                epochSlots[offset] = Int32(truncatingIfNeeded: s << 16 | k)
+            }
+        }
+        for offset in 0..<epochSize where epochSlots[offset] >= 0 {
+            let slot = Int(epochSlots[offset])
+            shards[slot >> 16].recordPending(slot & 0xFFFF, into: globalStats)
+            epochSlots[offset] = -1
+        }
+        for shard in shards { shard.pending.removeAll(keepingCapacity: true) }
     }
 
     /// Writes pending user states to the backing store (when writing back) in one transaction.
     ///
     /// - Throws: ``StoreError`` when the store fails.
     public func flush() throws {
+        sinceFlush = 0
+        flushDue = false
         guard writesBack, let backing else { return }
         var change = StateChange()
-        for user in dirty {
-            if let state = decoded[user] {
-                change.users[user] = state
-            } else if let bytes = encoded[user] {
-                change.users[user] = try bytes.withUnsafeBytes { raw in try UserStateCodec.decode(raw) }
-            }
-        }
-        dirty.removeAll(keepingCapacity: true)
-        sinceFlush = 0
+        for shard in shards { try shard.takeDirty(into: &change) }
         try backing.commit(change)
     }
 
-    /// Flushes everything, including the model's global statistics.
+    /// Ends the last epoch and flushes everything, including the model's global statistics.
     ///
     /// - Throws: ``StoreError`` when the store fails.
     public func finish() throws {
+        closeEpoch()
         try flush()
         guard writesBack, let backing else { return }
         try backing.commit(StateChange(blobs: [DecisionEngine.modelBlobKey: globalStats.encoded()]))
+    }
+}
+
+/// The batch's result slots, written by the shards' threads at disjoint indices.
+private struct SharedResults: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<ReplayResult>
+}
+
+/// Which shard decides which events of a batch, handed to the deciding threads: each shard is
+/// claimed by exactly one thread, and the engine touches none until all threads are done.
+private final class ShardPlan: @unchecked Sendable {
+    let shards: [ReplayShard]
+    /// Event indices grouped by shard, in batch order within each: shard `s` has
+    /// `order[starts[s]..<starts[s + 1]]`.
+    private let order: [Int]
+    private let starts: [Int]
+    private let lock = NSLock()
+    private var next = 0
+    private var failures: [(index: Int, error: any Error)?]
+
+    init(_ events: [ReplayEvent], _ range: Range<Int>, shards: [ReplayShard]) {
+        self.shards = shards
+        let owners = range.map { StableUserHash.shard(of: events[$0].context.user, count: shards.count) }
+        var starts = [Int](repeating: 0, count: shards.count + 1)
+        for owner in owners { starts[owner + 1] += 1 }
+        for s in 0..<shards.count { starts[s + 1] += starts[s] }
+        var fill = starts
+        var order = [Int](repeating: 0, count: owners.count)
+        for (offset, owner) in owners.enumerated() {
+            order[fill[owner]] = range.lowerBound + offset
+            fill[owner] += 1
+        }
+        self.order = order
+        self.starts = starts
+        failures = Array(repeating: nil, count: shards.count)
+    }
+
+    /// The events of shard `s`, in batch order.
+    func events(of s: Int) -> ArraySlice<Int> { order[starts[s]..<starts[s + 1]] }
+
+    /// The next unclaimed shard, or nil when all are taken.
+    func claim() -> Int? {
+        lock.withLock {
+            guard next < shards.count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    /// Notes the first failure of shard `s` (it stops there).
+    func fail(_ s: Int, index: Int, error: any Error) {
+        lock.withLock { failures[s] = (index, error) }
+    }
+
+    /// The failure of the earliest event, if any.
+    func firstFailure() -> (Int, any Error)? {
+        lock.withLock { failures.compactMap { $0 }.min { $0.index < $1.index } }
     }
 }

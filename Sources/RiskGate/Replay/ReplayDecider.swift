@@ -24,7 +24,8 @@ public struct ReplayResult: Sendable, Hashable {
 /// `passive` outcome lets the attacker in (and into the user's history); otherwise every step
 /// passes.
 ///
-/// The harness calls a decider from one thread at a time, in time order. A baseline and a
+/// The harness calls a decider from one thread at a time (not always the same one), in time
+/// order. A baseline and a
 /// candidate are separate instances with separate state that see the same stream.
 public protocol ReplayDecider: AnyObject {
     /// Decides `event` and applies its consequences to this decider's state.

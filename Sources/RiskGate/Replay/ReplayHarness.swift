@@ -21,16 +21,15 @@ public struct ReplayProgress: Sendable, Hashable {
 
 /// Runs a dataset through a candidate policy (and optionally a baseline) and tallies the report (SPEC §7).
 ///
-/// Two-stage pipeline: a reader thread parses lines into batches and hands them over a bounded
-/// queue (so memory stays bounded and parsing overlaps deciding); the calling thread decides
-/// each event with the candidate, then the baseline, in file order, and tallies. Deciders are
-/// only ever called from the calling thread.
+/// Pipeline: a reader thread parses lines into batches and hands them over a bounded queue (so
+/// memory stays bounded and parsing overlaps deciding); the calling thread takes each batch and
+/// has it decided, then tallies the results in file order. With a baseline, the candidate and the
+/// baseline decide the batch at the same time on two threads (each has its own state, so this
+/// changes nothing but the wall time). A ``ReplayBatchDecider`` (such as
+/// ``ReplayEngine``) gets the whole batch and may spread it over threads itself; any other decider
+/// is called one event at a time, from one thread at a time.
 ///
-/// Sharding: the tally is a fixed-size value that merges by addition (`ReplayTally.merge`), and
-/// each decider's state is independent; a decider whose state is per user can be run as N
-/// instances, each fed the events of `hash(user) % N` from the same reader stage, with the
-/// tallies merged at the end. That needs N decider instances, so it is left to the caller that
-/// can build them (the CLI's decider factory).
+/// The tally is a fixed-size value that merges by addition (`ReplayTally.merge`).
 public enum ReplayHarness {
     /// Tuning knobs; the defaults suit datasets of any size.
     public struct Options: Sendable {
@@ -103,17 +102,19 @@ public enum ReplayHarness {
             case .end: break loop
             case .failure(let error): throw error
             }
-            for event in batch.events {
-                let attacker = event.context.label?.isAttack == true
-                let result: ReplayResult
-                let base: ReplayResult?
-                do {
-                    result = try candidate.replay(event.context, attackerFailsChallenges: attacker)
-                    base = try baseline?.replay(event.context, attackerFailsChallenges: attacker)
-                } catch {
-                    throw ReplayError.decider(line: event.line, message: String(describing: error))
+            if let baseline {
+                let (results, baseResults) = try decideSideBySide(batch.events, candidate: candidate, baseline: baseline)
+                for i in batch.events.indices {
+                    tally.add(batch.events[i], candidate: results[i], baseline: baseResults[i])
                 }
-                tally.add(event, candidate: result, baseline: base)
+            } else if let batched = candidate as? any ReplayBatchDecider {
+                let results = try batched.replay(batch: batch.events)
+                for i in batch.events.indices { tally.add(batch.events[i], candidate: results[i], baseline: nil) }
+            } else {
+                for event in batch.events {
+                    let result = try decideOne(event, with: candidate)
+                    tally.add(event, candidate: result, baseline: nil)
+                }
             }
             if let progress {
                 let now = elapsed()
@@ -134,6 +135,77 @@ public enum ReplayHarness {
         }
         return tally.report(lines: reader.lineNumber, badLines: reader.badLineCount, badLineExamples: reader.badLines,
                             elapsedSeconds: seconds, peakMemoryBytes: PeakMemory.bytes())
+    }
+
+    /// Decides `event` with a one-at-a-time decider, naming the event's line if it throws.
+    private static func decideOne(_ event: ReplayEvent, with decider: ReplayDecider) throws -> ReplayResult {
+        do {
+            return try decider.replay(event.context, attackerFailsChallenges: event.context.label?.isAttack == true)
+        } catch {
+            throw ReplayError.decider(line: event.line, message: String(describing: error))
+        }
+    }
+
+    /// Decides `events` with `decider`, whole batch or one at a time, whichever it offers.
+    private static func decide(_ events: [ReplayEvent], with decider: ReplayDecider) throws -> [ReplayResult] {
+        if let batched = decider as? any ReplayBatchDecider { return try batched.replay(batch: events) }
+        var results: [ReplayResult] = []
+        results.reserveCapacity(events.count)
+        for event in events { results.append(try decideOne(event, with: decider)) }
+        return results
+    }
+
+    /// Decides `events` with the candidate and the baseline at the same time, on two threads.
+    ///
+    /// When both fail, the failure on the earlier line is thrown (the candidate's on a tie), as a
+    /// sequential replay would have met it first.
+    private static func decideSideBySide(_ events: [ReplayEvent], candidate: ReplayDecider,
+                                         baseline: ReplayDecider) throws -> ([ReplayResult], [ReplayResult]) {
+        let outcomes = SideBySide(candidate: candidate, baseline: baseline)
+        DispatchQueue.concurrentPerform(iterations: 2) { side in
+            outcomes.run(side) { try decide(events, with: $0) }
+        }
+        return try outcomes.results()
+    }
+}
+
+/// The two deciders of a side-by-side batch and what each produced. Each side (its own stored
+/// property) is written by one thread only, and read after both have finished
+/// (`concurrentPerform` returns after both).
+private final class SideBySide: @unchecked Sendable {
+    private let candidate: ReplayDecider
+    private let baseline: ReplayDecider
+    private var candidateOutcome: Result<[ReplayResult], any Error>?
+    private var baselineOutcome: Result<[ReplayResult], any Error>?
+
+    init(candidate: ReplayDecider, baseline: ReplayDecider) {
+        self.candidate = candidate
+        self.baseline = baseline
+    }
+
+    /// Runs side 0 (the candidate) or 1 (the baseline).
+    func run(_ side: Int, _ body: (ReplayDecider) throws -> [ReplayResult]) {
+        if side == 0 {
+            candidateOutcome = Result { try body(candidate) }
+        } else {
+            baselineOutcome = Result { try body(baseline) }
+        }
+    }
+
+    func results() throws -> ([ReplayResult], [ReplayResult]) {
+        switch (candidateOutcome, baselineOutcome) {
+        case (.success(let c)?, .success(let b)?):
+            return (c, b)
+        case (.failure(let c)?, .failure(let b)?):
+            if case .decider(let lc, _)? = c as? ReplayError, case .decider(let lb, _)? = b as? ReplayError, lb < lc { throw b }
+            throw c
+        case (.failure(let c)?, _):
+            throw c
+        case (_, .failure(let b)?):
+            throw b
+        default:
+            throw ReplayError.io("replay: a decider did not run")
+        }
     }
 }
 

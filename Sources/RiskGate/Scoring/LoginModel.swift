@@ -64,9 +64,16 @@ public struct LoginModel: Sendable {
 
     /// Learns one accepted login into the user's and the global counts.
     public func learn(_ features: LoginFeatures, user: inout UserModelCounts, global: GlobalLoginStats) {
+        let isNewUser = learnUser(features, user: &user)
+        global.record(features, newUser: isNewUser)
+    }
+
+    /// The user's half of ``learn(_:user:global:)``; returns whether it was the user's first login,
+    /// which the global half needs (replay applies that half later, see ``ReplayEngine``).
+    package func learnUser(_ features: LoginFeatures, user: inout UserModelCounts) -> Bool {
         let isNewUser = user.total == 0
         user.record(features)
-        global.record(features, newUser: isNewUser)
+        return isNewUser
     }
 
     /// `log(p(u | attack) / p(u | legit))` with attackers picking accounts uniformly and the
