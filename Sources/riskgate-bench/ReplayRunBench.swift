@@ -15,11 +15,11 @@ struct ReplayRunBench: ParsableCommand {
     @Option(help: "The JSONL dataset, e.g. from `riskgate generate`.")
     var dataset: String
 
-    @Option(help: "Threads deciding the policy's events (users are split between them).")
-    var threads = 2
+    @Option(help: "Threads deciding the policy's events (users are split between them), as `riskgate replay --threads`.")
+    var threads = 1
 
-    @Option(help: ArgumentHelp("Events per epoch (experiments; reports then differ from riskgate replay's).", visibility: .hidden))
-    var epochSize = ReplayEngine.defaultEpochSize
+    @Option(help: ArgumentHelp("Events per epoch (experiments; by default as `riskgate replay` with these threads).", visibility: .hidden))
+    var epochSize: Int?
 
     @Option(help: ArgumentHelp("Events per batch handed from the reader to the deciders.", visibility: .hidden))
     var batchSize = ReplayHarness.Options().batchSize

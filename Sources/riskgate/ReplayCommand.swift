@@ -48,8 +48,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Longest accepted line in bytes.")
     var maxLineBytes: Int = 1 << 20
 
-    @Option(name: .long, help: "Threads deciding each policy's events (users are split between them; results do not depend on it).")
-    var threads: Int = 2
+    @Option(name: .long, help: "Threads deciding each policy's events. 1: exactly the service's order. 2 or more: users are split between the threads and the model's global statistics advance every 1,024 events (a few decisions differ; the same for any N >= 2; see docs/replay.md).")
+    var threads: Int = 1
 
     func validate() throws {
         guard (1...ReplayEngine.maxThreads).contains(threads) else {

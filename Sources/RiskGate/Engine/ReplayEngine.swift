@@ -13,12 +13,14 @@ import Foundation
 /// shards on `threads` threads at once.
 ///
 /// **Epochs.** The only state shared between users is the login model's global statistics. The
-/// service updates them live; a replay updates them per *epoch* of ``defaultEpochSize`` events (a fixed
+/// service updates them live, and so does a replay on one thread (an epoch of one event). On
+/// several threads a replay updates them per *epoch* of ``defaultEpochSize`` events (a fixed
 /// constant, counted from the start of the run, not tied to threads or batches): every event of an
 /// epoch is scored against the statistics as they were when the epoch began, and the epoch's
-/// accepted logins join them at its end, in event order. So results are the same for any number of
-/// threads and any batching (including one event at a time), and differ from a strictly sequential
-/// replay only in that logins of the same epoch do not see each other's share of the global counts.
+/// accepted logins join them at its end, in event order. So for one epoch size results are the same
+/// for any number of threads and any batching (including one event at a time), and differ from the
+/// strictly sequential replay only in that logins of the same epoch do not see each other's share
+/// of the global counts.
 ///
 /// User states live in memory. Up to `decodedUserLimit` users (split evenly between the shards)
 /// they are kept as values and updated in place (fastest); when one more user arrives at a shard,
@@ -63,17 +65,20 @@ public final class ReplayEngine: ReplayBatchDecider {
     /// - Parameters:
     ///   - decodedUserLimit: users kept as values before states switch to encoded; the default
     ///     (100,000 users, ~0.7 GB) keeps any run well under 2 GiB. Each shard gets an equal share.
-    ///   - threads: threads deciding at once in ``replay(batch:)`` (1 to ``maxThreads``); results do not depend on it.
+    ///   - threads: threads deciding at once in ``replay(batch:)`` (1 to ``maxThreads``).
+    ///   - epochSize: events per epoch of the global statistics. By default one event with one
+    ///     thread (exactly the service's order: every login sees every earlier one) and
+    ///     ``defaultEpochSize`` with more; for a given epoch size, results do not depend on threads.
     /// - Throws: ``StoreError`` when the backing store cannot be read.
     public convenience init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
                 backing: (any StateStore)? = nil, writesBack: Bool = false, batchSize: Int = 20_000,
-                decodedUserLimit: Int = 100_000, threads: Int = 1) throws {
+                decodedUserLimit: Int = 100_000, threads: Int = 1, epochSize: Int? = nil) throws {
         try self.init(policy: policy, geo: geo, anonymousLists: anonymousLists, backing: backing, writesBack: writesBack,
                       batchSize: batchSize, decodedUserLimit: decodedUserLimit, threads: threads,
-                      epochSize: Self.defaultEpochSize)
+                      epochSize: epochSize ?? (threads <= 1 ? 1 : Self.defaultEpochSize))
     }
 
-    /// As the public initializer, with another epoch length (results then differ from the default's).
+    /// The designated initializer; `epochSize` as in the public one, without a default.
     package init(policy: CompiledPolicy, geo: GeoDatabase? = nil, anonymousLists: [IPSet] = [],
                  backing: (any StateStore)? = nil, writesBack: Bool = false, batchSize: Int = 20_000,
                  decodedUserLimit: Int = 100_000, threads: Int = 1, epochSize: Int) throws {

@@ -71,14 +71,14 @@ import Testing
         let policy = try #require(PolicyCompiler.compile(path: candidatePath).policy)
         let store = MemoryStateStore(keepsAudit: false)
         let seeder = try ReplayEngine(policy: policy, backing: store, writesBack: true, batchSize: 64,
-                                      decodedUserLimit: limit, threads: threads)
+                                      decodedUserLimit: limit, threads: threads, epochSize: ReplayEngine.defaultEpochSize)
         for event in try readAll(EventReader(path: path)).prefix(seedEvents) {
             _ = try seeder.replay(event.context, attackerFailsChallenges: event.context.label?.isAttack == true)
         }
         try seeder.finish()
 
         let engine = try ReplayEngine(policy: policy, backing: store, writesBack: true, batchSize: 97,
-                                      decodedUserLimit: limit, threads: threads)
+                                      decodedUserLimit: limit, threads: threads, epochSize: ReplayEngine.defaultEpochSize)
         var options = ReplayHarness.Options()
         let report: ReplayReport
         let results: [ReplayResult]
@@ -140,6 +140,26 @@ import Testing
         }
     }
 
+    /// One thread (the default) is the service's order: an accepted login is in the global
+    /// statistics before the next event is decided. Two threads wait for the epoch's end.
+    @Test func oneThreadUpdatesTheGlobalStatisticsAfterEveryLogin() throws {
+        let policy = try #require(PolicyCompiler.compile(path: Self.candidatePath).policy)
+        let sequential = try ReplayEngine(policy: policy)
+        let parallel = try ReplayEngine(policy: policy, threads: 2)
+        #expect(sequential.epochSize == 1)
+        #expect(parallel.epochSize == ReplayEngine.defaultEpochSize)
+        var context = RequestContext(user: "u-1")
+        context.ip = "81.2.69.160"
+        context.result = "success"
+        for (i, engine) in [sequential, parallel].enumerated() {
+            for second in 0..<3 {
+                context.time = Date(timeIntervalSince1970: 1_767_571_200 + Double(second) * 86_400)
+                _ = try engine.replay(context, attackerFailsChallenges: false)
+                #expect(engine.globalStats.totalLogins == (i == 0 ? second + 1 : 0))
+            }
+        }
+    }
+
     @Test func sharesOfTheUserLimitAreEncodedPerShard() throws {
         let policy = try #require(PolicyCompiler.compile(path: Self.candidatePath).policy)
         let engine = try ReplayEngine(policy: policy, decodedUserLimit: 2 * 32, threads: 2)
@@ -183,8 +203,9 @@ import Testing
             reader: EventReader(path: path), candidate: ReplayEngine(policy: candidatePolicy, threads: 2),
             baseline: ReplayEngine(policy: baselinePolicy, threads: 2), options: options)
         let mixed = try ReplayHarness.run(
-            reader: EventReader(path: path), candidate: ReplayEngine(policy: candidatePolicy, threads: 1),
-            baseline: ReplayEngineModeTests.Recording(ReplayEngine(policy: baselinePolicy, threads: 1)), options: options)
+            reader: EventReader(path: path), candidate: ReplayEngine(policy: candidatePolicy, threads: 1, epochSize: ReplayEngine.defaultEpochSize),
+            baseline: ReplayEngineModeTests.Recording(ReplayEngine(policy: baselinePolicy, threads: 1,
+                                                                   epochSize: ReplayEngine.defaultEpochSize)), options: options)
 
         // One after the other: each policy alone, results tallied together afterwards.
         let candidate = BatchRecording(try ReplayEngine(policy: candidatePolicy, threads: 2))
