@@ -10,7 +10,7 @@ import Testing
         .appendingPathComponent("policies/web-login.yaml").path
 
     /// Forwards to an engine and records every result in order.
-    final class Recording: ReplayDecider {
+    class Recording: ReplayDecider {
         let engine: ReplayEngine
         var results: [ReplayResult] = []
         init(_ engine: ReplayEngine) { self.engine = engine }

@@ -13,17 +13,7 @@ import Testing
     static let baselinePath = root.appendingPathComponent("policies/high-risk-actions.yaml").path
 
     /// Forwards whole batches to an engine and records every result in order.
-    final class BatchRecording: ReplayBatchDecider {
-        let engine: ReplayEngine
-        var results: [ReplayResult] = []
-        init(_ engine: ReplayEngine) { self.engine = engine }
-
-        func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
-            let result = try engine.replay(event, attackerFailsChallenges: attackerFailsChallenges)
-            results.append(result)
-            return result
-        }
-
+    final class BatchRecording: ReplayEngineModeTests.Recording, ReplayBatchDecider {
         func replay(batch events: [ReplayEvent]) throws -> [ReplayResult] {
             let batch = try engine.replay(batch: events)
             results += batch
@@ -46,15 +36,7 @@ import Testing
         }
     }
 
-    struct Run {
-        var report: ReplayReport
-        var results: [ReplayResult]
-        var userCount: Int
-        var storedStateBytes: Int
-        var encoded: Bool
-        var written: [String: UserState]
-        var modelBlob: Data?
-    }
+    typealias Run = ReplayEngineModeTests.Run
 
     static func withoutTiming(_ report: ReplayReport) -> ReplayReport {
         var report = report
