@@ -107,14 +107,9 @@ public enum ReplayHarness {
                 for i in batch.events.indices {
                     tally.add(batch.events[i], candidate: results[i], baseline: baseResults[i])
                 }
-            } else if let batched = candidate as? any ReplayBatchDecider {
-                let results = try batched.replay(batch: batch.events)
-                for i in batch.events.indices { tally.add(batch.events[i], candidate: results[i], baseline: nil) }
             } else {
-                for event in batch.events {
-                    let result = try decideOne(event, with: candidate)
-                    tally.add(event, candidate: result, baseline: nil)
-                }
+                let results = try decide(batch.events, with: candidate)
+                for i in batch.events.indices { tally.add(batch.events[i], candidate: results[i], baseline: nil) }
             }
             if let progress {
                 let now = elapsed()

@@ -152,23 +152,21 @@ final class SQLiteWriter: @unchecked Sendable {
         for (index, prepared) in batch.enumerated() {
             for row in prepared.rows { lastWriter[row.user] = index }
         }
-        /// Rows of committed changes held back for a later change of the same user.
+        // Rows of committed changes held back for a later change of the same user.
         var heldBack: [String: SQLiteUserRow] = [:]
         for (index, prepared) in batch.enumerated() {
             let before = head
-            var deferred: [SQLiteUserRow] = []
+            // Rows this change writes (no later change of the batch has their user), and the rest.
+            var last: [SQLiteUserRow] = [], superseded: [SQLiteUserRow] = []
+            for row in prepared.rows {
+                if lastWriter[row.user] == index { last.append(row) } else { superseded.append(row) }
+            }
             do {
                 try connection.cached("SAVEPOINT change").run()
-                try write(prepared, head: &head) { row in
-                    guard lastWriter[row.user] == index else {
-                        deferred.append(row)
-                        return false
-                    }
-                    return true
-                }
+                try write(prepared, rows: last, head: &head)
                 try connection.cached("RELEASE change").run()
-                for row in prepared.rows where lastWriter[row.user] == index { heldBack[row.user] = nil }
-                for row in deferred { heldBack[row.user] = row }
+                for row in last { heldBack[row.user] = nil }
+                for row in superseded { heldBack[row.user] = row }
                 results.append(.success(()))
             } catch {
                 try? connection.cached("ROLLBACK TO change").run()
@@ -177,7 +175,7 @@ final class SQLiteWriter: @unchecked Sendable {
                 results.append(.failure(Self.storeError(error, path: path)))
                 // This change was to write these users last: the previous acknowledged rows stand.
                 // A failure here fails the whole batch (nothing acknowledged would be lost).
-                for row in prepared.rows where lastWriter[row.user] == index {
+                for row in last {
                     guard let held = heldBack.removeValue(forKey: row.user) else { continue }
                     try upsert(held)
                 }
@@ -192,12 +190,10 @@ final class SQLiteWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes one change; `writesNow` says for each user row whether to write it now (false: a
-    /// later change of the batch writes that user).
-    private func write(_ prepared: PreparedChange, head: inout (id: Int64, hash: String),
-                       writesNow: (SQLiteUserRow) -> Bool) throws {
+    /// Writes one change with `rows`, those of its user rows that no later change of the batch replaces.
+    private func write(_ prepared: PreparedChange, rows: [SQLiteUserRow], head: inout (id: Int64, hash: String)) throws {
         let change = prepared.change
-        for row in prepared.rows where writesNow(row) { try upsert(row) }
+        for row in rows { try upsert(row) }
         for (challenge, record) in zip(change.challenges, prepared.challengeRecords) { try writeChallenge(challenge, record: record) }
         for message in change.outbox { try writeOutbox(message) }
         for (key, value) in change.blobs {
