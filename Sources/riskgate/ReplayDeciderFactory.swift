@@ -7,7 +7,7 @@ import RiskGate
 /// Policy problems print their diagnostics and exit 1. Without `statePath` the replay starts from an
 /// empty in-memory store. With it, the candidate reads and writes that SQLite store (created if missing;
 /// emptied first with `fresh`), and a baseline starts from the same initial contents in memory and
-/// never writes. `threads` shards decide at once (results do not depend on it).
+/// never writes. `threads` as `riskgate replay --threads` (one: the service's strict order).
 func makeReplayDecider(policyPath: String, statePath: String?, writesBack: Bool, geo: GeoDatabase?,
                        threads: Int) throws -> ReplayEngine {
     let result = PolicyCompiler.compile(path: policyPath)
