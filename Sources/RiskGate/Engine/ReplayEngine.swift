@@ -22,11 +22,12 @@ import Foundation
 /// strictly sequential replay only in that logins of the same epoch do not see each other's share
 /// of the global counts.
 ///
-/// User states live in memory. Up to `decodedUserLimit` users (split evenly between the shards)
-/// they are kept as values and updated in place (fastest); when one more user arrives at a shard,
-/// its states are encoded once with ``UserStateCodec`` (a kilobyte or so a user instead of several
-/// as values) and, for the rest of the run, each is decoded for its event and encoded again after
-/// it. Results are the same either way. With a backing store (`riskgate replay --state DB`), users
+/// User states live in memory. The first `decodedUserLimit` users (split evenly between the
+/// shards) are kept as values and updated in place (fastest); later users are held encoded with
+/// ``UserStateCodec`` (a kilobyte or so a user instead of several as values), each decoded for its
+/// event and encoded again after it. Every five encoded users, the least recently active value is
+/// encoded too, so memory stays about what the limit's values take until every state is encoded.
+/// Results are the same either way. With a backing store (`riskgate replay --state DB`), users
 /// are read from it on first sight and, when `writesBack` is set, the evolved states are written to
 /// it about every `batchSize` events (at the start of the call after), and states and model
 /// statistics at ``finish()``.
@@ -47,7 +48,7 @@ public final class ReplayEngine: ReplayBatchDecider {
     let backing: (any StateStore)?
     let writesBack: Bool
     let batchSize: Int
-    /// Most users kept as values over all shards; past a shard's share, its states are held encoded.
+    /// Most users kept as values over all shards; a shard's later users are held encoded.
     package let decodedUserLimit: Int
     private let shards: [ReplayShard]
     /// Events decided so far; the next event's sequence number.
@@ -63,8 +64,8 @@ public final class ReplayEngine: ReplayBatchDecider {
     /// Creates a replay engine.
     ///
     /// - Parameters:
-    ///   - decodedUserLimit: users kept as values before states switch to encoded; the default
-    ///     (100,000 users, ~0.7 GB) keeps any run well under 2 GiB. Each shard gets an equal share.
+    ///   - decodedUserLimit: the first users kept as values (later ones are held encoded); the
+    ///     default (100,000 users, ~0.7 GB) keeps any run well under 2 GiB. Each shard gets an equal share.
     ///   - threads: threads deciding at once in ``replay(batch:)`` (1 to ``maxThreads``).
     ///   - epochSize: events per epoch of the global statistics. By default one event with one
     ///     thread (exactly the service's order: every login sees every earlier one) and
@@ -116,7 +117,10 @@ public final class ReplayEngine: ReplayBatchDecider {
     public var userCount: Int { shards.reduce(0) { $0 + $1.userCount } }
 
     /// Whether some states are held encoded (a shard passed its share of the user limit).
-    package var holdsEncodedStates: Bool { shards.contains { $0.isEncoding } }
+    package var holdsEncodedStates: Bool { shards.contains { $0.holdsEncoded } }
+
+    /// Users whose state is held as a value (the others are held encoded).
+    package var valueUsers: Set<String> { shards.reduce(into: []) { $0.formUnion($1.valueUsers) } }
 
     /// Bytes of all user states held, as encoded (users still kept as values are counted by the size
     /// they would take encoded; the tables' own overhead is not counted).

@@ -15,14 +15,20 @@ final class ReplayShard {
     let backing: (any StateStore)?
     /// Whether to remember the users whose state changed, for write-back.
     let tracksDirty: Bool
-    /// Most users kept as values; past it, all this shard's states are held encoded.
+    /// Most users held as values: the first users seen, up to this many (see ``decodedCapacity``).
     let decodedUserLimit: Int
-    /// Every user's state as a value, while there are at most `decodedUserLimit` users.
-    private var decoded: [String: UserState] = [:]
-    /// Every user's state, encoded, once the limit was passed (`decoded` is then empty for good):
-    /// exactly sized byte arrays keep 1M users within a few hundred MB.
+    /// States held as values, updated in place (at most ``decodedCapacity``).
+    private var decoded: [String: DecodedState] = [:]
+    /// Every other user's state, encoded: exactly sized byte arrays keep 1M users within a few hundred MB.
     private var encoded: [String: ContiguousArray<UInt8>] = [:]
-    private(set) var isEncoding = false
+    /// Events decided so far: the clock of ``DecodedState/lastUsed``.
+    private var clock = 0
+    /// Users held as values, least recently active first, as of ``evictionSnapshot``.
+    private var evictionOrder: [String] = []
+    /// The next user of ``evictionOrder`` to consider.
+    private var evictionNext = 0
+    /// The clock when ``evictionOrder`` was taken.
+    private var evictionSnapshot = 0
     private var dirty: Set<String> = []
     private var evaluation = Evaluation()
     private var signals = SignalValues()
@@ -43,43 +49,61 @@ final class ReplayShard {
 
     var userCount: Int { decoded.count + encoded.count }
 
+    /// Whether some states are held encoded.
+    var holdsEncoded: Bool { !encoded.isEmpty }
+
+    /// Users whose state is held as a value.
+    var valueUsers: Set<String> { Set(decoded.keys) }
+
+    /// A state as a value takes about this many times the bytes of the same state encoded.
+    static let decodedToEncodedSize = 5
+
+    /// How many users may be held as values now: ``decodedUserLimit``, less one for every
+    /// ``decodedToEncodedSize`` encoded users, so values and encoded states together stay within
+    /// about the memory the limit's values alone would take, until every state is encoded (0).
+    var decodedCapacity: Int { max(0, decodedUserLimit - encoded.count / Self.decodedToEncodedSize) }
+
     var storedStateBytes: Int {
         encoded.values.reduce(0) { $0 + $1.count }
-            + decoded.values.reduce(0) { total, state in total + UserStateCodec.withEncoded(state) { $0.count } }
+            + decoded.values.reduce(0) { total, entry in total + UserStateCodec.withEncoded(entry.state) { $0.count } }
     }
 
     /// Decides `event`, the `sequence`-th event of the replay, and updates its user's state.
     ///
+    /// The first ``decodedUserLimit`` users are held as values and decided in place. Every later
+    /// user is held encoded: decoded for its event and encoded again after it. As encoded users
+    /// grow, ``decodedCapacity`` shrinks and the least recently active values are encoded too.
+    ///
     /// - Throws: ``StoreError`` when the backing store cannot be read (nothing is changed then).
     func replay(_ event: RequestContext, sequence: Int, attackerFailsChallenges: Bool) throws -> ReplayResult {
+        clock += 1
         let result: ReplayResult
-        if isEncoding || (decoded.count >= decodedUserLimit && decoded.index(forKey: event.user) == nil) {
-            result = try replayEncoded(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges)
+        if let index = decoded.index(forKey: event.user) {
+            decoded.values[index].lastUsed = clock
+            result = decide(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges,
+                            state: &decoded.values[index].state)
+        } else if encoded.isEmpty && decoded.count < decodedUserLimit {
+            result = try replayNew(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges)
         } else {
-            result = try replayDecoded(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges)
+            result = try replayEncoded(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges)
+            while decoded.count > decodedCapacity { encodeLeastRecentlyUsed() }
         }
         if tracksDirty { dirty.insert(event.user) }
         return result
     }
 
-    private func replayDecoded(_ event: RequestContext, sequence: Int, attackerFailsChallenges: Bool) throws -> ReplayResult {
+    /// Decides the event of a user first seen while there is room for values.
+    private func replayNew(_ event: RequestContext, sequence: Int, attackerFailsChallenges: Bool) throws -> ReplayResult {
+        decoded[event.user] = DecodedState(state: try backing?.loadUser(event.user) ?? UserState(), lastUsed: clock)
         // The state is updated in place in the dictionary: copying it out and back would copy
         // every array the event changes (logins, devices, typing) on each event.
-        var index = decoded.index(forKey: event.user)
-        if index == nil {
-            decoded[event.user] = try backing?.loadUser(event.user) ?? UserState()
-            index = decoded.index(forKey: event.user)
-        }
-        guard let index else {
-            return decide(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges,
-                          state: &decoded[event.user, default: UserState()])
-        }
+        let index = decoded.index(forKey: event.user)!
         return decide(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges,
-                      state: &decoded.values[index])
+                      state: &decoded.values[index].state)
     }
 
+    /// Decides the event of a user held encoded (or first seen when values are full).
     private func replayEncoded(_ event: RequestContext, sequence: Int, attackerFailsChallenges: Bool) throws -> ReplayResult {
-        if !isEncoding { encodeAll() }
         let index = encoded.index(forKey: event.user)
         var state: UserState
         if let index {
@@ -98,14 +122,26 @@ final class ReplayShard {
         return result
     }
 
-    /// Moves every state held as a value into the encoded table, once per run.
-    private func encodeAll() {
-        encoded.reserveCapacity(decoded.count)
-        for (user, state) in decoded {
+    /// Encodes the least recently active state held as a value.
+    ///
+    /// Users are taken from ``evictionOrder``, a snapshot of the values sorted by last use; one used
+    /// since the snapshot is skipped (it comes back in the next snapshot, taken when this one is
+    /// used up), so one sort serves as many evictions as there were values.
+    private func encodeLeastRecentlyUsed() {
+        while !decoded.isEmpty {
+            if evictionNext == evictionOrder.count {
+                evictionOrder = decoded.map { (lastUsed: $0.value.lastUsed, user: $0.key) }
+                    .sorted { $0.lastUsed < $1.lastUsed }.map(\.user)
+                evictionNext = 0
+                evictionSnapshot = clock
+            }
+            let user = evictionOrder[evictionNext]
+            evictionNext += 1
+            guard let index = decoded.index(forKey: user), decoded.values[index].lastUsed <= evictionSnapshot else { continue }
+            let state = decoded.remove(at: index).value.state
             encoded[user] = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
+            return
         }
-        decoded = [:]
-        isEncoding = true
     }
 
     private func decide(_ request: RequestContext, sequence: Int, attackerFailsChallenges: Bool,
@@ -173,14 +209,21 @@ final class ReplayShard {
     /// - Throws: ``UserStateCodec`` errors when an encoded state cannot be read back (a bug).
     func takeDirty(into change: inout StateChange) throws {
         for user in dirty {
-            if let state = decoded[user] {
-                change.users[user] = state
+            if let entry = decoded[user] {
+                change.users[user] = entry.state
             } else if let bytes = encoded[user] {
                 change.users[user] = try bytes.withUnsafeBytes { raw in try UserStateCodec.decode(raw) }
             }
         }
         dirty.removeAll(keepingCapacity: true)
     }
+}
+
+/// A user's state held as a value, and when it was last used.
+private struct DecodedState {
+    var state: UserState
+    /// The shard's clock at the user's latest event.
+    var lastUsed: Int
 }
 
 /// A login a shard accepted during the current epoch, waiting to join the global statistics.

@@ -117,4 +117,33 @@ import Testing
         _ = try engine.replay(event("a", 4), attackerFailsChallenges: false)
         #expect(engine.userCount == 3)
     }
+
+    @Test func firstUsersStayValuesUntilEncodedUsersCrowdThemOut() throws {
+        let policy = try #require(PolicyCompiler.compile(path: Self.policyPath).policy)
+        let engine = try ReplayEngine(policy: policy, decodedUserLimit: 10)
+        var second = 0
+        func replay(_ user: String) throws {
+            var context = RequestContext(user: user)
+            context.time = Date(timeIntervalSince1970: 1_767_571_200 + Double(second))
+            second += 1
+            _ = try engine.replay(context, attackerFailsChallenges: false)
+        }
+        for n in 0..<10 { try replay("u\(n)") }
+        try replay("u0")
+        #expect(engine.valueUsers == Set((0..<10).map { "u\($0)" }))
+        #expect(!engine.holdsEncodedStates)
+
+        // Later users are held encoded; five of them take one value's room: u1, used least recently, goes.
+        for n in 10..<15 { try replay("u\(n)") }
+        #expect(engine.holdsEncodedStates)
+        #expect(engine.valueUsers == Set((0..<10).map { "u\($0)" }).subtracting(["u1"]))
+        try replay("u1")
+        #expect(!engine.valueUsers.contains("u1"))
+        #expect(engine.userCount == 15)
+
+        // Fifty encoded users leave no room for values at all.
+        for n in 15..<60 { try replay("u\(n)") }
+        #expect(engine.valueUsers.isEmpty)
+        #expect(engine.userCount == 60)
+    }
 }
