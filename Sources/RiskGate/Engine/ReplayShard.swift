@@ -140,6 +140,12 @@ final class ReplayShard {
             guard let index = decoded.index(forKey: user), decoded.values[index].lastUsed <= evictionSnapshot else { continue }
             let state = decoded.remove(at: index).value.state
             encoded[user] = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
+            if decoded.isEmpty && decodedCapacity == 0 {
+                // No values any more, for good (encoded users only grow): free the tables' storage.
+                decoded = [:]
+                evictionOrder = []
+                evictionNext = 0
+            }
             return
         }
     }
