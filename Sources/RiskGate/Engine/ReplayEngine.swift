@@ -174,30 +174,37 @@ public final class ReplayEngine: ReplayBatchDecider {
         let first = decidedEvents - range.lowerBound
         if shards.count == 1 {
             let shard = shards[0]
-            for i in range {
-                do {
-                    results[i] = try shard.replay(events[i].context, sequence: first + i,
-                                                  attackerFailsChallenges: events[i].context.label?.isAttack == true)
-                } catch {
-                    throw ReplayError.decider(line: events[i].line, message: String(describing: error))
+            try events.withUnsafeBufferPointer { events in
+                for i in range {
+                    do {
+                        results[i] = try shard.replay(events[i].context, sequence: first + i,
+                                                      attackerFailsChallenges: events[i].context.label?.isAttack == true)
+                    } catch {
+                        throw ReplayError.decider(line: events[i].line, message: String(describing: error))
+                    }
                 }
             }
             return
         }
         let plan = ShardPlan(events, range, shards: shards)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let output = SharedResults(buffer: buffer)
-            // `threads` workers claim shards until none is left; each shard writes only its events' slots.
-            DispatchQueue.concurrentPerform(iterations: threads) { _ in
-                while let s = plan.claim() {
-                    let shard = plan.shards[s]
-                    for i in plan.events(of: s) {
-                        do {
-                            output.buffer[i] = try shard.replay(events[i].context, sequence: first + i,
-                                                                attackerFailsChallenges: events[i].context.label?.isAttack == true)
-                        } catch {
-                            plan.fail(s, index: i, error: error)
-                            break
+        // Through pointers, the threads read each event in place: indexing the captured array
+        // copied the whole event (a retain and release of each of its strings) on every access.
+        events.withUnsafeBufferPointer { input in
+            results.withUnsafeMutableBufferPointer { buffer in
+                let output = SharedResults(buffer: buffer)
+                let events = SharedEvents(buffer: input)
+                // `threads` workers claim shards until none is left; each shard writes only its events' slots.
+                DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                    while let s = plan.claim() {
+                        let shard = plan.shards[s]
+                        for i in plan.events(of: s) {
+                            do {
+                                output.buffer[i] = try shard.replay(events.buffer[i].context, sequence: first + i,
+                                                                    attackerFailsChallenges: events.buffer[i].context.label?.isAttack == true)
+                            } catch {
+                                plan.fail(s, index: i, error: error)
+                                break
+                            }
                         }
                     }
                 }
@@ -258,6 +265,11 @@ public final class ReplayEngine: ReplayBatchDecider {
 /// The batch's result slots, written by the shards' threads at disjoint indices.
 private struct SharedResults: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<ReplayResult>
+}
+
+/// The batch's events, read (never written) by the shards' threads while they decide.
+private struct SharedEvents: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<ReplayEvent>
 }
 
 /// Which shard decides which events of a batch, handed to the deciding threads: each shard is

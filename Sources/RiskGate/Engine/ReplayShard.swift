@@ -34,6 +34,8 @@ final class ReplayShard {
     private var signals = SignalValues()
     /// The user-agent parse cache: per shard, so no lock; it returns equal values whichever shard asks.
     private let agents = UserAgentChainCache()
+    /// The buffer states are encoded in before their exactly sized copy is kept.
+    private let scratch = EncodingScratch()
     /// Logins accepted since the epoch began, in this shard's (event) order, for the global statistics.
     var pending: [PendingLogin] = []
 
@@ -113,7 +115,7 @@ final class ReplayShard {
         }
         let result = decide(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges, state: &state)
         // Exactly sized, so a million users hold no slack.
-        let stored = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
+        let stored = UserStateCodec.withEncoded(state, scratch: scratch) { ContiguousArray($0) }
         if let index {
             encoded.values[index] = stored
         } else {
@@ -139,7 +141,7 @@ final class ReplayShard {
             evictionNext += 1
             guard let index = decoded.index(forKey: user), decoded.values[index].lastUsed <= evictionSnapshot else { continue }
             let state = decoded.remove(at: index).value.state
-            encoded[user] = UserStateCodec.withEncoded(state) { ContiguousArray($0) }
+            encoded[user] = UserStateCodec.withEncoded(state, scratch: scratch) { ContiguousArray($0) }
             if decoded.isEmpty && decodedCapacity == 0 {
                 // No values any more, for good (encoded users only grow): free the tables' storage.
                 decoded = [:]
@@ -157,6 +159,8 @@ final class ReplayShard {
         if let agent = event.device?.userAgent { event.device?.userAgent = agents.intern(agent) }
         let time = event.time ?? Date(timeIntervalSince1970: 0)
         signals.reset()
+        // Once here, not in each step that scores or learns the typing sample.
+        if event.typing != nil { state.refreshTypingStatistics() }
         // A user never seen has an empty state, which the computer reads as no history.
         let computation = computer.compute(event, userState: state, now: time, into: &signals)
         let location = computation.location

@@ -194,6 +194,8 @@ package enum EventLineParser {
                 guard !s.consumeNull() else { throw s.failure("`typing.keys` must be an array, found null") }
                 try typed("typing.keys") { () throws(JSONScanner.Failure) in try s.beginArray() }
                 var list: [RequestContext.Typing.Key] = []
+                // Room for a typical password's keys: growing from empty copied the list four times.
+                list.reserveCapacity(16)
                 var firstElement = true
                 while try s.nextElement(first: &firstElement) { list.append(try parseKey(&s)) }
                 keys = list

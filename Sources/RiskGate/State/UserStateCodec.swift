@@ -72,6 +72,20 @@ package enum UserStateCodec {
     package static func withEncoded<R>(_ state: UserState, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         // Most states fit: growing a smaller buffer twice (copying it each time) cost more than this allocation.
         var w = Writer(capacity: 4096)
+        return try encode(state, with: &w, body)
+    }
+
+    /// As ``withEncoded(_:_:)``, encoding into `scratch`'s buffer (grown when a state needs more)
+    /// instead of a new one: a replay encodes a state on nearly every event.
+    package static func withEncoded<R>(_ state: UserState, scratch: EncodingScratch,
+                                       _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var w = Writer(scratch: scratch)
+        defer { w.returnBuffer(to: scratch) }
+        return try encode(state, with: &w, body)
+    }
+
+    private static func encode<R>(_ state: UserState, with w: inout Writer,
+                                  _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         w.byte(version)
         w.profile(state.profile)
         w.count(state.logins.count)
@@ -143,6 +157,21 @@ package enum UserStateCodec {
 
 // MARK: - Writing
 
+/// A reusable buffer for ``UserStateCodec/withEncoded(_:scratch:_:)``; one per thread of work
+/// (it is not shared between threads).
+package final class EncodingScratch {
+    fileprivate var base: UnsafeMutablePointer<UInt8>
+    fileprivate var capacity: Int
+
+    /// A buffer of `capacity` bytes (most states fit 4 KiB).
+    package init(capacity: Int = 4096) {
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+}
+
 /// Appends to its own growing buffer through a pointer: appending byte by byte to an `Array`
 /// checks uniqueness and capacity on every byte, which was most of the encoding's cost.
 private struct Writer: ~Copyable {
@@ -152,12 +181,31 @@ private struct Writer: ~Copyable {
     /// Strings written so far in this record, for back-references.
     private var strings: [String] = []
 
+    /// Whether `base` is this writer's to free (not a scratch buffer's).
+    private var owned = true
+
     init(capacity: Int) {
         self.capacity = max(64, capacity)
         base = .allocate(capacity: self.capacity)
+        strings.reserveCapacity(8)
     }
 
-    deinit { base.deallocate() }
+    /// A writer that uses `scratch`'s buffer until ``returnBuffer(to:)``.
+    init(scratch: EncodingScratch) {
+        capacity = scratch.capacity
+        base = scratch.base
+        owned = false
+        strings.reserveCapacity(8)
+    }
+
+    /// Hands the (possibly grown) buffer back to `scratch`; the writer must not be used after.
+    mutating func returnBuffer(to scratch: EncodingScratch) {
+        scratch.base = base
+        scratch.capacity = capacity
+        used = 0
+    }
+
+    deinit { if owned { base.deallocate() } }
 
     /// Makes room for `n` more bytes.
     @inline(__always)
@@ -344,22 +392,34 @@ private struct Writer: ~Copyable {
         let n = r.rowCount
         r.withColumns { columns in
             for column in 0..<columns.width {
+                // Room for the column at its largest (10 bytes a value, one a slot), then written
+                // through a local pointer without a capacity check per byte.
+                reserve(n * 11)
+                var out = base + used
                 var previous: Int64? = 0
                 for rank in 0..<n {
                     let value = columns.sorted(rank, column)
                     let whole = UserStateCodec.smallWhole(value)
                     if let p = previous, let v = whole, v != 0 || value.sign == .plus {
                         let delta = v - p
-                        varint(UInt64(bitPattern: (delta << 1) ^ (delta >> 63)) << 1)
+                        var z = UInt64(bitPattern: (delta << 1) ^ (delta >> 63)) << 1
+                        while z >= 0x80 {
+                            out.pointee = UInt8(truncatingIfNeeded: z) | 0x80
+                            out += 1
+                            z >>= 7
+                        }
+                        out.pointee = UInt8(z)
+                        out += 1
                     } else {
-                        byte(1)
-                        double(value)
+                        out.pointee = 1
+                        UnsafeMutableRawPointer(out + 1).storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
+                        out += 9
                     }
                     previous = whole
                 }
-                reserve(n)
-                for rank in 0..<n { base[used + rank] = columns.order[column * n + rank] }
-                used += n
+                columns.order.baseAddress.map { (out).update(from: $0 + column * n, count: n) }
+                out += n
+                used = out - base
             }
         }
     }
@@ -394,7 +454,11 @@ private struct Reader {
     /// The format version of the record.
     var version = UserStateCodec.version
 
-    init(raw: UnsafeRawBufferPointer) { self.raw = raw }
+    init(raw: UnsafeRawBufferPointer) {
+        self.raw = raw
+        // A record has a few strings (country, user agent, device id, typing field): one allocation.
+        strings.reserveCapacity(8)
+    }
 
     var remaining: Int { raw.count - offset }
 
@@ -444,8 +508,7 @@ private struct Reader {
 
     mutating func fixed64() throws(UserStateCodec.DecodingError) -> UInt64 {
         guard remaining >= 8 else { throw .truncated(offset: offset) }
-        var v: UInt64 = 0
-        for i in (0..<8).reversed() { v = v << 8 | UInt64(raw[offset + i]) }
+        let v = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         offset += 8
         return v
     }
@@ -498,10 +561,35 @@ private struct Reader {
         guard length <= UInt64(remaining) else { throw .truncated(offset: start) }
         guard length > 0, let base = raw.baseAddress else { return "" }
         let bytes = UnsafeBufferPointer(start: (base + offset).assumingMemoryBound(to: UInt8.self), count: Int(length))
-        guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalid("UTF-8 string", offset: start) }
+        // ASCII (nearly every string here) is valid UTF-8 as it is: `String(decoding:)` takes it
+        // without the generic validation (~1 % of a replay); anything else is validated.
+        let s: String
+        if Reader.isASCII(bytes) {
+            s = String(decoding: bytes, as: UTF8.self)
+        } else {
+            guard let valid = String(validating: bytes, as: UTF8.self) else { throw .invalid("UTF-8 string", offset: start) }
+            s = valid
+        }
         offset += Int(length)
         strings.append(s)
         return s
+    }
+
+    /// Whether every byte is below 0x80 (eight at a time).
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let start = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(start)
+        var i = 0
+        var high: UInt64 = 0
+        while i + 8 <= bytes.count {
+            high |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < bytes.count {
+            high |= UInt64(bytes[i])
+            i += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     mutating func optionalString() throws(UserStateCodec.DecodingError) -> String? {
@@ -608,9 +696,23 @@ private struct Reader {
                 try order.withUnsafeMutableBufferPointer { (order) throws(UserStateCodec.DecodingError) in
                     for column in 0..<width {
                         var previous = 0.0
+                        // `previous` as an integer while it is a whole number (the usual case).
+                        var previousWhole: Int64? = 0
                         for rank in 0..<rows {
                             let at = offset
-                            let value = try sortedNumber(after: previous)
+                            let value: Double
+                            // Fast path: a one-byte difference from a whole previous value.
+                            if let p = previousWhole, at < raw.count, raw[at] < 0x80, raw[at] & 1 == 0 {
+                                let z = UInt64(raw[at] >> 1)
+                                let sum = p + Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
+                                guard sum.magnitude < 1 << 53 else { throw .invalid("number", offset: at) }
+                                offset = at + 1
+                                value = Double(sum)
+                                previousWhole = sum
+                            } else {
+                                value = try sortedNumber(after: previous)
+                                previousWhole = UserStateCodec.smallWhole(value)
+                            }
                             guard value.isFinite, rank == 0 || value >= previous else { throw .invalid("typing ring value", offset: at) }
                             sorted[rank] = value
                             previous = value

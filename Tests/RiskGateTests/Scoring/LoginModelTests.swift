@@ -12,6 +12,15 @@ struct LoginModelTests {
         LoginFeatures(ip: ip.flatMap { IPAddress($0) }, asn: asn, country: country, userAgent: ua)
     }
 
+    @Test("country codes are normalised the same with and without the ASCII fast path")
+    func countryCodes() {
+        func reference(_ c: String) -> String { String(c.prefix(16).uppercased().filter { !$0.isWhitespace }.prefix(8)) }
+        for c in ["US", "us", "Us", "DE1", "ABCDEFGH", "ABCDEFGHI", " N O ", "no\n", "ß", "Ünï", "", "12345678",
+                  "AAAAAAAAAAAAAAAAAAAA", "A-B", "🙂"] {
+            #expect(LoginFeatures.countryCode(c) == reference(c), "\(c)")
+        }
+    }
+
     @Test("contributions follow the documented formula on a hand example")
     func formula() {
         let global = GlobalLoginStats()

@@ -79,10 +79,13 @@ struct UserStateCodecTests {
     func roundTrip() throws {
         var g = SeededRandom(seed: 7)
         var buffer: [UInt8] = []
+        // Smaller than most states, so encoding into it grows it (and the grown buffer is reused).
+        let scratch = EncodingScratch(capacity: 64)
         for _ in 0..<300 {
             let state = Self.randomState(&g)
             let bytes = UserStateCodec.encode(state)
             #expect(bytes.first == UserStateCodec.version)
+            #expect(UserStateCodec.withEncoded(state, scratch: scratch) { Array($0) } == bytes)
             let decoded = try UserStateCodec.decode(bytes)
             #expect(decoded == state)
             UserStateCodec.encode(decoded, into: &buffer)

@@ -93,6 +93,35 @@ private func key(_ down: Double, _ up: Double) -> RequestContext.Typing.Key { .i
         for (a, b) in zip(t.genuineScores, expected.suffix(TypingTemplate.capacity)) { #expect(abs(a - b) < 1e-9) }
     }
 
+    @Test("scores are the same whether the statistics were refreshed after learning or not")
+    func staleStatisticsScoreTheSame() throws {
+        var template = TypingTemplate(field: "password", length: 6)
+        for s in 0..<70 {
+            let features = try #require(TypingDynamics.features(sample(s)))
+            let probe = try #require(TypingDynamics.features(sample(s + 1000)))
+            // `template` has just learned (statistics stale); `refreshed` has them up to date.
+            var refreshed = template
+            refreshed.refreshStatistics()
+            #expect(refreshed == template)
+            #expect(template.rawScore(probe) == refreshed.rawScore(probe))
+            #expect(template.anomaly(probe) == refreshed.anomaly(probe))
+            #expect(template.typicalScore == refreshed.typicalScore)
+            // Learning from either gives the same template and the same next scores.
+            var other = refreshed
+            template.learn(features)
+            other.learn(features)
+            #expect(template == other)
+            #expect(template.genuineScores == other.genuineScores)
+        }
+        // A template rebuilt by the state codec scores as the original does.
+        var state = UserState()
+        state.typing = [template]
+        let decoded = try UserStateCodec.decode(UserStateCodec.encode(state)).typing[0]
+        let probe = try #require(TypingDynamics.features(sample(5000)))
+        #expect(decoded.rawScore(probe) == template.rawScore(probe))
+        #expect(decoded.anomaly(probe) == template.anomaly(probe))
+    }
+
     @Test func roundTripsThroughJSONAndRejectsCorruptTemplates() throws {
         var templates: [TypingTemplate] = []
         for s in 0..<12 { TypingDynamics.learn(.init(field: "password", keys: sample(s)), into: &templates) }

@@ -165,41 +165,45 @@ package enum NeighbourDistance {
     /// measured at once: each distance is still summed feature by feature in order (so it is the
     /// same number), but the four independent sums hide the latency of the additions.
     package static func score(_ x: UnsafeBufferPointer<Double>, ring: RankedRing, inverseScale: [Double]) -> Double {
+        inverseScale.withUnsafeBufferPointer { score(x, ring: ring, inverseScale: $0) }
+    }
+
+    /// As ``score(_:ring:inverseScale:)`` with the weights in a buffer.
+    package static func score(_ x: UnsafeBufferPointer<Double>, ring: RankedRing,
+                              inverseScale w: UnsafeBufferPointer<Double>) -> Double {
         let n = ring.rowCount
         guard n > 0 else { return .infinity }
         let k = neighbours(for: n)
-        let width = min(x.count, ring.width, inverseScale.count)
+        let width = min(x.count, ring.width, w.count)
         let stride = ring.width
         return ring.values.withUnsafeBufferPointer { values in
-            inverseScale.withUnsafeBufferPointer { w in
-                withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { buffer in
-                    var nearest = Nearest(buffer, k: k)
-                    var slot = 0
-                    while slot + 4 <= n {
-                        let s0 = slot * stride, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride
-                        var d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0
-                        for i in 0..<width {
-                            let xi = x[i], wi = w[i]
-                            d0 += min(abs(xi - values[s0 + i]) * wi, cap)
-                            d1 += min(abs(xi - values[s1 + i]) * wi, cap)
-                            d2 += min(abs(xi - values[s2 + i]) * wi, cap)
-                            d3 += min(abs(xi - values[s3 + i]) * wi, cap)
-                        }
-                        nearest.offer(d0)
-                        nearest.offer(d1)
-                        nearest.offer(d2)
-                        nearest.offer(d3)
-                        slot += 4
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { buffer in
+                var nearest = Nearest(buffer, k: k)
+                var slot = 0
+                while slot + 4 <= n {
+                    let s0 = slot * stride, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride
+                    var d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0
+                    for i in 0..<width {
+                        let xi = x[i], wi = w[i]
+                        d0 += min(abs(xi - values[s0 + i]) * wi, cap)
+                        d1 += min(abs(xi - values[s1 + i]) * wi, cap)
+                        d2 += min(abs(xi - values[s2 + i]) * wi, cap)
+                        d3 += min(abs(xi - values[s3 + i]) * wi, cap)
                     }
-                    while slot < n {
-                        let s0 = slot * stride
-                        var d = 0.0
-                        for i in 0..<width { d += min(abs(x[i] - values[s0 + i]) * w[i], cap) }
-                        nearest.offer(d)
-                        slot += 1
-                    }
-                    return nearest.mean
+                    nearest.offer(d0)
+                    nearest.offer(d1)
+                    nearest.offer(d2)
+                    nearest.offer(d3)
+                    slot += 4
                 }
+                while slot < n {
+                    let s0 = slot * stride
+                    var d = 0.0
+                    for i in 0..<width { d += min(abs(x[i] - values[s0 + i]) * w[i], cap) }
+                    nearest.offer(d)
+                    slot += 1
+                }
+                return nearest.mean
             }
         }
     }

@@ -27,11 +27,15 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     /// Prequential scores of the most recent accepted samples (a ring one number wide).
     package private(set) var scores: RankedRing
 
-    // Derived from the two rings (not persisted; recomputed on decode).
+    // Derived from the two rings (not persisted, not compared): refreshed when a score needs
+    // them after the rings changed (``refreshStatistics()``), not after every change, since a
+    // replay encodes most states right after learning and the refresh would be thrown away.
     /// `1 /` each feature's robust scale, the weights of ``NeighbourDistance``'s distance.
     private var inverseScale: [Double]
-    /// Median of the genuine scores, floored: the raw score of a typical genuine sample.
-    package private(set) var typicalScore: Double
+    /// Median of the genuine scores, floored, as of the last refresh.
+    private var refreshedTypicalScore: Double
+    /// Whether ``inverseScale`` and ``refreshedTypicalScore`` describe the rings as they are.
+    private var statisticsCurrent: Bool
 
     /// An empty template for `field` and sequences of `length` keys.
     public init(field: String, length: Int) {
@@ -41,11 +45,13 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         ring = RankedRing(width: TypingFeatures.count(keys: length), capacity: Self.capacity)
         scores = RankedRing(width: 1, capacity: Self.capacity)
         inverseScale = []
-        typicalScore = 0
+        refreshedTypicalScore = 0
+        statisticsCurrent = false
     }
 
     /// A template rebuilt from its stored rings (the binary state codec keeps each column in
     /// sorted order, so nothing is sorted here); `nil` when the parts do not form a template.
+    /// The derived statistics are computed when first needed.
     package init?(field: String, length: Int, count: Int, ring: RankedRing, scores: RankedRing) {
         self.field = field
         self.length = length
@@ -53,13 +59,12 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         self.ring = ring
         self.scores = scores
         inverseScale = []
-        typicalScore = 0
+        refreshedTypicalScore = 0
+        statisticsCurrent = false
         guard (1...TypingFeatures.maxKeys).contains(length), ring.width == TypingFeatures.count(keys: length),
               ring.capacity == Self.capacity, scores.width == 1, scores.capacity == Self.capacity,
               scores.values.allSatisfy({ $0 >= 0 }), count >= ring.rowCount
         else { return nil }
-        // An empty template keeps the statistics ``init(field:length:)`` gives it.
-        if ring.rowCount > 0 { recompute() }
     }
 
     /// A template rebuilt from its rings as rows, oldest first (the JSON form and the codec's first
@@ -97,6 +102,7 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     @discardableResult
     package mutating func learn(_ features: [Double]) -> Bool {
         guard features.count == featureCount, features.allSatisfy(\.isFinite) else { return false }
+        refreshStatistics()
         features.withUnsafeBufferPointer { x in
             if ring.rowCount >= Self.minimumSamples - 1 {
                 let score = NeighbourDistance.score(x, ring: ring, inverseScale: inverseScale)
@@ -105,14 +111,24 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
             ring.append(x)
         }
         count += 1
-        recompute()
+        statisticsCurrent = false
         return true
     }
 
     /// The detector's raw score for `features` (higher = less like this user), `nil` when not comparable.
+    ///
+    /// Uses the statistics of the last ``refreshStatistics()`` when they are current; otherwise
+    /// computes them for this call (same values, more work), so a score is never stale.
     package func rawScore(_ features: [Double]) -> Double? {
         guard canScore, features.count == featureCount else { return nil }
-        return features.withUnsafeBufferPointer { NeighbourDistance.score($0, ring: ring, inverseScale: inverseScale) }
+        return features.withUnsafeBufferPointer { x in
+            if statisticsCurrent { return NeighbourDistance.score(x, ring: ring, inverseScale: inverseScale) }
+            let width = ring.width
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: width) { inverse in
+                Self.fillInverseScale(of: ring, into: inverse)
+                return NeighbourDistance.score(x, ring: ring, inverseScale: UnsafeBufferPointer(inverse))
+            }
+        }
     }
 
     /// The anomaly in 0..1 for `features`, `nil` when not comparable.
@@ -120,22 +136,53 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         rawScore(features).map { NeighbourDistance.anomaly(score: $0, typical: typicalScore) }
     }
 
-    /// Refreshes the derived statistics from the rings: per feature one read for the median and a
-    /// binary search for the deviation, the same values the batch computation gives.
-    private mutating func recompute() {
+    /// Median of the genuine scores, floored: the raw score of a typical genuine sample.
+    package var typicalScore: Double {
+        statisticsCurrent ? refreshedTypicalScore : currentTypicalScore
+    }
+
+    /// A floor of 0.1 robust deviations a feature, so a user whose samples were (nearly)
+    /// identical does not turn every later difference into anomaly 1.
+    private var currentTypicalScore: Double {
+        ring.rowCount > 0 ? max(scores.median(column: 0), 0.1 * Double(featureCount)) : 0
+    }
+
+    /// Brings the derived statistics up to date with the rings, when they are not: per feature
+    /// one read for the median and a binary search for the deviation, the same values the batch
+    /// computation gives. Scoring without it gives the same numbers, computing them each time.
+    package mutating func refreshStatistics() {
+        guard !statisticsCurrent else { return }
         let width = ring.rowCount > 0 ? ring.width : 0
         if inverseScale.count != width { inverseScale = [Double](repeating: 0, count: width) }
+        inverseScale.withUnsafeMutableBufferPointer { Self.fillInverseScale(of: ring, into: $0) }
+        refreshedTypicalScore = currentTypicalScore
+        statisticsCurrent = true
+    }
+
+    /// Writes `1 / scale` of each feature of `ring` into `inverse` (at least `ring.width` long;
+    /// nothing when the ring is empty).
+    private static func fillInverseScale(of ring: RankedRing, into inverse: UnsafeMutableBufferPointer<Double>) {
+        let width = ring.rowCount > 0 ? ring.width : 0
         ring.withColumns { columns in
-            inverseScale.withUnsafeMutableBufferPointer { inverse in
-                for i in 0..<width {
-                    let mad = columns.medianAbsoluteDeviation(i, centre: columns.median(i))
-                    inverse[i] = 1 / NeighbourDistance.scale(deviation: mad)
-                }
+            for i in 0..<width {
+                let mad = columns.medianAbsoluteDeviation(i, centre: columns.median(i))
+                inverse[i] = 1 / NeighbourDistance.scale(deviation: mad)
             }
         }
-        // A floor of 0.1 robust deviations a feature, so a user whose samples were (nearly)
-        // identical does not turn every later difference into anomaly 1.
-        typicalScore = max(scores.median(column: 0), 0.1 * Double(featureCount))
+    }
+
+    /// Equal when the persisted parts are (the derived statistics follow from them).
+    public static func == (lhs: TypingTemplate, rhs: TypingTemplate) -> Bool {
+        lhs.field == rhs.field && lhs.length == rhs.length && lhs.count == rhs.count
+            && lhs.ring == rhs.ring && lhs.scores == rhs.scores
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(field)
+        hasher.combine(length)
+        hasher.combine(count)
+        hasher.combine(ring)
+        hasher.combine(scores)
     }
 
     enum CodingKeys: String, CodingKey {
