@@ -59,19 +59,13 @@ public final class GlobalLoginStats: @unchecked Sendable {
                 let key = features.keys[level]
                 guard key != 0 else { continue }
                 let parent = features.parents[level]
-                let isNew: Bool
-                if var node = table[key] {
-                    node.count = Self.add(node.count, 1)
-                    table[key] = node
-                    isNew = false
-                } else {
-                    table[key] = Node(parent: parent, count: 1, childSum: 0, childDistinct: 0)
-                    isNew = true
-                }
-                if var node = table[parent] {
+                // In place: one probe sequence each for the value and its parent (the table is
+                // large, so every probe is a likely cache miss).
+                let isNew = table.upsert(key, make: { Node(parent: parent, count: 1, childSum: 0, childDistinct: 0) },
+                                         update: { $0.count = Self.add($0.count, 1) })
+                table.modify(parent) { node in
                     node.childSum = Self.add(node.childSum, 1)
                     if isNew { node.childDistinct = Self.add(node.childDistinct, 1) }
-                    table[parent] = node
                 }
             }
             if table.count > maxValues + GlobalLoginStats.roots.count { prune() }

@@ -53,6 +53,41 @@ struct KeyTable<Value> {
         }
     }
 
+    /// Updates the value of `key` in place, or inserts `make()` when the key is absent, in one
+    /// probe sequence (a read and a write through the subscript probe twice); true when inserted.
+    @inline(__always)
+    mutating func upsert(_ key: UInt64, make: () -> Value, update: (inout Value) -> Void) -> Bool {
+        precondition(key != 0, "key 0 is reserved")
+        if (count + 1) * 10 > keys.count * 7 { grow() }
+        let mask = keys.count - 1
+        var i = slot(key)
+        while keys[i] != 0 && keys[i] != key { i = (i + 1) & mask }
+        if keys[i] == 0 {
+            keys[i] = key
+            count += 1
+            values[i] = make()
+            return true
+        }
+        update(&values[i]!)
+        return false
+    }
+
+    /// Updates the value of `key` in place when the key is present.
+    @inline(__always)
+    mutating func modify(_ key: UInt64, _ update: (inout Value) -> Void) {
+        let mask = keys.count - 1
+        var i = slot(key)
+        while true {
+            let k = keys[i]
+            if k == key {
+                update(&values[i]!)
+                return
+            }
+            if k == 0 { return }
+            i = (i + 1) & mask
+        }
+    }
+
     private mutating func grow() {
         var bigger = KeyTable(minimumCapacity: keys.count)
         for (key, value) in self { bigger[key] = value }
