@@ -7,7 +7,8 @@
 /// centre and scale the detector needs are always exactly the batch statistics of the samples the
 /// template holds: both rings keep every column in sorted order as they change (``RankedRing``),
 /// so after each update a median is one read and a median absolute deviation a binary search
-/// (O(F · log N) for F features and N samples, plus a short shift a column).
+/// (O(F · log N) for F features and N samples, plus a short shift a column). They are refreshed
+/// when a score needs them (``refreshStatistics()``), not after every learned sample.
 public struct TypingTemplate: Sendable, Hashable, Codable {
     /// Most samples (and genuine scores) kept; older ones are forgotten, so the template follows
     /// slow drift in how the user types.
