@@ -41,16 +41,22 @@ struct KeyTable<Value> {
                 self = filter { k, _ in k != key }
                 return
             }
-            if (count + 1) * 10 > keys.count * 7 { grow() }
-            let mask = keys.count - 1
-            var i = slot(key)
-            while keys[i] != 0 && keys[i] != key { i = (i + 1) & mask }
-            if keys[i] == 0 {
-                keys[i] = key
-                count += 1
-            }
-            values[i] = newValue
+            values[claimSlot(key).index] = newValue
         }
+    }
+
+    /// The slot of `key`, which is added (growing the table first when it is ~70 % full) when
+    /// absent; `added` tells which.
+    @inline(__always)
+    private mutating func claimSlot(_ key: UInt64) -> (index: Int, added: Bool) {
+        if (count + 1) * 10 > keys.count * 7 { grow() }
+        let mask = keys.count - 1
+        var i = slot(key)
+        while keys[i] != 0 && keys[i] != key { i = (i + 1) & mask }
+        guard keys[i] == 0 else { return (i, false) }
+        keys[i] = key
+        count += 1
+        return (i, true)
     }
 
     /// Updates the value of `key` in place, or inserts `make()` when the key is absent, in one
@@ -58,18 +64,13 @@ struct KeyTable<Value> {
     @inline(__always)
     mutating func upsert(_ key: UInt64, make: () -> Value, update: (inout Value) -> Void) -> Bool {
         precondition(key != 0, "key 0 is reserved")
-        if (count + 1) * 10 > keys.count * 7 { grow() }
-        let mask = keys.count - 1
-        var i = slot(key)
-        while keys[i] != 0 && keys[i] != key { i = (i + 1) & mask }
-        if keys[i] == 0 {
-            keys[i] = key
-            count += 1
+        let (i, added) = claimSlot(key)
+        if added {
             values[i] = make()
-            return true
+        } else {
+            update(&values[i]!)
         }
-        update(&values[i]!)
-        return false
+        return added
     }
 
     /// Updates the value of `key` in place when the key is present.
