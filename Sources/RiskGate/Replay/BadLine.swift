@@ -25,4 +25,8 @@ public struct ReplayEvent: Sendable, Hashable {
         self.context = context
         self.seconds = seconds
     }
+
+    /// Whether replay plays the user as an attacker who fails every challenge (SPEC §7): the
+    /// event is labelled an attack.
+    public var attackerFailsChallenges: Bool { context.label?.isAttack == true }
 }

@@ -2,8 +2,7 @@
 ///
 /// The result must be what deciding the events one at a time with
 /// ``ReplayDecider/replay(_:attackerFailsChallenges:)`` in the same order gives; the harness uses
-/// this method when a decider offers it. `attackerFailsChallenges` is taken from each event's label
-/// (true for an attack).
+/// this method when a decider offers it, with each event's ``ReplayEvent/attackerFailsChallenges``.
 public protocol ReplayBatchDecider: ReplayDecider {
     /// Decides `events` in order and returns one result per event.
     ///

@@ -142,7 +142,7 @@ public enum ReplayHarness {
     /// Decides `event` with a one-at-a-time decider, naming the event's line if it throws.
     private static func decideOne(_ event: ReplayEvent, with decider: ReplayDecider) throws -> ReplayResult {
         do {
-            return try decider.replay(event.context, attackerFailsChallenges: event.context.label?.isAttack == true)
+            return try decider.replay(event.context, attackerFailsChallenges: event.attackerFailsChallenges)
         } catch {
             throw ReplayError.decider(line: event.line, message: String(describing: error))
         }

@@ -37,6 +37,14 @@ package enum UserStateCodec {
         return Double(v) == d ? v : nil
     }
 
+    /// `v` zigzag-encoded: small magnitudes of either sign become small unsigned numbers.
+    @inline(__always)
+    static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
+
+    /// The inverse of ``zigzag(_:)``.
+    @inline(__always)
+    static func unzigzag(_ z: UInt64) -> Int64 { Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))) }
+
     /// Why bytes could not be decoded.
     package enum DecodingError: Error, Hashable, CustomStringConvertible {
         /// The first byte names a format this build does not read.
@@ -227,21 +235,28 @@ private struct Writer: ~Copyable {
 
     mutating func varint(_ value: UInt64) {
         reserve(10)
+        var out = base + used
+        Writer.put(varint: value, at: &out)
+        used = out - base
+    }
+
+    /// Writes `value` as a LEB128 varint at `out` (which must have room for 10 bytes) and moves past it.
+    @inline(__always)
+    static func put(varint value: UInt64, at out: inout UnsafeMutablePointer<UInt8>) {
         var v = value
         while v >= 0x80 {
-            base[used] = UInt8(truncatingIfNeeded: v) | 0x80
-            used += 1
+            out.pointee = UInt8(truncatingIfNeeded: v) | 0x80
+            out += 1
             v >>= 7
         }
-        base[used] = UInt8(v)
-        used += 1
+        out.pointee = UInt8(v)
+        out += 1
     }
 
     mutating func count(_ n: Int) { varint(UInt64(n)) }
 
     mutating func signed(_ n: Int) {
-        let v = Int64(n)
-        varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+        varint(UserStateCodec.zigzag(Int64(n)))
     }
 
     mutating func fixed64(_ value: UInt64) {
@@ -281,7 +296,7 @@ private struct Writer: ~Copyable {
     @inline(__always)
     mutating func whole(_ d: Double) -> Bool {
         guard let v = UserStateCodec.smallWhole(d), v != 0 || d.sign == .plus else { return false }
-        varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)) << 1)
+        varint(UserStateCodec.zigzag(v) << 1)
         return true
     }
 
@@ -401,15 +416,7 @@ private struct Writer: ~Copyable {
                     let value = columns.sorted(rank, column)
                     let whole = UserStateCodec.smallWhole(value)
                     if let p = previous, let v = whole, v != 0 || value.sign == .plus {
-                        let delta = v - p
-                        var z = UInt64(bitPattern: (delta << 1) ^ (delta >> 63)) << 1
-                        while z >= 0x80 {
-                            out.pointee = UInt8(truncatingIfNeeded: z) | 0x80
-                            out += 1
-                            z >>= 7
-                        }
-                        out.pointee = UInt8(z)
-                        out += 1
+                        Writer.put(varint: UserStateCodec.zigzag(v - p) << 1, at: &out)
                     } else {
                         out.pointee = 1
                         UnsafeMutableRawPointer(out + 1).storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
@@ -501,9 +508,7 @@ private struct Reader {
     }
 
     mutating func signed() throws(UserStateCodec.DecodingError) -> Int {
-        let v = try varint()
-        let n = Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1)))
-        return Int(n)
+        Int(UserStateCodec.unzigzag(try varint()))
     }
 
     mutating func fixed64() throws(UserStateCodec.DecodingError) -> UInt64 {
@@ -544,8 +549,7 @@ private struct Reader {
         let v = try varint()
         if v == 1 { return try double() }
         guard v & 1 == 0 else { throw .invalid("number", offset: start) }
-        let z = v >> 1
-        let n = Double(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+        let n = Double(UserStateCodec.unzigzag(v >> 1))
         return halves ? n / 2 : n
     }
 
@@ -701,18 +705,7 @@ private struct Reader {
                         for rank in 0..<rows {
                             let at = offset
                             let value: Double
-                            // Fast path: a one-byte difference from a whole previous value.
-                            if let p = previousWhole, at < raw.count, raw[at] < 0x80, raw[at] & 1 == 0 {
-                                let z = UInt64(raw[at] >> 1)
-                                let sum = p + Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
-                                guard sum.magnitude < 1 << 53 else { throw .invalid("number", offset: at) }
-                                offset = at + 1
-                                value = Double(sum)
-                                previousWhole = sum
-                            } else {
-                                value = try sortedNumber(after: previous)
-                                previousWhole = UserStateCodec.smallWhole(value)
-                            }
+                            (value, previousWhole) = try sortedNumber(after: previousWhole)
                             guard value.isFinite, rank == 0 || value >= previous else { throw .invalid("typing ring value", offset: at) }
                             sorted[rank] = value
                             previous = value
@@ -736,18 +729,21 @@ private struct Reader {
         return ring
     }
 
-    /// A value written by `Writer.ring(_:)`: `zigzag << 1` of its difference from `previous`
-    /// (both whole numbers), or `1` and the raw bits.
-    mutating func sortedNumber(after previous: Double) throws(UserStateCodec.DecodingError) -> Double {
+    /// A value written by `Writer.ring(_:)`: `zigzag << 1` of its difference from the previous
+    /// value when both are whole numbers (`previous` is the previous value as an integer, `nil`
+    /// when it is not whole), or `1` and the raw bits. Returns the value and, when it is whole,
+    /// the value as an integer (the next call's `previous`).
+    mutating func sortedNumber(after previous: Int64?) throws(UserStateCodec.DecodingError) -> (Double, Int64?) {
         let start = offset
         let v = try varint()
-        if v == 1 { return try double() }
-        guard v & 1 == 0, let p = UserStateCodec.smallWhole(previous) else { throw .invalid("number", offset: start) }
-        let z = v >> 1
-        let delta = Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
-        let (sum, overflow) = p.addingReportingOverflow(delta)
+        if v == 1 {
+            let value = try double()
+            return (value, UserStateCodec.smallWhole(value))
+        }
+        guard v & 1 == 0, let p = previous else { throw .invalid("number", offset: start) }
+        let (sum, overflow) = p.addingReportingOverflow(UserStateCodec.unzigzag(v >> 1))
         guard !overflow, sum.magnitude < 1 << 53 else { throw .invalid("number", offset: start) }
-        return Double(sum)
+        return (Double(sum), sum)
     }
 
     /// A template of format version 1: rows oldest first, then the genuine scores, then the

@@ -3,8 +3,9 @@
 /// read and its median absolute deviation a binary search.
 ///
 /// Why: a typing template needs the per-feature median and MAD of its ring whenever it scores a
-/// sample after learning one. Recomputing them by selection was the largest single cost of a replay (~17 % of the
-/// CPU); keeping the order up to date costs one count of the column and one short shift.
+/// sample after learning one. Recomputing them by selection was the largest single cost of a
+/// replay (~17 % of the CPU); keeping the order up to date costs one count of the column and one
+/// short shift.
 /// The statistics are the same values a sort of the column gives (order statistics are values of
 /// the multiset, whatever algorithm finds them), so results are unchanged.
 ///

@@ -28,14 +28,12 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     /// Prequential scores of the most recent accepted samples (a ring one number wide).
     package private(set) var scores: RankedRing
 
-    // Derived from the two rings (not persisted, not compared): refreshed when a score needs
-    // them after the rings changed (``refreshStatistics()``), not after every change, since a
+    // Derived from the sample ring (not persisted, not compared): refreshed when a score needs
+    // it after the ring changed (``refreshStatistics()``), not after every change, since a
     // replay encodes most states right after learning and the refresh would be thrown away.
     /// `1 /` each feature's robust scale, the weights of ``NeighbourDistance``'s distance.
     private var inverseScale: [Double]
-    /// Median of the genuine scores, floored, as of the last refresh.
-    private var refreshedTypicalScore: Double
-    /// Whether ``inverseScale`` and ``refreshedTypicalScore`` describe the rings as they are.
+    /// Whether ``inverseScale`` describes the ring as it is.
     private var statisticsCurrent: Bool
 
     /// An empty template for `field` and sequences of `length` keys.
@@ -46,7 +44,6 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         ring = RankedRing(width: TypingFeatures.count(keys: length), capacity: Self.capacity)
         scores = RankedRing(width: 1, capacity: Self.capacity)
         inverseScale = []
-        refreshedTypicalScore = 0
         statisticsCurrent = false
     }
 
@@ -60,7 +57,6 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         self.ring = ring
         self.scores = scores
         inverseScale = []
-        refreshedTypicalScore = 0
         statisticsCurrent = false
         guard (1...TypingFeatures.maxKeys).contains(length), ring.width == TypingFeatures.count(keys: length),
               ring.capacity == Self.capacity, scores.width == 1, scores.capacity == Self.capacity,
@@ -137,14 +133,10 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         rawScore(features).map { NeighbourDistance.anomaly(score: $0, typical: typicalScore) }
     }
 
-    /// Median of the genuine scores, floored: the raw score of a typical genuine sample.
+    /// Median of the genuine scores, floored: the raw score of a typical genuine sample (one or
+    /// two reads of the sorted score ring). The floor of 0.1 robust deviations a feature keeps a
+    /// user whose samples were (nearly) identical from turning every later difference into anomaly 1.
     package var typicalScore: Double {
-        statisticsCurrent ? refreshedTypicalScore : currentTypicalScore
-    }
-
-    /// A floor of 0.1 robust deviations a feature, so a user whose samples were (nearly)
-    /// identical does not turn every later difference into anomaly 1.
-    private var currentTypicalScore: Double {
         ring.rowCount > 0 ? max(scores.median(column: 0), 0.1 * Double(featureCount)) : 0
     }
 
@@ -156,7 +148,6 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         let width = ring.rowCount > 0 ? ring.width : 0
         if inverseScale.count != width { inverseScale = [Double](repeating: 0, count: width) }
         inverseScale.withUnsafeMutableBufferPointer { Self.fillInverseScale(of: ring, into: $0) }
-        refreshedTypicalScore = currentTypicalScore
         statisticsCurrent = true
     }
 
