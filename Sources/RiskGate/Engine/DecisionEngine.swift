@@ -156,8 +156,8 @@ public final class DecisionEngine: @unchecked Sendable {
             } else {
                 switch decision.outcome {
                 case .passive:
-                    accept(request, location: location, features: features, settings: policy.settings, time: time,
-                           state: &state, change: &change)
+                    accept(request, location: location, typing: computation.typing, features: features,
+                           settings: policy.settings, time: time, state: &state, change: &change)
                 case .deny:
                     break
                 case .otp, .otpKbaDelay, .agentEscalation:
@@ -220,8 +220,8 @@ public final class DecisionEngine: @unchecked Sendable {
             let location = snapshot.computer.resolveLocation(pending)
             let features = LoginFeatures(context: pending, ip: location.ip, asn: location.asn, country: location.country)
             var change = StateChange()
-            accept(pending, location: location, features: features, settings: snapshot.policy.settings, time: time,
-                   state: &state, change: &change)
+            accept(pending, location: location, typing: nil, features: features, settings: snapshot.policy.settings,
+                   time: time, state: &state, change: &change)
             change.users[challenge.user] = state
             try store.commit(change)
             return result
@@ -267,10 +267,12 @@ public final class DecisionEngine: @unchecked Sendable {
     // MARK: - Shared steps
 
     /// Records an accepted login into the user's state and the model.
-    func accept(_ request: RequestContext, location: ResolvedLocation, features: LoginFeatures, settings: PolicySettings,
-                time: Date, state: inout UserState, change: inout StateChange) {
-        PipelineSteps.recordAccepted(request, location: location, features: features, settings: settings, time: time,
-                                     model: model, global: globalStats, state: &state)
+    /// `typing` is the sample as scored by the same decision, `nil` when accepted after a challenge.
+    func accept(_ request: RequestContext, location: ResolvedLocation, typing: TypingDynamics.ScoredSample?,
+                features: LoginFeatures, settings: PolicySettings, time: Date, state: inout UserState,
+                change: inout StateChange) {
+        PipelineSteps.recordAccepted(request, location: location, typing: typing, features: features, settings: settings,
+                                     time: time, model: model, global: globalStats, state: &state)
         if learnCounter.increment() % max(1, configuration.persistModelEvery) == 0 {
             change.blobs[DecisionEngine.modelBlobKey] = globalStats.encoded()
         }

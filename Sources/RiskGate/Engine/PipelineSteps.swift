@@ -16,21 +16,25 @@ enum PipelineSteps {
     }
 
     /// Records an accepted login: history, devices, typing template, and the login model.
-    static func recordAccepted(_ request: RequestContext, location: ResolvedLocation, features: LoginFeatures,
-                               settings: PolicySettings, time: Date, model: LoginModel, global: GlobalLoginStats,
-                               state: inout UserState) {
-        let isNewUser = recordAcceptedForUser(request, location: location, features: features, settings: settings,
-                                              time: time, model: model, state: &state)
+    /// `typing` is the sample as this decision scored it (``SignalComputation/typing``), `nil` when
+    /// the login is accepted later (after a challenge) and the template may have changed.
+    static func recordAccepted(_ request: RequestContext, location: ResolvedLocation, typing: TypingDynamics.ScoredSample?,
+                               features: LoginFeatures, settings: PolicySettings, time: Date, model: LoginModel,
+                               global: GlobalLoginStats, state: inout UserState) {
+        let isNewUser = recordAcceptedForUser(request, location: location, typing: typing, features: features,
+                                              settings: settings, time: time, model: model, state: &state)
         global.record(features, newUser: isNewUser)
     }
 
-    /// The per-user half of ``recordAccepted(_:location:features:settings:time:model:global:state:)``:
+    /// The per-user half of ``recordAccepted(_:location:typing:features:settings:time:model:global:state:)``:
     /// history, devices, typing template and the user's model counts. Returns whether it was the
     /// user's first learned login, for the global statistics.
-    static func recordAcceptedForUser(_ request: RequestContext, location: ResolvedLocation, features: LoginFeatures,
+    static func recordAcceptedForUser(_ request: RequestContext, location: ResolvedLocation,
+                                      typing: TypingDynamics.ScoredSample?, features: LoginFeatures,
                                       settings: PolicySettings, time: Date, model: LoginModel,
                                       state: inout UserState) -> Bool {
-        HistoryRecorder.recordAcceptedLogin(request, location: location, settings: settings, now: time, into: &state)
+        HistoryRecorder.recordAcceptedLogin(request, location: location, typing: typing, settings: settings, now: time,
+                                            into: &state)
         return model.learnUser(features, user: &state.model)
     }
 }

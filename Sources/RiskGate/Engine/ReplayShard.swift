@@ -195,7 +195,8 @@ final class ReplayShard {
             }
         }
         if accepted {
-            let isNewUser = PipelineSteps.recordAcceptedForUser(event, location: location, features: features,
+            let isNewUser = PipelineSteps.recordAcceptedForUser(event, location: location, typing: computation.typing,
+                                                                features: features,
                                                                 settings: policy.settings, time: time, model: model,
                                                                 state: &state)
             pending.append(PendingLogin(sequence: sequence, features: features, newUser: isNewUser))

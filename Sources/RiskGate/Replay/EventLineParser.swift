@@ -209,6 +209,15 @@ package enum EventLineParser {
     }
 
     private static func parseKey(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> RequestContext.Typing.Key {
+        // Nearly every entry is `{"down":N,"up":N}` exactly (ten or so per event): read that shape
+        // straight. Anything else (spaces, other key order, extra keys, errors) is read again from
+        // the same place by the general path, which accepts and rejects what it always did.
+        let mark = s.position
+        if s.consumeLiteral("{\"down\":"), let down = try? s.readNumber(), s.consumeLiteral(",\"up\":"),
+           let up = try? s.readNumber(), s.consumeLiteral("}") {
+            return RequestContext.Typing.Key(down: down, up: up)
+        }
+        s.rewind(to: mark)
         try object(&s, "typing.keys[]")
         var down: Double?
         var up: Double?

@@ -158,6 +158,25 @@ package struct JSONScanner {
         return true
     }
 
+    /// Consumes `literal` when the bytes at the current position (after whitespace) spell it
+    /// exactly; false, consuming nothing but the whitespace, otherwise. For fast paths over an
+    /// expected shape; the caller falls back to the general reader when it returns false.
+    @inline(__always)
+    package mutating func consumeLiteral(_ literal: StaticString) -> Bool {
+        skipWhitespace()
+        let count = literal.utf8CodeUnitCount
+        guard end - position >= count, memcmp(base + position, literal.utf8Start, count) == 0 else { return false }
+        position += count
+        return true
+    }
+
+    /// Moves back to `mark`, a ``position`` read earlier from this scanner (to retry from there
+    /// after a fast path did not match).
+    package mutating func rewind(to mark: Int) {
+        precondition(mark >= 0 && mark <= position, "rewind only to an earlier position")
+        position = mark
+    }
+
     // MARK: - Keys
 
     /// True when `key` spells `name` (an ASCII literal).

@@ -135,6 +135,30 @@ private func key(_ down: Double, _ up: Double) -> RequestContext.Typing.Key { .i
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(TypingTemplate.self, from: Data(hugeLength.utf8)) }
     }
 
+    /// Learning a sample with the scoring its decision made gives the same template as learning it
+    /// from scratch, on every step of enrolment; a scoring taken before the template changed is ignored.
+    @Test func learningReusesTheDecisionsScoringOnlyWhileItHolds() throws {
+        var plain: [TypingTemplate] = []
+        var reused: [TypingTemplate] = []
+        for s in 0..<60 {
+            let typing = RequestContext.Typing(field: "password", keys: sample(s))
+            let (assessment, scored) = TypingDynamics.score(typing, templates: reused, minEnrollment: 5)
+            #expect(assessment == TypingDynamics.assess(typing, templates: plain, minEnrollment: 5))
+            if s >= 2 { #expect(scored?.distance != nil) }
+            TypingDynamics.learn(typing, into: &plain)
+            TypingDynamics.learn(typing, into: &reused, scored: scored)
+            #expect(reused == plain, "after sample \(s)")
+        }
+        let probe = RequestContext.Typing(field: "password", keys: sample(500))
+        let stale = try #require(TypingDynamics.score(probe, templates: reused, minEnrollment: 5).scored)
+        let between = RequestContext.Typing(field: "password", keys: sample(501))
+        TypingDynamics.learn(between, into: &plain)
+        TypingDynamics.learn(between, into: &reused)
+        TypingDynamics.learn(probe, into: &plain)
+        TypingDynamics.learn(probe, into: &reused, scored: stale)
+        #expect(reused == plain)
+    }
+
     @Test func enrolmentAndComparability() throws {
         var templates: [TypingTemplate] = []
         for s in 0..<9 { TypingDynamics.learn(.init(field: "password", keys: sample(s)), into: &templates) }

@@ -51,4 +51,6 @@ public struct SignalComputation: Sendable, Hashable {
     public var location: ResolvedLocation
     /// Overrides from `request.signals` that were ignored, sorted by name.
     public var overrideProblems: [SignalOverrideProblem]
+    /// The typing sample as scored, for learning it if the login is accepted; `nil` without a usable sample.
+    package var typing: TypingDynamics.ScoredSample? = nil
 }

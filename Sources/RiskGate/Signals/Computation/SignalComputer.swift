@@ -28,7 +28,8 @@ public struct SignalComputer: Sendable {
     /// - Parameters:
     ///   - state: the user's stored state; nil for a user never seen (read as an empty history).
     ///   - signals: receives the values; slots this computer owns are overwritten.
-    /// - Returns: the resolved location (for ``HistoryRecorder``) and the overrides that were ignored.
+    /// - Returns: the resolved location and the scored typing sample (for ``HistoryRecorder``), and
+    ///   the overrides that were ignored.
     @discardableResult
     public func compute(_ request: RequestContext, state: UserState?, now: Date, into signals: inout SignalValues) -> SignalComputation {
         compute(request, userState: state ?? UserState(), now: now, into: &signals)
@@ -129,7 +130,8 @@ public struct SignalComputer: Sendable {
         signals[.deviceRooted] = request.device?.rooted.map(Value.bool) ?? .unavailable
 
         // Typing.
-        let typing = TypingDynamics.assess(request.typing, templates: state.typing, minEnrollment: settings.typingMinEnrollment)
+        let (typing, scoredTyping) = TypingDynamics.score(request.typing, templates: state.typing,
+                                                          minEnrollment: settings.typingMinEnrollment)
         signals[.typingPresent] = .bool(typing.present)
         signals[.typingEnrolled] = .bool(typing.enrolled)
         signals[.typingAnomaly] = typing.anomaly.map(Value.number) ?? .unavailable
@@ -167,7 +169,7 @@ public struct SignalComputer: Sendable {
         if let overrides = request.signals, !overrides.isEmpty {
             problems = SignalComputer.applyOverrides(overrides, into: &signals)
         }
-        return SignalComputation(location: location, overrideProblems: problems)
+        return SignalComputation(location: location, overrideProblems: problems, typing: scoredTyping)
     }
 
     /// Combines request-supplied `geo` (which wins field by field) with the databases and lists.

@@ -16,6 +16,14 @@ public enum HistoryRecorder {
     /// `settings.historyWindow` before `now` and to the newest `settings.historyMaxLogins`.
     public static func recordAcceptedLogin(_ request: RequestContext, location: ResolvedLocation, settings: PolicySettings,
                                            now: Date, into state: inout UserState) {
+        recordAcceptedLogin(request, location: location, typing: nil, settings: settings, now: now, into: &state)
+    }
+
+    /// As ``recordAcceptedLogin(_:location:settings:now:into:)``, with the typing sample as the
+    /// decision scored it (``SignalComputation/typing``), so it is not measured again.
+    package static func recordAcceptedLogin(_ request: RequestContext, location: ResolvedLocation,
+                                            typing scored: TypingDynamics.ScoredSample?, settings: PolicySettings,
+                                            now: Date, into state: inout UserState) {
         let deviceId = request.device?.id.flatMap { id -> String? in
             id.isEmpty || id.utf8.count > maxDeviceIdLength ? nil : id
         }
@@ -50,7 +58,7 @@ public enum HistoryRecorder {
         }
 
         if let typing = request.typing {
-            TypingDynamics.learn(typing, into: &state.typing)
+            TypingDynamics.learn(typing, into: &state.typing, scored: scored)
         }
     }
 

@@ -95,14 +95,23 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     package var scale: [Double] { deviation.map { NeighbourDistance.scale(deviation: $0) } }
 
     /// Learns one accepted sample's features; returns `false` (template unchanged) when they do not fit.
+    ///
+    /// `knownScore`, when given, must be ``prequentialScore(_:)`` of `features` against the
+    /// template as it is now (the decision just computed it); it is recorded instead of computing
+    /// the distance again.
     /// - Complexity: O(F · N) for F features and N ≤ ``capacity`` samples (the prequential score).
     @discardableResult
-    package mutating func learn(_ features: [Double]) -> Bool {
+    package mutating func learn(_ features: [Double], knownScore: Double? = nil) -> Bool {
         guard features.count == featureCount, features.allSatisfy(\.isFinite) else { return false }
-        refreshStatistics()
         features.withUnsafeBufferPointer { x in
             if ring.rowCount >= Self.minimumSamples - 1 {
-                let score = NeighbourDistance.score(x, ring: ring, inverseScale: inverseScale)
+                let score: Double
+                if let knownScore {
+                    score = knownScore
+                } else {
+                    refreshStatistics()
+                    score = NeighbourDistance.score(x, ring: ring, inverseScale: inverseScale)
+                }
                 withUnsafePointer(to: score) { scores.append(UnsafeBufferPointer(start: $0, count: 1)) }
             }
             ring.append(x)
@@ -112,20 +121,33 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         return true
     }
 
-    /// The detector's raw score for `features` (higher = less like this user), `nil` when not comparable.
+    /// The distance of `features` to this template that learning them records as their
+    /// prequential score, `nil` while the template holds too few samples to record one.
     ///
     /// Uses the statistics of the last ``refreshStatistics()`` when they are current; otherwise
     /// computes them for this call (same values, more work), so a score is never stale.
-    package func rawScore(_ features: [Double]) -> Double? {
-        guard canScore, features.count == featureCount else { return nil }
-        return features.withUnsafeBufferPointer { x in
-            if statisticsCurrent { return NeighbourDistance.score(x, ring: ring, inverseScale: inverseScale) }
-            let width = ring.width
-            return withUnsafeTemporaryAllocation(of: Double.self, capacity: width) { inverse in
-                Self.fillInverseScale(of: ring, into: inverse)
+    package func prequentialScore(_ features: [Double]) -> Double? {
+        guard ring.rowCount >= Self.minimumSamples - 1, features.count == featureCount else { return nil }
+        return Self.distance(features, to: ring, inverseScale: inverseScale, current: statisticsCurrent)
+    }
+
+    /// The score of `features` against `ring`, weighted by `inverseScale` when `current`, else by
+    /// weights computed for the call. Static, so its closures capture the parts rather than
+    /// copying the whole template (retaining each of its arrays) to call them.
+    private static func distance(_ features: [Double], to ring: RankedRing, inverseScale: [Double], current: Bool) -> Double {
+        features.withUnsafeBufferPointer { x in
+            if current { return NeighbourDistance.score(x, ring: ring, inverseScale: inverseScale) }
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: ring.width) { inverse in
+                fillInverseScale(of: ring, into: inverse)
                 return NeighbourDistance.score(x, ring: ring, inverseScale: UnsafeBufferPointer(inverse))
             }
         }
+    }
+
+    /// The detector's raw score for `features` (higher = less like this user), `nil` when not comparable.
+    package func rawScore(_ features: [Double]) -> Double? {
+        guard canScore else { return nil }
+        return prequentialScore(features)
     }
 
     /// The anomaly in 0..1 for `features`, `nil` when not comparable.
