@@ -154,6 +154,13 @@ final class ReplayShard {
 
     private func decide(_ request: RequestContext, sequence: Int, attackerFailsChallenges: Bool,
                         state: inout UserState) -> ReplayResult {
+        // The scratch values passed inout: one exclusivity check each per event, not one per use.
+        decide(request, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges, state: &state,
+               signals: &signals, evaluation: &evaluation)
+    }
+
+    private func decide(_ request: RequestContext, sequence: Int, attackerFailsChallenges: Bool,
+                        state: inout UserState, signals: inout SignalValues, evaluation: inout Evaluation) -> ReplayResult {
         var event = request
         // Login records keep the user agent: one shared copy per distinct header, not one per event.
         if let agent = event.device?.userAgent { event.device?.userAgent = agents.intern(agent) }

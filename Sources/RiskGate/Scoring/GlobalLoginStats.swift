@@ -55,20 +55,26 @@ public final class GlobalLoginStats: @unchecked Sendable {
         lock.withLock {
             if total < Int.max { total += 1 }
             if newUser { users += 1 }
-            for level in 0..<ModelLevel.count {
-                let key = features.keys[level]
-                guard key != 0 else { continue }
-                let parent = features.parents[level]
-                // In place: one probe sequence each for the value and its parent (the table is
-                // large, so every probe is a likely cache miss).
-                let isNew = table.upsert(key, make: { Node(parent: parent, count: 1, childSum: 0, childDistinct: 0) },
-                                         update: { $0.count = Self.add($0.count, 1) })
-                table.modify(parent) { node in
-                    node.childSum = Self.add(node.childSum, 1)
-                    if isNew { node.childDistinct = Self.add(node.childDistinct, 1) }
-                }
-            }
+            // The table passed inout: one exclusivity check for the login, not one per probe.
+            Self.record(features, into: &table)
             if table.count > maxValues + GlobalLoginStats.roots.count { prune() }
+        }
+    }
+
+    /// Counts each level's value of `features` and its parent's totals in `table`.
+    private static func record(_ features: LoginFeatures, into table: inout KeyTable<Node>) {
+        for level in 0..<ModelLevel.count {
+            let key = features.keys[level]
+            guard key != 0 else { continue }
+            let parent = features.parents[level]
+            // In place: one probe sequence each for the value and its parent (the table is
+            // large, so every probe is a likely cache miss).
+            let isNew = table.upsert(key, make: { Node(parent: parent, count: 1, childSum: 0, childDistinct: 0) },
+                                     update: { $0.count = Self.add($0.count, 1) })
+            table.modify(parent) { node in
+                node.childSum = Self.add(node.childSum, 1)
+                if isNew { node.childDistinct = Self.add(node.childDistinct, 1) }
+            }
         }
     }
 
@@ -86,11 +92,18 @@ public final class GlobalLoginStats: @unchecked Sendable {
 
     /// Reads the counts for `features` under one lock.
     package func counts(for features: LoginFeatures) -> Counts {
-        var result = Counts()
         lock.lock()
         defer { lock.unlock() }
+        // The table passed as an argument: one exclusivity check for the read, not one per probe.
+        var result = Self.counts(for: features, in: table)
         result.total = total
         result.users = users
+        return result
+    }
+
+    /// The per-level counts of `features` in `table` (without the totals).
+    private static func counts(for features: LoginFeatures, in table: KeyTable<Node>) -> Counts {
+        var result = Counts()
         var previousKey: UInt64 = 0
         var previous: Node? = nil
         for level in 0..<ModelLevel.count {
