@@ -54,8 +54,7 @@ public enum TypingDynamics {
         guard template.count >= max(1, minEnrollment), template.canScore, let distance else {
             return (Assessment(present: true, enrolled: false, anomaly: nil), scored)
         }
-        let anomaly = NeighbourDistance.anomaly(score: distance, typical: template.typicalScore)
-        return (Assessment(present: true, enrolled: true, anomaly: anomaly), scored)
+        return (Assessment(present: true, enrolled: true, anomaly: template.anomaly(distance: distance)), scored)
     }
 
     /// A usable sample as ``score(_:templates:minEnrollment:)`` found it: what learning it needs

@@ -103,19 +103,11 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     @discardableResult
     package mutating func learn(_ features: [Double], knownScore: Double? = nil) -> Bool {
         guard features.count == featureCount, features.allSatisfy(\.isFinite) else { return false }
-        features.withUnsafeBufferPointer { x in
-            if ring.rowCount >= Self.minimumSamples - 1 {
-                let score: Double
-                if let knownScore {
-                    score = knownScore
-                } else {
-                    refreshStatistics()
-                    score = NeighbourDistance.score(x, ring: ring, inverseScale: inverseScale)
-                }
-                withUnsafePointer(to: score) { scores.append(UnsafeBufferPointer(start: $0, count: 1)) }
-            }
-            ring.append(x)
+        if knownScore == nil { refreshStatistics() }
+        if ring.rowCount >= Self.minimumSamples - 1, let score = knownScore ?? prequentialScore(features) {
+            withUnsafePointer(to: score) { scores.append(UnsafeBufferPointer(start: $0, count: 1)) }
         }
+        features.withUnsafeBufferPointer { ring.append($0) }
         count += 1
         statisticsCurrent = false
         return true
@@ -152,7 +144,12 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
 
     /// The anomaly in 0..1 for `features`, `nil` when not comparable.
     package func anomaly(_ features: [Double]) -> Double? {
-        rawScore(features).map { NeighbourDistance.anomaly(score: $0, typical: typicalScore) }
+        rawScore(features).map(anomaly(distance:))
+    }
+
+    /// The anomaly in 0..1 of a sample at `distance` (its ``rawScore(_:)``) from this template.
+    package func anomaly(distance: Double) -> Double {
+        NeighbourDistance.anomaly(score: distance, typical: typicalScore)
     }
 
     /// Median of the genuine scores, floored: the raw score of a typical genuine sample (one or
