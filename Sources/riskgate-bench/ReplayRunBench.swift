@@ -41,8 +41,8 @@ struct ReplayRunBench: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
         FileHandle.standardError.write(Data(String(
-            format: "%d events in %.2f s wall = %.0f events/s; CPU %.2f s = %.2f µs/event (all threads); %d threads, %d users, %d state bytes each; peak %d MiB\n",
+            format: "%d events in %.2f s wall = %.0f events/s; CPU %.2f s = %.2f µs/event (all threads); %d threads, %d users, %d state bytes each, %d global values; peak %d MiB\n",
             report.events, report.elapsedSeconds, report.eventsPerSecond, cpu, cpu * 1e6 / Double(max(1, report.events)),
-            threads, engine.userCount, engine.storedStateBytes / max(1, engine.userCount), report.peakMemoryBytes / 1_048_576).utf8))
+            threads, engine.userCount, engine.storedStateBytes / max(1, engine.userCount), engine.globalDistinctValues, report.peakMemoryBytes / 1_048_576).utf8))
     }
 }

@@ -122,7 +122,6 @@ public final class DecisionEngine: @unchecked Sendable {
             let time = effectiveTime(request.time, now: now)
             let stored = try store.loadUser(request.user)
             var state = stored ?? UserState()
-            if request.typing != nil { state.refreshTypingStatistics() }
             let policy = snapshot.policy
 
             var signals = SignalValues()

@@ -122,6 +122,9 @@ public final class ReplayEngine: ReplayBatchDecider {
     /// Users whose state is held as a value (the others are held encoded).
     package var valueUsers: Set<String> { shards.reduce(into: []) { $0.formUnion($1.valueUsers) } }
 
+    /// Distinct values the model's global statistics hold (their table's size drives memory).
+    package var globalDistinctValues: Int { globalStats.distinctValues }
+
     /// Bytes of all user states held, as encoded (users still kept as values are counted by the size
     /// they would take encoded; the tables' own overhead is not counted).
     package var storedStateBytes: Int { shards.reduce(0) { $0 + $1.storedStateBytes } }

@@ -166,8 +166,6 @@ final class ReplayShard {
         if let agent = event.device?.userAgent { event.device?.userAgent = agents.intern(agent) }
         let time = event.time ?? Date(timeIntervalSince1970: 0)
         signals.reset()
-        // Once here, not in each step that scores or learns the typing sample.
-        if event.typing != nil { state.refreshTypingStatistics() }
         // A user never seen has an empty state, which the computer reads as no history.
         let computation = computer.compute(event, userState: state, now: time, into: &signals)
         let location = computation.location

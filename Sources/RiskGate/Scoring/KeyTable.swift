@@ -4,31 +4,33 @@
 /// bits directly instead of re-hashing with SipHash the way `Dictionary` must: a lookup is a
 /// multiply, a mask and usually one probe. Key 0 marks an empty slot (keys are never 0).
 /// Removal is by rebuilding (``filter(_:)``), which only pruning needs.
+///
+/// A key and its value share a slot, so a lookup in a table far larger than the caches costs one
+/// cache miss, not one for the key and another for the value.
 struct KeyTable<Value> {
-    private var keys: [UInt64]
-    private var values: [Value?]
+    private typealias Slot = KeyTableSlot<Value>
+    private var slots: [Slot]
     private(set) var count = 0
 
     init(minimumCapacity: Int = 16) {
         var capacity = 16
         while capacity * 7 / 10 < minimumCapacity { capacity <<= 1 }
-        keys = [UInt64](repeating: 0, count: capacity)
-        values = [Value?](repeating: nil, count: capacity)
+        slots = [Slot](repeating: Slot(key: 0, value: nil), count: capacity)
     }
 
     @inline(__always)
     private func slot(_ key: UInt64) -> Int {
         // Fibonacci hashing spreads any residual pattern across the high bits we use.
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - keys.count.trailingZeroBitCount))
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - slots.count.trailingZeroBitCount))
     }
 
     subscript(key: UInt64) -> Value? {
         get {
-            let mask = keys.count - 1
+            let mask = slots.count - 1
             var i = slot(key)
             while true {
-                let k = keys[i]
-                if k == key { return values[i] }
+                let k = slots[i].key
+                if k == key { return slots[i].value }
                 if k == 0 { return nil }
                 i = (i + 1) & mask
             }
@@ -41,7 +43,7 @@ struct KeyTable<Value> {
                 self = filter { k, _ in k != key }
                 return
             }
-            values[claimSlot(key).index] = newValue
+            slots[claimSlot(key).index].value = newValue
         }
     }
 
@@ -49,12 +51,12 @@ struct KeyTable<Value> {
     /// absent; `added` tells which.
     @inline(__always)
     private mutating func claimSlot(_ key: UInt64) -> (index: Int, added: Bool) {
-        if (count + 1) * 10 > keys.count * 7 { grow() }
-        let mask = keys.count - 1
+        if (count + 1) * 10 > slots.count * 7 { grow() }
+        let mask = slots.count - 1
         var i = slot(key)
-        while keys[i] != 0 && keys[i] != key { i = (i + 1) & mask }
-        guard keys[i] == 0 else { return (i, false) }
-        keys[i] = key
+        while slots[i].key != 0 && slots[i].key != key { i = (i + 1) & mask }
+        guard slots[i].key == 0 else { return (i, false) }
+        slots[i].key = key
         count += 1
         return (i, true)
     }
@@ -66,9 +68,9 @@ struct KeyTable<Value> {
         precondition(key != 0, "key 0 is reserved")
         let (i, added) = claimSlot(key)
         if added {
-            values[i] = make()
+            slots[i].value = make()
         } else {
-            update(&values[i]!)
+            update(&slots[i].value!)
         }
         return added
     }
@@ -76,12 +78,12 @@ struct KeyTable<Value> {
     /// Updates the value of `key` in place when the key is present.
     @inline(__always)
     mutating func modify(_ key: UInt64, _ update: (inout Value) -> Void) {
-        let mask = keys.count - 1
+        let mask = slots.count - 1
         var i = slot(key)
         while true {
-            let k = keys[i]
+            let k = slots[i].key
             if k == key {
-                update(&values[i]!)
+                update(&slots[i].value!)
                 return
             }
             if k == 0 { return }
@@ -90,7 +92,7 @@ struct KeyTable<Value> {
     }
 
     private mutating func grow() {
-        var bigger = KeyTable(minimumCapacity: keys.count)
+        var bigger = KeyTable(minimumCapacity: slots.count)
         for (key, value) in self { bigger[key] = value }
         self = bigger
     }
@@ -103,7 +105,7 @@ struct KeyTable<Value> {
     }
 
     mutating func reserveCapacity(_ n: Int) {
-        guard n * 10 > keys.count * 7 else { return }
+        guard n * 10 > slots.count * 7 else { return }
         var bigger = KeyTable(minimumCapacity: n)
         for (key, value) in self { bigger[key] = value }
         self = bigger
@@ -111,10 +113,10 @@ struct KeyTable<Value> {
 
     /// Rewrites every value in place.
     mutating func updateValues(_ body: (UInt64, inout Value) -> Void) {
-        for i in keys.indices where keys[i] != 0 {
-            if var v = values[i] {
-                body(keys[i], &v)
-                values[i] = v
+        for i in slots.indices where slots[i].key != 0 {
+            if var v = slots[i].value {
+                body(slots[i].key, &v)
+                slots[i].value = v
             }
         }
     }
@@ -125,9 +127,10 @@ extension KeyTable: Sequence {
         let table: KeyTable
         var index = 0
         mutating func next() -> (key: UInt64, value: Value)? {
-            while index < table.keys.count {
+            while index < table.slots.count {
                 defer { index += 1 }
-                if table.keys[index] != 0, let value = table.values[index] { return (table.keys[index], value) }
+                let slot = table.slots[index]
+                if slot.key != 0, let value = slot.value { return (slot.key, value) }
             }
             return nil
         }
@@ -136,3 +139,11 @@ extension KeyTable: Sequence {
 }
 
 extension KeyTable: Sendable where Value: Sendable {}
+
+/// One slot of a ``KeyTable``: a key and its value; key 0 (value `nil`) is an empty slot.
+private struct KeyTableSlot<Value> {
+    var key: UInt64
+    var value: Value?
+}
+
+extension KeyTableSlot: Sendable where Value: Sendable {}

@@ -35,13 +35,6 @@ public struct UserState: Sendable, Hashable, Codable {
         banned = false
         model = UserModelCounts()
     }
-
-    /// Brings the typing templates' derived statistics up to date before a decision scores and
-    /// learns a sample (see ``TypingTemplate/refreshStatistics()``); without it the numbers are
-    /// the same, computed on each use.
-    package mutating func refreshTypingStatistics() {
-        for i in typing.indices { typing[i].refreshStatistics() }
-    }
 }
 
 /// The account profile an admin maintains (SPEC §8 `PUT /v1/accounts/{user}`).
