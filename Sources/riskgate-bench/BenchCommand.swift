@@ -17,6 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
             CompileBench.self,
             HashBench.self,
             DecideBench.self,
+            StateCodecBench.self,
         ]
     )
 }

@@ -122,6 +122,9 @@ public final class ReplayEngine: ReplayBatchDecider {
     /// Users whose state is held as a value (the others are held encoded).
     package var valueUsers: Set<String> { shards.reduce(into: []) { $0.formUnion($1.valueUsers) } }
 
+    /// The states held encoded, in no particular order (for benchmarks of the codec on real states).
+    package var encodedStates: [ContiguousArray<UInt8>] { shards.flatMap { Array($0.encodedStates) } }
+
     /// Distinct values the model's global statistics hold (their table's size drives memory).
     package var globalDistinctValues: Int { globalStats.distinctValues }
 

@@ -51,6 +51,9 @@ final class ReplayShard {
 
     var userCount: Int { decoded.count + encoded.count }
 
+    /// The states held encoded (for benchmarks of the codec on real states).
+    var encodedStates: Dictionary<String, ContiguousArray<UInt8>>.Values { encoded.values }
+
     /// Whether some states are held encoded.
     var holdsEncoded: Bool { !encoded.isEmpty }
 

@@ -411,18 +411,28 @@ private struct Writer: ~Copyable {
                 // through a local pointer without a capacity check per byte.
                 reserve(n * 11)
                 var out = base + used
-                var previous: Int64? = 0
+                // The previous value as an integer, while it is a whole number (the usual case).
+                var previous: Int64 = 0
+                var previousIsWhole = true
                 for rank in 0..<n {
                     let value = columns.sorted(rank, column)
                     let whole = UserStateCodec.smallWhole(value)
-                    if let p = previous, let v = whole, v != 0 || value.sign == .plus {
-                        Writer.put(varint: UserStateCodec.zigzag(v - p) << 1, at: &out)
+                    if previousIsWhole, let v = whole, v != 0 || value.sign == .plus {
+                        let z = UserStateCodec.zigzag(v - previous) << 1
+                        if z < 0x80 {
+                            // One byte: most differences between neighbouring sorted timings.
+                            out.pointee = UInt8(truncatingIfNeeded: z)
+                            out += 1
+                        } else {
+                            Writer.put(varint: z, at: &out)
+                        }
                     } else {
                         out.pointee = 1
                         UnsafeMutableRawPointer(out + 1).storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
                         out += 9
                     }
-                    previous = whole
+                    previous = whole ?? 0
+                    previousIsWhole = whole != nil
                 }
                 columns.order.baseAddress.map { (out).update(from: $0 + column * n, count: n) }
                 out += n
@@ -478,8 +488,19 @@ private struct Reader {
 
     @inline(__always)
     mutating func varint() throws(UserStateCodec.DecodingError) -> UInt64 {
-        // Fast path: a one-byte varint (most counts, flags and small numbers).
-        if offset < raw.count, raw[offset] < 0x80 {
+        // Fast paths: a one-byte varint (most counts, flags and small numbers), a two-byte one.
+        if offset + 1 < raw.count {
+            let first = UInt64(raw[offset])
+            if first < 0x80 {
+                offset += 1
+                return first
+            }
+            let second = UInt64(raw[offset + 1])
+            if second < 0x80 {
+                offset += 2
+                return (first & 0x7f) | second << 7
+            }
+        } else if offset < raw.count, raw[offset] < 0x80 {
             offset += 1
             return UInt64(raw[offset - 1])
         }
@@ -699,24 +720,30 @@ private struct Reader {
             try values.withUnsafeMutableBufferPointer { (values) throws(UserStateCodec.DecodingError) in
                 try order.withUnsafeMutableBufferPointer { (order) throws(UserStateCodec.DecodingError) in
                     for column in 0..<width {
-                        var previous = 0.0
-                        // `previous` as an integer while it is a whole number (the usual case).
-                        var previousWhole: Int64? = 0
-                        for rank in 0..<rows {
-                            let at = offset
-                            let value: Double
-                            (value, previousWhole) = try sortedNumber(after: previousWhole)
-                            guard value.isFinite, rank == 0 || value >= previous else { throw .invalid("typing ring value", offset: at) }
-                            sorted[rank] = value
-                            previous = value
+                        if let used = Self.wholeColumn(raw, from: offset, rows: rows, into: sorted.baseAddress!) {
+                            offset += used
+                        } else {
+                            var previous = 0.0
+                            // `previous` as an integer while it is a whole number (the usual case).
+                            var previousWhole: Int64? = 0
+                            for rank in 0..<rows {
+                                let at = offset
+                                let value: Double
+                                (value, previousWhole) = try sortedNumber(after: previousWhole)
+                                guard value.isFinite, rank == 0 || value >= previous else { throw .invalid("typing ring value", offset: at) }
+                                sorted[rank] = value
+                                previous = value
+                            }
                         }
                         guard remaining >= rows else { throw .truncated(offset: offset) }
                         var seen = SlotSet()
+                        let slots = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset
+                        let columnOrder = order.baseAddress! + column * rows
                         for rank in 0..<rows {
-                            let slot = Int(raw[offset + rank])
-                            guard slot < rows, seen.insert(slot) else { throw .invalid("typing ring slot", offset: offset + rank) }
-                            order[column * rows + rank] = UInt8(slot)
-                            values[slot * width + column] = sorted[rank]
+                            let slot = slots[rank]
+                            guard Int(slot) < rows, seen.insert(Int(slot)) else { throw .invalid("typing ring slot", offset: offset + rank) }
+                            columnOrder[rank] = slot
+                            values[Int(slot) &* width &+ column] = sorted[rank]
                         }
                         offset += rows
                     }
@@ -727,6 +754,40 @@ private struct Reader {
                                     rowCount: rows, head: head, ordersChecked: true)
         else { throw .invalid("typing ring", offset: start) }
         return ring
+    }
+
+    /// Reads one ring column of `rows` values starting at byte `start` of `raw` into `sorted`
+    /// when every value is a whole-number difference of one or two bytes (the usual column: whole
+    /// milliseconds a few apart) and the values ascend; returns the bytes read. Returns `nil`,
+    /// having read nothing, for any other column, which ``sortedNumber(after:)`` then reads (and
+    /// checks) value by value.
+    @inline(__always)
+    static func wholeColumn(_ raw: UnsafeRawBufferPointer, from start: Int, rows: Int,
+                            into sorted: UnsafeMutablePointer<Double>) -> Int? {
+        // Each value takes at most two bytes here, so reading stops within `2 * rows` bytes.
+        guard raw.count - start >= 2 * rows else { return nil }
+        let bytes = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
+        var at = 0
+        var value: Int64 = 0
+        for rank in 0..<rows {
+            var v = UInt64(bytes[at])
+            if v < 0x80 {
+                at += 1
+            } else {
+                let next = UInt64(bytes[at + 1])
+                guard next < 0x80 else { return nil }
+                v = (v & 0x7f) | next << 7
+                at += 2
+            }
+            // Even: a whole difference (odd marks a raw value). Below 2^13 in size, so 50 of them
+            // stay far inside the range the general path checks (below 2^53).
+            guard v & 1 == 0 else { return nil }
+            let difference = UserStateCodec.unzigzag(v >> 1)
+            guard rank == 0 || difference >= 0 else { return nil }
+            value += difference
+            sorted[rank] = Double(value)
+        }
+        return at
     }
 
     /// A value written by `Writer.ring(_:)`: `zigzag << 1` of its difference from the previous

@@ -233,6 +233,32 @@ struct UserStateCodecTests {
         #expect(try UserStateCodec.decode(bytes) == state)
     }
 
+    @Test("ring columns round-trip whatever the size of their differences and wherever a non-whole value sits")
+    func ringColumnSizes() throws {
+        // One- and two-byte differences (the decoder's fast path), longer ones, a negative first
+        // value, a huge whole value and non-whole values (the general path), in several mixes.
+        let columns: [[Double]] = [
+            [120, 95, 130, 131, 95],
+            [-5_000, 3, 8_000, 8_001],
+            [70_000, 1, 2],
+            [1_099_511_627_776, 5, -7],
+            [100, 12.5, 101, 99],
+            [-0.0, 0, 4, 4.25],
+        ]
+        for column in columns {
+            var template = TypingTemplate(field: "pin", length: 1)
+            for value in column {
+                let learned = template.learn([value])
+                #expect(learned)
+            }
+            var state = UserState()
+            state.typing = [template]
+            let decoded = try UserStateCodec.decode(UserStateCodec.encode(state))
+            #expect(decoded == state)
+            #expect(decoded.typing.first?.samples.map { $0[0].bitPattern } == column.map(\.bitPattern))
+        }
+    }
+
     @Test("a typing template with samples that do not match its length is refused")
     func badTemplate() throws {
         var state = UserState()
