@@ -15,9 +15,9 @@ public struct LoginFeatures: Sendable, Hashable {
     public let userAgent: UserAgent?
 
     /// Per level, the value's key (0 when the level is left out).
-    package let keys: [UInt64]
+    package let keys: PerLevel<UInt64>
     /// Per level, the key of the value above it, or the chain root (0 when the level is left out).
-    package let parents: [UInt64]
+    package let parents: PerLevel<UInt64>
     /// The raw user agent, kept (not copied) for the `user_agent` label.
     private let agentText: String?
 
@@ -50,8 +50,9 @@ public struct LoginFeatures: Sendable, Hashable {
         self.userAgent = agentChain?.parsed
         self.agentText = agent
 
-        var keys = [UInt64](repeating: 0, count: ModelLevel.count)
-        var parents = [UInt64](repeating: 0, count: ModelLevel.count)
+        // Fixed-size, inline: no arrays to allocate for each login.
+        var keys = PerLevel<UInt64>(repeating: 0)
+        var parents = PerLevel<UInt64>(repeating: 0)
 
         // Location chain.
         let locationDepth = ip != nil ? 3 : validASN != nil ? 2 : code != nil ? 1 : 0

@@ -58,7 +58,7 @@ public struct LoginModel: Sendable {
         let account = LoginModel.accountLogRatio(userLogins: user.total, totalLogins: counts.total, users: counts.users)
         logRatio += account
         return ModelAssessment(logRatio: logRatio, accountLogRatio: account, userLogins: user.total,
-                               contributions: contributions, features: features, keys: keys,
+                               contributions: contributions, features: features,
                                topLimit: topFeatures)
     }
 
@@ -98,7 +98,8 @@ public struct ModelAssessment: Sendable, Hashable {
     /// The scored features; their labels are built only when an explanation asks.
     package let features: LoginFeatures
     package var labels: [String] { features.labels }
-    package let keys: [UInt64]
+    /// Per level, the scored value's key (0 when the level was left out).
+    package var keys: PerLevel<UInt64> { features.keys }
     package let topLimit: Int
 
     /// `model.risk`: the logistic of ``logRatio``, i.e. the posterior probability of attack at even

@@ -80,12 +80,15 @@ public struct UserModelCounts: Sendable, Hashable, Codable {
     ///   holds more values than its cap.
     package init?(total: Int, entries: [Entry]) {
         guard total >= 0 else { return nil }
-        var perLevel = [Int](repeating: 0, count: ModelLevel.count)
+        // Entries per level, a byte each (no level may exceed its capacity of at most 32): no
+        // array to allocate on each decoded state.
+        var perLevel: UInt64 = 0
         for entry in entries {
             let level = Int(entry.level)
             guard level < ModelLevel.count, entry.key != 0, entry.parent != 0, entry.count > 0 else { return nil }
-            perLevel[level] += 1
-            guard perLevel[level] <= UserModelCounts.capacity[level] else { return nil }
+            let shift = UInt64(8 * level)
+            perLevel += 1 << shift
+            guard Int((perLevel >> shift) & 0xff) <= UserModelCounts.capacity[level] else { return nil }
         }
         self.total = total
         self.entries = entries

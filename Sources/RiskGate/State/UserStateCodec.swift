@@ -97,7 +97,7 @@ package enum UserStateCodec {
         w.byte(version)
         w.profile(state.profile)
         w.count(state.logins.count)
-        for login in state.logins { w.login(login) }
+        for i in state.logins.indices { w.login(state.logins[i]) }
         w.count(state.devices.count)
         for device in state.devices {
             w.string(device.id)
@@ -448,7 +448,8 @@ private struct Writer: ~Copyable {
             fixed64(e.key)
             // A parent is mostly the key of an earlier entry (the level above): its distance back
             // instead of 8 bytes; 0 means the raw key follows.
-            if let j = m.entries[..<i].lastIndex(where: { $0.key == e.parent }) {
+            // The entry just before is the usual parent (a new value's levels are added in order).
+            if let j = i > 0 && m.entries[i - 1].key == e.parent ? i - 1 : m.entries[..<i].lastIndex(where: { $0.key == e.parent }) {
                 varint(UInt64(i - j))
             } else {
                 byte(0)
@@ -658,31 +659,36 @@ private struct Reader {
         guard !repeatsPosition || (flags & 0x30 == 0x30 && lastPosition != nil) else {
             throw .invalid("login position reference", offset: start)
         }
-        var l = LoginRecord(time: try date())
+        // Fields read into locals and the record built once: filling a `var` record and
+        // returning it copied the record (a retain and release of each of its strings).
+        let time = try date()
+        var ip: IPAddress?
         if flags & 0x01 != 0 {
             guard remaining >= 4 else { throw .truncated(offset: offset) }
             var v: UInt32 = 0
             for i in (0..<4).reversed() { v = v << 8 | UInt32(raw[offset + i]) }
             offset += 4
-            l.ip = IPAddress(v4: v)
+            ip = IPAddress(v4: v)
         } else if flags & 0x02 != 0 {
-            l.ip = IPAddress(v6High: try fixed64(), low: try fixed64())
+            ip = IPAddress(v6High: try fixed64(), low: try fixed64())
         }
-        if flags & 0x04 != 0 { l.country = try string() }
-        if flags & 0x08 != 0 { l.asn = try number() }
+        let country = flags & 0x04 != 0 ? try string() : nil
+        let asn = flags & 0x08 != 0 ? try number() : nil
+        var lat: Double?
+        var lon: Double?
         if let last = lastPosition, repeatsPosition {
-            l.lat = last.lat
-            l.lon = last.lon
+            lat = last.lat
+            lon = last.lon
         } else {
-            if flags & 0x10 != 0 { l.lat = try double() }
-            if flags & 0x20 != 0 { l.lon = try double() }
+            if flags & 0x10 != 0 { lat = try double() }
+            if flags & 0x20 != 0 { lon = try double() }
         }
-        if let lat = l.lat, let lon = l.lon { lastPosition = (lat, lon) } else { lastPosition = nil }
-        if flags & 0x40 != 0 { l.accuracyKm = try number() }
-        l.anonymous = flags & 0x80 != 0
-        if flags & 0x100 != 0 { l.userAgent = try string() }
-        if flags & 0x200 != 0 { l.deviceId = try string() }
-        return l
+        if let lat, let lon { lastPosition = (lat, lon) } else { lastPosition = nil }
+        let accuracy = flags & 0x40 != 0 ? try number() : nil
+        let userAgent = flags & 0x100 != 0 ? try string() : nil
+        let deviceId = flags & 0x200 != 0 ? try string() : nil
+        return LoginRecord(time: time, ip: ip, country: country, asn: asn, lat: lat, lon: lon, accuracyKm: accuracy,
+                           anonymous: flags & 0x80 != 0, userAgent: userAgent, deviceId: deviceId)
     }
 
     mutating func template() throws(UserStateCodec.DecodingError) -> TypingTemplate {
