@@ -135,7 +135,10 @@ public final class ReplayEngine: ReplayBatchDecider {
     public func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult {
         if flushDue { try flush() }
         let shard = shards[StableUserHash.shard(of: event.user, count: shards.count)]
-        let result = try shard.replay(event, sequence: decidedEvents, attackerFailsChallenges: attackerFailsChallenges)
+        let wrapped = ReplayEvent(line: 0, context: event, seconds: 0)
+        let result = try withUnsafePointer(to: wrapped) {
+            try shard.replay($0, sequence: decidedEvents, attackerFailsChallenges: attackerFailsChallenges)
+        }
         advance(by: 1)
         return result
     }
@@ -183,8 +186,8 @@ public final class ReplayEngine: ReplayBatchDecider {
             try events.withUnsafeBufferPointer { events in
                 for i in range {
                     do {
-                        results[i] = try shard.replay(events[i].context, sequence: first + i,
-                                                      attackerFailsChallenges: events[i].attackerFailsChallenges)
+                        results[i] = try shard.replay(events.baseAddress! + i, sequence: first + i,
+                                                      attackerFailsChallenges: events[i].context.label?.isAttack == true)
                     } catch {
                         throw ReplayError.decider(line: events[i].line, message: String(describing: error))
                     }
@@ -205,8 +208,8 @@ public final class ReplayEngine: ReplayBatchDecider {
                         let shard = plan.shards[s]
                         for i in plan.events(of: s) {
                             do {
-                                output.buffer[i] = try shard.replay(events.buffer[i].context, sequence: first + i,
-                                                                    attackerFailsChallenges: events.buffer[i].attackerFailsChallenges)
+                                output.buffer[i] = try shard.replay(events.buffer.baseAddress! + i, sequence: first + i,
+                                                                    attackerFailsChallenges: events.buffer[i].context.label?.isAttack == true)
                             } catch {
                                 plan.fail(s, index: i, error: error)
                                 break

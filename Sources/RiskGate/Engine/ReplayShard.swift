@@ -79,11 +79,15 @@ final class ReplayShard {
     /// user is held encoded: decoded for its event and encoded again after it. As encoded users
     /// grow, ``decodedCapacity`` shrinks and the least recently active values are encoded too.
     ///
+    /// The event is read in place through `event` (which must stay valid during the call):
+    /// passing the event itself made the caller copy it, retaining each of its strings.
+    ///
     /// - Throws: ``StoreError`` when the backing store cannot be read (nothing is changed then).
-    func replay(_ event: RequestContext, sequence: Int, attackerFailsChallenges: Bool) throws -> ReplayResult {
+    func replay(_ event: UnsafePointer<ReplayEvent>, sequence: Int, attackerFailsChallenges: Bool) throws -> ReplayResult {
         clock += 1
         let result: ReplayResult
-        if let index = decoded.index(forKey: event.user) {
+        let user = event.pointee.context.user
+        if let index = decoded.index(forKey: user) {
             decoded.values[index].lastUsed = clock
             result = decide(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges,
                             state: &decoded.values[index].state)
@@ -93,28 +97,30 @@ final class ReplayShard {
             result = try replayEncoded(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges)
             while decoded.count > decodedCapacity { encodeLeastRecentlyUsed() }
         }
-        if tracksDirty { dirty.insert(event.user) }
+        if tracksDirty { dirty.insert(user) }
         return result
     }
 
     /// Decides the event of a user first seen while there is room for values.
-    private func replayNew(_ event: RequestContext, sequence: Int, attackerFailsChallenges: Bool) throws -> ReplayResult {
-        decoded[event.user] = DecodedState(state: try backing?.loadUser(event.user) ?? UserState(), lastUsed: clock)
+    private func replayNew(_ event: UnsafePointer<ReplayEvent>, sequence: Int, attackerFailsChallenges: Bool) throws -> ReplayResult {
+        let user = event.pointee.context.user
+        decoded[user] = DecodedState(state: try backing?.loadUser(user) ?? UserState(), lastUsed: clock)
         // The state is updated in place in the dictionary: copying it out and back would copy
         // every array the event changes (logins, devices, typing) on each event.
-        let index = decoded.index(forKey: event.user)!
+        let index = decoded.index(forKey: user)!
         return decide(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges,
                       state: &decoded.values[index].state)
     }
 
     /// Decides the event of a user held encoded (or first seen when values are full).
-    private func replayEncoded(_ event: RequestContext, sequence: Int, attackerFailsChallenges: Bool) throws -> ReplayResult {
-        let index = encoded.index(forKey: event.user)
+    private func replayEncoded(_ event: UnsafePointer<ReplayEvent>, sequence: Int, attackerFailsChallenges: Bool) throws -> ReplayResult {
+        let user = event.pointee.context.user
+        let index = encoded.index(forKey: user)
         var state: UserState
         if let index {
             state = try encoded.values[index].withUnsafeBytes { raw in try UserStateCodec.decode(raw) }
         } else {
-            state = try backing?.loadUser(event.user) ?? UserState()
+            state = try backing?.loadUser(user) ?? UserState()
         }
         let result = decide(event, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges, state: &state)
         // Exactly sized, so a million users hold no slack.
@@ -122,7 +128,7 @@ final class ReplayShard {
         if let index {
             encoded.values[index] = stored
         } else {
-            encoded[event.user] = stored
+            encoded[user] = stored
         }
         return result
     }
@@ -155,16 +161,17 @@ final class ReplayShard {
         }
     }
 
-    private func decide(_ request: RequestContext, sequence: Int, attackerFailsChallenges: Bool,
+    private func decide(_ request: UnsafePointer<ReplayEvent>, sequence: Int, attackerFailsChallenges: Bool,
                         state: inout UserState) -> ReplayResult {
         // The scratch values passed inout: one exclusivity check each per event, not one per use.
         decide(request, sequence: sequence, attackerFailsChallenges: attackerFailsChallenges, state: &state,
                signals: &signals, evaluation: &evaluation)
     }
 
-    private func decide(_ request: RequestContext, sequence: Int, attackerFailsChallenges: Bool,
+    private func decide(_ request: UnsafePointer<ReplayEvent>, sequence: Int, attackerFailsChallenges: Bool,
                         state: inout UserState, signals: inout SignalValues, evaluation: inout Evaluation) -> ReplayResult {
-        var event = request
+        // The one copy of the request: its user agent is replaced by the shared copy.
+        var event = request.pointee.context
         // Login records keep the user agent: one shared copy per distinct header, not one per event.
         if let agent = event.device?.userAgent { event.device?.userAgent = agents.intern(agent) }
         let time = event.time ?? Date(timeIntervalSince1970: 0)

@@ -104,14 +104,17 @@ public enum ReplayHarness {
             case .end: break loop
             case .failure(let error): throw error
             }
+            // The tally reads each event in place (see ``ReplayTally/add(_:candidate:baseline:)``).
             if let baseline {
                 let (results, baseResults) = try decideSideBySide(batch.events, candidate: candidate, baseline: baseline)
-                for i in batch.events.indices {
-                    tally.add(batch.events[i], candidate: results[i], baseline: baseResults[i])
+                batch.events.withUnsafeBufferPointer { events in
+                    for i in events.indices { tally.add(events.baseAddress! + i, candidate: results[i], baseline: baseResults[i]) }
                 }
             } else {
                 let results = try decide(batch.events, with: candidate)
-                for i in batch.events.indices { tally.add(batch.events[i], candidate: results[i], baseline: nil) }
+                batch.events.withUnsafeBufferPointer { events in
+                    for i in events.indices { tally.add(events.baseAddress! + i, candidate: results[i], baseline: nil) }
+                }
             }
             if let progress {
                 let now = elapsed()

@@ -116,9 +116,15 @@ package struct ReplayTally: Sendable {
     }
 
     package mutating func add(_ event: ReplayEvent, candidate result: ReplayResult, baseline base: ReplayResult?) {
+        withUnsafePointer(to: event) { add($0, candidate: result, baseline: base) }
+    }
+
+    /// As ``add(_:candidate:baseline:)``, reading the event in place through `event` (passing an
+    /// event held in an array made the caller copy it, retaining each of its strings).
+    package mutating func add(_ event: UnsafePointer<ReplayEvent>, candidate result: ReplayResult, baseline base: ReplayResult?) {
         events += 1
-        let (row, takeover) = LabelRow.classify(event.context.label)
-        let channel = channelKey(event.context.channel)
+        let (row, takeover) = LabelRow.classify(event.pointee.context.label)
+        let channel = channelKey(event.pointee.context.channel)
         candidate.add(row: row, takeover: takeover, channel: channel, result: result)
         guard let base, baseline != nil else { return }
         baseline!.add(row: row, takeover: takeover, channel: channel, result: base)
@@ -127,8 +133,8 @@ package struct ReplayTally: Sendable {
         if takeover { transitions[LabelRow.accountTakeover.rawValue * 25 + cell] += 1 }
         if base.outcome != result.outcome && examples[cell].count < Self.examplesPerCell {
             examples[cell].append(TransitionExample(
-                line: event.line, id: event.context.id, user: event.context.user,
-                time: Timestamp.format(Date(timeIntervalSince1970: event.seconds)),
+                line: event.pointee.line, id: event.pointee.context.id, user: event.pointee.context.user,
+                time: Timestamp.format(Date(timeIntervalSince1970: event.pointee.seconds)),
                 label: takeover ? LabelRow.accountTakeover.name : row.name,
                 baselineScore: base.score, candidateScore: result.score,
                 baselineRule: base.rule, candidateRule: result.rule))
