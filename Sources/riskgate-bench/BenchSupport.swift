@@ -1,4 +1,6 @@
+import ArgumentParser
 import Foundation
+import RiskGate
 
 /// Measures `body` over `iterations` calls, `rounds` times, and returns per-call nanoseconds of each round, sorted.
 func measure(rounds: Int = 15, iterations: Int, _ body: () -> Void) -> [Double] {
@@ -36,4 +38,12 @@ func processCPUSeconds() -> Double {
     #endif
     func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// The policy compiled from the YAML file at `path`, or a validation error naming the file.
+func compiledPolicy(at path: String) throws -> CompiledPolicy {
+    guard let policy = PolicyCompiler.compile(path: path).policy else {
+        throw ValidationError("policy `\(path)` does not compile")
+    }
+    return policy
 }

@@ -30,8 +30,7 @@ struct DecideBench: ParsableCommand {
     var threads = 2
 
     func run() throws {
-        let compiled = PolicyCompiler.compile(path: policy)
-        guard let candidate = compiled.policy else { throw ValidationError("policy `\(policy)` does not compile") }
+        let candidate = try compiledPolicy(at: policy)
         var configuration = DecisionEngine.Configuration()
         if let datasets = sharedDatasets() {
             let maxmind = datasets.appendingPathComponent("geo/maxmind-test")

@@ -25,8 +25,7 @@ struct ReplayRunBench: ParsableCommand {
     var batchSize = ReplayHarness.Options().batchSize
 
     func run() throws {
-        let compiled = PolicyCompiler.compile(path: policy)
-        guard let candidate = compiled.policy else { throw ValidationError("policy `\(policy)` does not compile") }
+        let candidate = try compiledPolicy(at: policy)
         guard (1...ReplayEngine.maxThreads).contains(threads) else {
             throw ValidationError("--threads must be between 1 and \(ReplayEngine.maxThreads)")
         }

@@ -22,8 +22,7 @@ struct StateCodecBench: ParsableCommand {
     var rounds = 5
 
     func run() throws {
-        let compiled = PolicyCompiler.compile(path: policy)
-        guard let candidate = compiled.policy else { throw ValidationError("policy `\(policy)` does not compile") }
+        let candidate = try compiledPolicy(at: policy)
         let engine = try ReplayEngine(policy: candidate, decodedUserLimit: 0, threads: 2)
         _ = try ReplayHarness.run(reader: try EventReader(path: dataset), candidate: engine)
         let states = Array(engine.encodedStates.prefix(max(1, sample)))
