@@ -187,7 +187,7 @@ public final class ReplayEngine: ReplayBatchDecider {
                 for i in range {
                     do {
                         results[i] = try shard.replay(events.baseAddress! + i, sequence: first + i,
-                                                      attackerFailsChallenges: events[i].context.label?.isAttack == true)
+                                                      attackerFailsChallenges: events[i].attackerFailsChallenges)
                     } catch {
                         throw ReplayError.decider(line: events[i].line, message: String(describing: error))
                     }
@@ -209,7 +209,7 @@ public final class ReplayEngine: ReplayBatchDecider {
                         for i in plan.events(of: s) {
                             do {
                                 output.buffer[i] = try shard.replay(events.buffer.baseAddress! + i, sequence: first + i,
-                                                                    attackerFailsChallenges: events.buffer[i].context.label?.isAttack == true)
+                                                                    attackerFailsChallenges: events.buffer[i].attackerFailsChallenges)
                             } catch {
                                 plan.fail(s, index: i, error: error)
                                 break

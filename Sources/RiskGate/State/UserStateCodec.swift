@@ -418,14 +418,7 @@ private struct Writer: ~Copyable {
                     let value = columns.sorted(rank, column)
                     let whole = UserStateCodec.smallWhole(value)
                     if previousIsWhole, let v = whole, v != 0 || value.sign == .plus {
-                        let z = UserStateCodec.zigzag(v - previous) << 1
-                        if z < 0x80 {
-                            // One byte: most differences between neighbouring sorted timings.
-                            out.pointee = UInt8(truncatingIfNeeded: z)
-                            out += 1
-                        } else {
-                            Writer.put(varint: z, at: &out)
-                        }
+                        Writer.put(varint: UserStateCodec.zigzag(v - previous) << 1, at: &out)
                     } else {
                         out.pointee = 1
                         UnsafeMutableRawPointer(out + 1).storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
@@ -490,22 +483,25 @@ private struct Reader {
     @inline(__always)
     mutating func varint() throws(UserStateCodec.DecodingError) -> UInt64 {
         // Fast paths: a one-byte varint (most counts, flags and small numbers), a two-byte one.
-        if offset + 1 < raw.count {
-            let first = UInt64(raw[offset])
-            if first < 0x80 {
-                offset += 1
-                return first
-            }
-            let second = UInt64(raw[offset + 1])
-            if second < 0x80 {
-                offset += 2
-                return (first & 0x7f) | second << 7
-            }
+        if offset + 1 < raw.count, let (value, length) = Self.shortVarint(at: raw.baseAddress! + offset) {
+            offset += length
+            return value
         } else if offset < raw.count, raw[offset] < 0x80 {
             offset += 1
             return UInt64(raw[offset - 1])
         }
         return try longVarint()
+    }
+
+    /// The varint of one or two bytes at `bytes` (both must be readable) and its length; `nil`
+    /// when it is longer.
+    @inline(__always)
+    static func shortVarint(at bytes: UnsafeRawPointer) -> (value: UInt64, length: Int)? {
+        let first = UInt64(bytes.load(as: UInt8.self))
+        if first < 0x80 { return (first, 1) }
+        let second = UInt64(bytes.load(fromByteOffset: 1, as: UInt8.self))
+        guard second < 0x80 else { return nil }
+        return ((first & 0x7f) | second << 7, 2)
     }
 
     mutating func longVarint() throws(UserStateCodec.DecodingError) -> UInt64 {
@@ -772,19 +768,12 @@ private struct Reader {
                             into sorted: UnsafeMutablePointer<Double>) -> Int? {
         // Each value takes at most two bytes here, so reading stops within `2 * rows` bytes.
         guard raw.count - start >= 2 * rows else { return nil }
-        let bytes = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
+        let bytes = raw.baseAddress! + start
         var at = 0
         var value: Int64 = 0
         for rank in 0..<rows {
-            var v = UInt64(bytes[at])
-            if v < 0x80 {
-                at += 1
-            } else {
-                let next = UInt64(bytes[at + 1])
-                guard next < 0x80 else { return nil }
-                v = (v & 0x7f) | next << 7
-                at += 2
-            }
+            guard let (v, length) = shortVarint(at: bytes + at) else { return nil }
+            at += length
             // Even: a whole difference (odd marks a raw value). Below 2^13 in size, so 50 of them
             // stay far inside the range the general path checks (below 2^53).
             guard v & 1 == 0 else { return nil }
