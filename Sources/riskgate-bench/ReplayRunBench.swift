@@ -24,12 +24,16 @@ struct ReplayRunBench: ParsableCommand {
     @Option(help: ArgumentHelp("Events per batch handed from the reader to the deciders.", visibility: .hidden))
     var batchSize = ReplayHarness.Options().batchSize
 
+    @Option(help: ArgumentHelp("Users held as values before states are held encoded (0: every state encoded, as late in a 10M run).", visibility: .hidden))
+    var decodedUserLimit = 100_000
+
     func run() throws {
         let candidate = try compiledPolicy(at: policy)
         guard (1...ReplayEngine.maxThreads).contains(threads) else {
             throw ValidationError("--threads must be between 1 and \(ReplayEngine.maxThreads)")
         }
-        let engine = try ReplayEngine(policy: candidate, threads: threads, epochSize: epochSize)
+        let engine = try ReplayEngine(policy: candidate, decodedUserLimit: decodedUserLimit, threads: threads,
+                                      epochSize: epochSize)
         let reader = try EventReader(path: dataset)
         let startCPU = processCPUSeconds()
         var options = ReplayHarness.Options()

@@ -27,11 +27,7 @@ struct StateCodecBench: ParsableCommand {
         _ = try ReplayHarness.run(reader: try EventReader(path: dataset), candidate: engine)
         let states = Array(engine.encodedStates.prefix(max(1, sample)))
         let bytes = states.reduce(0) { $0 + $1.count }
-        var withTyping = 0
-        for state in states where !(try state.withUnsafeBytes { try UserStateCodec.decode($0) }).typing.isEmpty {
-            withTyping += 1
-        }
-        print("\(states.count) states, \(bytes / states.count) bytes each on average, \(withTyping) with a typing template")
+        try printComposition(of: states, bytes: bytes)
 
         // Decoding alone, and decoding followed by encoding the value again into an exactly sized
         // array, as replay does around each event of an encoded user (the encoder then reads a
@@ -62,5 +58,36 @@ struct StateCodecBench: ParsableCommand {
                      decodeTimes[0] * perByte, median(decodeTimes)))
         print(String(format: "decode + encode: best %.0f ns/state (%.2f ns/byte), median %.0f ns/state",
                      roundTripTimes[0], roundTripTimes[0] * perByte, median(roundTripTimes)))
+    }
+
+    /// Where the bytes go: each part's share is the bytes a state loses without it (string
+    /// back-references make the parts not quite independent).
+    private func printComposition(of states: [ContiguousArray<UInt8>], bytes: Int) throws {
+        var typing = 0, logins = 0, model = 0, devices = 0
+        var templates = 0, samples = 0, loginCount = 0, entries = 0
+        for bytes in states {
+            let state = try bytes.withUnsafeBytes { try UserStateCodec.decode($0) }
+            let full = bytes.count
+            func without(_ change: (inout UserState) -> Void) -> Int {
+                var copy = state
+                change(&copy)
+                return full - UserStateCodec.encode(copy).count
+            }
+            typing += without { $0.typing = [] }
+            logins += without { $0.logins = [] }
+            model += without { $0.model = UserModelCounts() }
+            devices += without { $0.devices = [] }
+            templates += state.typing.count
+            samples += state.typing.reduce(0) { $0 + min($1.count, TypingTemplate.capacity) }
+            loginCount += state.logins.count
+            entries += state.model.entries.count
+        }
+        let n = Double(states.count)
+        print(String(format: "%d states, %.0f bytes each on average: typing %.0f, logins %.0f, model %.0f, devices %.0f",
+                     states.count, Double(bytes) / n, Double(typing) / n, Double(logins) / n, Double(model) / n,
+                     Double(devices) / n))
+        print(String(format: "a state holds %.2f typing templates (%.1f samples each), %.1f logins, %.1f model entries",
+                     Double(templates) / n, Double(samples) / Double(max(1, templates)), Double(loginCount) / n,
+                     Double(entries) / n))
     }
 }

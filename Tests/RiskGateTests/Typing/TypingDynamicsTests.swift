@@ -93,25 +93,23 @@ private func key(_ down: Double, _ up: Double) -> RequestContext.Typing.Key { .i
         for (a, b) in zip(t.genuineScores, expected.suffix(TypingTemplate.capacity)) { #expect(abs(a - b) < 1e-9) }
     }
 
-    @Test("scores are the same whether the statistics were refreshed after learning or not")
-    func staleStatisticsScoreTheSame() throws {
+    @Test("learning with the decision's distance gives the template learning alone gives")
+    func learningWithKnownScoreMatches() throws {
         var template = TypingTemplate(field: "password", length: 6)
         for s in 0..<70 {
             let features = try #require(TypingDynamics.features(sample(s)))
             let probe = try #require(TypingDynamics.features(sample(s + 1000)))
-            // `template` has just learned (statistics stale); `refreshed` has them up to date.
-            var refreshed = template
-            refreshed.refreshStatistics()
-            #expect(refreshed == template)
-            #expect(template.rawScore(probe) == refreshed.rawScore(probe))
-            #expect(template.anomaly(probe) == refreshed.anomaly(probe))
-            #expect(template.typicalScore == refreshed.typicalScore)
-            // Learning from either gives the same template and the same next scores.
-            var other = refreshed
+            // Scoring leaves the template as it was.
+            let before = template
+            #expect(template.rawScore(probe) == before.rawScore(probe))
+            #expect(template == before)
+            // Learning with the distance a decision computed, or computing it again, gives the same template.
+            var other = template
+            other.learn(features, knownScore: template.prequentialScore(features))
             template.learn(features)
-            other.learn(features)
             #expect(template == other)
             #expect(template.genuineScores == other.genuineScores)
+            #expect(template.rawScore(probe) == other.rawScore(probe))
         }
         // A template rebuilt by the state codec scores as the original does.
         var state = UserState()

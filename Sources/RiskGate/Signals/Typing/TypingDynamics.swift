@@ -47,14 +47,16 @@ public enum TypingDynamics {
         guard let index = templates.withUnsafeBufferPointer({ templateIndex(in: $0, field: field, length: length) }) else {
             return (Assessment(present: true, enrolled: false, anomaly: nil), ScoredSample(features: features, field: field))
         }
-        let template = templates[index]
-        let distance = template.prequentialScore(features)
-        let scored = ScoredSample(features: features, field: field, template: index,
-                                  templateCount: template.count, distance: distance)
-        guard template.count >= max(1, minEnrollment), template.canScore, let distance else {
-            return (Assessment(present: true, enrolled: false, anomaly: nil), scored)
+        // The template read in place: `templates[index]` copied it, retaining each of its arrays.
+        return templates.withUnsafeBufferPointer { templates in
+            let distance = templates[index].prequentialScore(features)
+            let scored = ScoredSample(features: features, field: field, template: index,
+                                      templateCount: templates[index].count, distance: distance)
+            guard templates[index].count >= max(1, minEnrollment), templates[index].canScore, let distance else {
+                return (Assessment(present: true, enrolled: false, anomaly: nil), scored)
+            }
+            return (Assessment(present: true, enrolled: true, anomaly: templates[index].anomaly(distance: distance)), scored)
         }
-        return (Assessment(present: true, enrolled: true, anomaly: template.anomaly(distance: distance)), scored)
     }
 
     /// A usable sample as ``score(_:templates:minEnrollment:)`` found it: what learning it needs

@@ -7,8 +7,9 @@
 /// centre and scale the detector needs are always exactly the batch statistics of the samples the
 /// template holds: both rings keep every column in sorted order as they change (``RankedRing``),
 /// so after each update a median is one read and a median absolute deviation a binary search
-/// (O(F · log N) for F features and N samples, plus a short shift a column). They are refreshed
-/// when a score needs them (``refreshStatistics()``), not after every learned sample.
+/// (O(F · log N) for F features and N samples, plus a short shift a column). They are read when a
+/// score needs them, not kept: a replay encodes most states right after learning, so statistics
+/// kept up to date would mostly be thrown away.
 public struct TypingTemplate: Sendable, Hashable, Codable {
     /// Most samples (and genuine scores) kept; older ones are forgotten, so the template follows
     /// slow drift in how the user types.
@@ -28,14 +29,6 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     /// Prequential scores of the most recent accepted samples (a ring one number wide).
     package private(set) var scores: RankedRing
 
-    // Derived from the sample ring (not persisted, not compared): refreshed when a score needs
-    // it after the ring changed (``refreshStatistics()``), not after every change, since a
-    // replay encodes most states right after learning and the refresh would be thrown away.
-    /// `1 /` each feature's robust scale, the weights of ``NeighbourDistance``'s distance.
-    private var inverseScale: [Double]
-    /// Whether ``inverseScale`` describes the ring as it is.
-    private var statisticsCurrent: Bool
-
     /// An empty template for `field` and sequences of `length` keys.
     public init(field: String, length: Int) {
         self.field = field
@@ -43,21 +36,16 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         count = 0
         ring = RankedRing(width: TypingFeatures.count(keys: length), capacity: Self.capacity)
         scores = RankedRing(width: 1, capacity: Self.capacity)
-        inverseScale = []
-        statisticsCurrent = false
     }
 
     /// A template rebuilt from its stored rings (the binary state codec keeps each column in
     /// sorted order, so nothing is sorted here); `nil` when the parts do not form a template.
-    /// The derived statistics are computed when first needed.
     package init?(field: String, length: Int, count: Int, ring: RankedRing, scores: RankedRing) {
         self.field = field
         self.length = length
         self.count = count
         self.ring = ring
         self.scores = scores
-        inverseScale = []
-        statisticsCurrent = false
         guard (1...TypingFeatures.maxKeys).contains(length), ring.width == TypingFeatures.count(keys: length),
               ring.capacity == Self.capacity, scores.width == 1, scores.capacity == Self.capacity,
               scores.values.allSatisfy({ $0 >= 0 }), count >= ring.rowCount
@@ -103,33 +91,27 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     @discardableResult
     package mutating func learn(_ features: [Double], knownScore: Double? = nil) -> Bool {
         guard features.count == featureCount, features.allSatisfy(\.isFinite) else { return false }
-        if knownScore == nil { refreshStatistics() }
         if ring.rowCount >= Self.minimumSamples - 1, let score = knownScore ?? prequentialScore(features) {
             withUnsafePointer(to: score) { scores.append(UnsafeBufferPointer(start: $0, count: 1)) }
         }
         features.withUnsafeBufferPointer { ring.append($0) }
         count += 1
-        statisticsCurrent = false
         return true
     }
 
     /// The distance of `features` to this template that learning them records as their
     /// prequential score, `nil` while the template holds too few samples to record one.
-    ///
-    /// Uses the statistics of the last ``refreshStatistics()`` when they are current; otherwise
-    /// computes them for this call (same values, more work), so a score is never stale.
     package func prequentialScore(_ features: [Double]) -> Double? {
         guard ring.rowCount >= Self.minimumSamples - 1, features.count == featureCount else { return nil }
-        return Self.distance(features, to: ring, inverseScale: inverseScale, current: statisticsCurrent)
+        return Self.distance(features, to: ring)
     }
 
-    /// The score of `features` against `ring`, weighted by `inverseScale` when `current`, else by
-    /// weights computed for the call. Static, so its closures capture the parts rather than
-    /// copying the whole template (retaining each of its arrays) to call them.
-    private static func distance(_ features: [Double], to ring: RankedRing, inverseScale: [Double], current: Bool) -> Double {
+    /// The score of `features` against `ring`, weighted by `1 /` each feature's robust scale
+    /// (computed for the call from the sorted columns). Static, so its closures capture the ring
+    /// rather than copying the whole template (retaining each of its arrays) to call them.
+    private static func distance(_ features: [Double], to ring: RankedRing) -> Double {
         features.withUnsafeBufferPointer { x in
-            if current { return NeighbourDistance.score(x, ring: ring, inverseScale: inverseScale) }
-            return withUnsafeTemporaryAllocation(of: Double.self, capacity: ring.width) { inverse in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: ring.width) { inverse in
                 fillInverseScale(of: ring, into: inverse)
                 return NeighbourDistance.score(x, ring: ring, inverseScale: UnsafeBufferPointer(inverse))
             }
@@ -159,17 +141,6 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         ring.rowCount > 0 ? max(scores.median(column: 0), 0.1 * Double(featureCount)) : 0
     }
 
-    /// Brings the derived statistics up to date with the rings, when they are not: per feature
-    /// one read for the median and a binary search for the deviation, the same values the batch
-    /// computation gives. Scoring without it gives the same numbers, computing them each time.
-    package mutating func refreshStatistics() {
-        guard !statisticsCurrent else { return }
-        let width = ring.rowCount > 0 ? ring.width : 0
-        if inverseScale.count != width { inverseScale = [Double](repeating: 0, count: width) }
-        inverseScale.withUnsafeMutableBufferPointer { Self.fillInverseScale(of: ring, into: $0) }
-        statisticsCurrent = true
-    }
-
     /// Writes `1 / scale` of each feature of `ring` into `inverse` (at least `ring.width` long;
     /// nothing when the ring is empty).
     private static func fillInverseScale(of ring: RankedRing, into inverse: UnsafeMutableBufferPointer<Double>) {
@@ -182,7 +153,7 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         }
     }
 
-    /// Equal when the persisted parts are (the derived statistics follow from them).
+    /// Equal when the rings, counts, field and length are.
     public static func == (lhs: TypingTemplate, rhs: TypingTemplate) -> Bool {
         lhs.field == rhs.field && lhs.length == rhs.length && lhs.count == rhs.count
             && lhs.ring == rhs.ring && lhs.scores == rhs.scores
@@ -202,7 +173,7 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
     }
 
     /// Decodes a persisted template, checking it (a corrupt one is an error, never a crash) and
-    /// recomputing the derived statistics.
+    /// rebuilding each ring's sorted order.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let field = try c.decode(String.self, forKey: .field)
