@@ -15,9 +15,9 @@ import Foundation
 /// they are exactly an integer below 2⁵³ (and not −0), else as a marker and the raw `Double`, so
 /// every value round-trips bit for bit. A login whose coordinates equal the previous login's
 /// sets a flag instead of repeating them. A typing template's samples and genuine scores are each
-/// written column by column in ascending order with the ring slot of every value
-/// (`Writer.ring(_:)`), so decoding rebuilds the sorted order the statistics need without sorting
-/// (version 1 wrote the rows and their medians; it is still read). A string is its UTF-8 bytes
+/// written column by column in ascending order with the ring slot of every value (a byte each, or
+/// since version 3 two a byte for rings of at most 16 rows) (`Writer.ring(_:)`), so decoding
+/// rebuilds the sorted order the statistics need without sorting (versions 1 and 2 are still read). A string is its UTF-8 bytes
 /// after a varint length, or a reference to an equal string written earlier in the same record (a
 /// user's logins repeat the same user agent and device id); nothing is shared between records.
 ///
@@ -25,8 +25,13 @@ import Foundation
 /// it, so truncated or corrupt bytes throw ``DecodingError`` and never crash.
 package enum UserStateCodec {
     /// The format version written as the first byte. Version 1 (still read) stored typing
-    /// templates as rows plus their medians; version 2 stores each column in sorted order.
-    package static let version: UInt8 = 2
+    /// templates as rows plus their medians; version 2 (still read) stores each column in sorted
+    /// order with a byte per slot; version 3 packs the slots of a ring of at most 16 rows two to
+    /// a byte (the usual template), which makes the states of a large replay ~9 % smaller.
+    package static let version: UInt8 = 3
+
+    /// Most rows of a ring whose slots version 3 writes as 4-bit nibbles.
+    static let nibbleSlotRows = 16
 
     /// `d` as an integer when it is a whole number of magnitude below 2⁵³, else `nil`.
     @inline(__always)
@@ -68,6 +73,15 @@ package enum UserStateCodec {
         withEncoded(state) { Array($0) }
     }
 
+    /// The bytes of `state` in format `version` (2 or the current one): for tests that older
+    /// formats are still read.
+    package static func encode(_ state: UserState, version: UInt8) -> [UInt8] {
+        precondition(version == 2 || version == Self.version, "format version \(version) is not written")
+        var w = Writer(capacity: 4096)
+        w.version = version
+        return encode(state, with: &w) { Array($0) }
+    }
+
     /// Replaces `buffer`'s contents with the encoded bytes of `state`, reusing its storage.
     package static func encode(_ state: UserState, into buffer: inout [UInt8]) {
         withEncoded(state) { bytes in
@@ -94,7 +108,7 @@ package enum UserStateCodec {
 
     private static func encode<R>(_ state: UserState, with w: inout Writer,
                                   _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        w.byte(version)
+        w.byte(w.version)
         w.profile(state.profile)
         w.count(state.logins.count)
         for i in state.logins.indices { w.login(state.logins[i]) }
@@ -132,7 +146,7 @@ package enum UserStateCodec {
     package static func decode(_ raw: UnsafeRawBufferPointer) throws(DecodingError) -> UserState {
         var r = Reader(raw: raw)
         let v = try r.byte()
-        guard v == version || v == 1 else { throw .unsupportedVersion(v) }
+        guard (1...version).contains(v) else { throw .unsupportedVersion(v) }
         r.version = v
         var state = UserState(profile: try r.profile())
         let logins = try r.count()
@@ -191,6 +205,8 @@ private struct Writer: ~Copyable {
 
     /// Whether `base` is this writer's to free (not a scratch buffer's).
     private var owned = true
+    /// The format version written (tests write older ones).
+    var version = UserStateCodec.version
 
     init(capacity: Int) {
         self.capacity = max(64, capacity)
@@ -427,8 +443,23 @@ private struct Writer: ~Copyable {
                     previous = whole ?? 0
                     previousIsWhole = whole != nil
                 }
-                columns.order.baseAddress.map { (out).update(from: $0 + column * n, count: n) }
-                out += n
+                let slots = columns.order.baseAddress! + column * n
+                if version >= 3 && n <= UserStateCodec.nibbleSlotRows {
+                    // Two slots a byte, the first in the low nibble; an odd last one has a zero high nibble.
+                    var rank = 0
+                    while rank + 1 < n {
+                        out.pointee = slots[rank] | slots[rank + 1] << 4
+                        out += 1
+                        rank += 2
+                    }
+                    if rank < n {
+                        out.pointee = slots[rank]
+                        out += 1
+                    }
+                } else {
+                    out.update(from: slots, count: n)
+                    out += n
+                }
                 used = out - base
             }
         }
@@ -706,10 +737,12 @@ private struct Reader {
     /// column's values ascending and finite and its slots a permutation while reading.
     mutating func ring(width: Int) throws(UserStateCodec.DecodingError) -> RankedRing {
         let start = offset
-        let rows = try count(minimumSize: 2 * width)
+        // Each row takes at least a byte a column (its value; a packed slot takes half a byte).
+        let rows = try count(minimumSize: width)
         guard rows <= TypingTemplate.capacity else { throw .invalid("typing ring size", offset: start) }
         guard rows > 0 else { return RankedRing(width: width, capacity: TypingTemplate.capacity) }
         let head = try count()
+        let packed = version >= 3 && rows <= UserStateCodec.nibbleSlotRows
         // Room for the row a learned login adds, so the ring grows without copying itself.
         let room = min(rows + 1, TypingTemplate.capacity) * width
         var values: [Double] = []
@@ -737,17 +770,9 @@ private struct Reader {
                                 previous = value
                             }
                         }
-                        guard remaining >= rows else { throw .truncated(offset: offset) }
-                        var seen = SlotSet()
-                        let slots = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset
                         let columnOrder = order.baseAddress! + column * rows
-                        for rank in 0..<rows {
-                            let slot = slots[rank]
-                            guard Int(slot) < rows, seen.insert(Int(slot)) else { throw .invalid("typing ring slot", offset: offset + rank) }
-                            columnOrder[rank] = slot
-                            values[Int(slot) &* width &+ column] = sorted[rank]
-                        }
-                        offset += rows
+                        offset = try slots(rows: rows, packed: packed, into: columnOrder)
+                        for rank in 0..<rows { values[Int(columnOrder[rank]) &* width &+ column] = sorted[rank] }
                     }
                 }
             }
@@ -756,6 +781,28 @@ private struct Reader {
                                     rowCount: rows, head: head, ordersChecked: true)
         else { throw .invalid("typing ring", offset: start) }
         return ring
+    }
+
+    /// Reads one column's slots (a byte each, or two a byte when `packed`) into `order`, checking
+    /// that they are a permutation of the ring's rows (and that an odd last byte's unused nibble
+    /// is zero); returns the offset after them.
+    @inline(__always)
+    func slots(rows: Int, packed: Bool, into order: UnsafeMutablePointer<UInt8>) throws(UserStateCodec.DecodingError) -> Int {
+        let size = packed ? (rows + 1) / 2 : rows
+        guard remaining >= size else { throw .truncated(offset: offset) }
+        let bytes = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset
+        var seen = SlotSet()
+        for rank in 0..<rows {
+            let slot = packed ? (rank & 1 == 0 ? bytes[rank >> 1] & 0x0f : bytes[rank >> 1] >> 4) : bytes[rank]
+            guard Int(slot) < rows, seen.insert(Int(slot)) else {
+                throw .invalid("typing ring slot", offset: offset + (packed ? rank >> 1 : rank))
+            }
+            order[rank] = slot
+        }
+        if packed && rows & 1 == 1 && bytes[rows >> 1] >> 4 != 0 {
+            throw .invalid("typing ring slot", offset: offset + (rows >> 1))
+        }
+        return offset + size
     }
 
     /// Reads one ring column of `rows` values starting at byte `start` of `raw` into `sorted`

@@ -211,6 +211,28 @@ struct UserStateCodecTests {
         }
     }
 
+    @Test("states of format version 2 (a byte a slot) still decode; version 3 packs small rings' slots")
+    func readsVersion2() throws {
+        var g = SeededRandom(seed: 29)
+        var packedSome = false
+        for _ in 0..<200 {
+            let state = Self.randomState(&g)
+            let old = UserStateCodec.encode(state, version: 2)
+            let current = UserStateCodec.encode(state)
+            #expect(old.first == 2)
+            #expect(try UserStateCodec.decode(old) == state)
+            // Slots of rings of at most 16 rows take half a byte each (rounded up per column).
+            let saved = state.typing.reduce(0) { total, template in
+                total + [template.ring, template.scores].reduce(0) { sum, ring in
+                    ring.rowCount <= 16 ? sum + ring.width * (ring.rowCount / 2) : sum
+                }
+            }
+            #expect(old.count - current.count == saved)
+            packedSome = packedSome || saved > 0
+        }
+        #expect(packedSome)
+    }
+
     @Test("a typing ring whose slots or order are corrupt is refused")
     func corruptRing() throws {
         var template = TypingTemplate(field: "pin", length: 1)
@@ -218,15 +240,19 @@ struct UserStateCodecTests {
         var state = UserState()
         state.typing = [template]
         let bytes = UserStateCodec.encode(state)
-        // The samples ring: 3 rows, head 0, sorted deltas 10, 10, 10 (zigzag << 1: 40, 40, 40), slots 1, 2, 0.
-        let ring: [UInt8] = [3, 0, 40, 40, 40, 1, 2, 0]
+        // The samples ring: 3 rows, head 0, sorted deltas 10, 10, 10 (zigzag << 1: 40, 40, 40),
+        // slots 1, 2, 0 packed two a byte, low nibble first (0x21, then 0x00).
+        let ring: [UInt8] = [3, 0, 40, 40, 40, 0x21, 0x00]
         let at = try #require((0...(bytes.count - ring.count)).first { Array(bytes[$0..<($0 + ring.count)]) == ring })
         var repeated = bytes
-        repeated[at + 6] = 1  // slot 1 twice
+        repeated[at + 5] = 0x11  // slot 1 twice
         #expect(throws: UserStateCodec.DecodingError.self) { try UserStateCodec.decode(repeated) }
         var outOfRange = bytes
-        outOfRange[at + 7] = 3
+        outOfRange[at + 6] = 3
         #expect(throws: UserStateCodec.DecodingError.self) { try UserStateCodec.decode(outOfRange) }
+        var padding = bytes
+        padding[at + 6] = 0x10  // the unused high nibble of an odd last slot must be zero
+        #expect(throws: UserStateCodec.DecodingError.self) { try UserStateCodec.decode(padding) }
         var descending = bytes
         descending[at + 3] = 38  // a difference of −10: values out of order
         #expect(throws: UserStateCodec.DecodingError.self) { try UserStateCodec.decode(descending) }
