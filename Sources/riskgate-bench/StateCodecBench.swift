@@ -65,9 +65,9 @@ struct StateCodecBench: ParsableCommand {
     private func printComposition(of states: [ContiguousArray<UInt8>], bytes: Int) throws {
         var typing = 0, logins = 0, model = 0, devices = 0
         var templates = 0, samples = 0, loginCount = 0, entries = 0
-        for bytes in states {
-            let state = try bytes.withUnsafeBytes { try UserStateCodec.decode($0) }
-            let full = bytes.count
+        for encoded in states {
+            let state = try encoded.withUnsafeBytes { try UserStateCodec.decode($0) }
+            let full = encoded.count
             func without(_ change: (inout UserState) -> Void) -> Int {
                 var copy = state
                 change(&copy)

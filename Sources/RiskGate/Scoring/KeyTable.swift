@@ -91,8 +91,11 @@ struct KeyTable<Value> {
         }
     }
 
-    private mutating func grow() {
-        var bigger = KeyTable(minimumCapacity: slots.count)
+    private mutating func grow() { rebuild(minimumCapacity: slots.count) }
+
+    /// Moves every entry into a new table with room for `minimumCapacity` entries.
+    private mutating func rebuild(minimumCapacity: Int) {
+        var bigger = KeyTable(minimumCapacity: minimumCapacity)
         for (key, value) in self { bigger[key] = value }
         self = bigger
     }
@@ -106,9 +109,7 @@ struct KeyTable<Value> {
 
     mutating func reserveCapacity(_ n: Int) {
         guard n * 10 > slots.count * 7 else { return }
-        var bigger = KeyTable(minimumCapacity: n)
-        for (key, value) in self { bigger[key] = value }
-        self = bigger
+        rebuild(minimumCapacity: n)
     }
 
     /// Rewrites every value in place.

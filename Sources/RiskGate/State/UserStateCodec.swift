@@ -17,9 +17,10 @@ import Foundation
 /// sets a flag instead of repeating them. A typing template's samples and genuine scores are each
 /// written column by column in ascending order with the ring slot of every value (a byte each, or
 /// since version 3 two a byte for rings of at most 16 rows) (`Writer.ring(_:)`), so decoding
-/// rebuilds the sorted order the statistics need without sorting (versions 1 and 2 are still read). A string is its UTF-8 bytes
-/// after a varint length, or a reference to an equal string written earlier in the same record (a
-/// user's logins repeat the same user agent and device id); nothing is shared between records.
+/// rebuilds the sorted order the statistics need without sorting (versions 1 and 2 are still
+/// read). A string is its UTF-8 bytes after a varint length, or a reference to an equal string
+/// written earlier in the same record (a user's logins repeat the same user agent and device id);
+/// nothing is shared between records.
 ///
 /// Decoding checks every length against the bytes left and every part as the JSON decoding checks
 /// it, so truncated or corrupt bytes throw ``DecodingError`` and never crash.
@@ -70,7 +71,7 @@ package enum UserStateCodec {
 
     /// The encoded bytes of `state`.
     package static func encode(_ state: UserState) -> [UInt8] {
-        withEncoded(state) { Array($0) }
+        encode(state, version: version)
     }
 
     /// The bytes of `state` in format `version` (2 or the current one): for tests that older

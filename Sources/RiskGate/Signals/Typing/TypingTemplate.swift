@@ -153,20 +153,6 @@ public struct TypingTemplate: Sendable, Hashable, Codable {
         }
     }
 
-    /// Equal when the rings, counts, field and length are.
-    public static func == (lhs: TypingTemplate, rhs: TypingTemplate) -> Bool {
-        lhs.field == rhs.field && lhs.length == rhs.length && lhs.count == rhs.count
-            && lhs.ring == rhs.ring && lhs.scores == rhs.scores
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(field)
-        hasher.combine(length)
-        hasher.combine(count)
-        hasher.combine(ring)
-        hasher.combine(scores)
-    }
-
     enum CodingKeys: String, CodingKey {
         case field, length, count, samples
         case genuineScores = "genuine_scores"
