@@ -18,9 +18,9 @@ import Foundation
 /// written column by column in ascending order with the ring slot of every value (a byte each, or
 /// since version 3 two a byte for rings of at most 16 rows) (`Writer.ring(_:)`), so decoding
 /// rebuilds the sorted order the statistics need without sorting (versions 1 and 2 are still
-/// read). A string is its UTF-8 bytes after a varint length, or a reference to an equal string
-/// written earlier in the same record (a user's logins repeat the same user agent and device id);
-/// nothing is shared between records.
+/// read). A string is its UTF-8 bytes after a varint length, or a reference to a string with the
+/// same bytes written earlier in the same record (a user's logins repeat the same user agent and
+/// device id; the writer refers back to the first 32 such strings); nothing is shared between records.
 ///
 /// Decoding checks every length against the bytes left and every part as the JSON decoding checks
 /// it, so truncated or corrupt bytes throw ``DecodingError`` and never crash.
@@ -112,7 +112,9 @@ package enum UserStateCodec {
         w.byte(w.version)
         w.profile(state.profile)
         w.count(state.logins.count)
-        for i in state.logins.indices { w.login(state.logins[i]) }
+        state.logins.withUnsafeBufferPointer { logins in
+            for i in logins.indices { w.login(logins.baseAddress! + i) }
+        }
         w.count(state.devices.count)
         for device in state.devices {
             w.string(device.id)
@@ -121,7 +123,9 @@ package enum UserStateCodec {
             w.signed(device.count)
         }
         w.count(state.typing.count)
-        for template in state.typing { w.template(template) }
+        state.typing.withUnsafeBufferPointer { templates in
+            for i in templates.indices { w.template(templates.baseAddress! + i) }
+        }
         w.count(state.failures.count)
         for failure in state.failures { w.date(failure) }
         w.optionalDate(state.lockedUntil)
@@ -201,8 +205,16 @@ private struct Writer: ~Copyable {
     private(set) var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private(set) var used = 0
-    /// Strings written so far in this record, for back-references.
-    private var strings: [String] = []
+    /// Where the bytes of the first ``maxReferencedStrings`` non-empty strings written in full in
+    /// this record start in the buffer, and their lengths, for back-references. Offsets rather
+    /// than the strings themselves: no array to allocate and no string to retain per record.
+    private var stringOffsets = InlineArray<32, Int>(repeating: 0)
+    private var stringLengths = InlineArray<32, Int>(repeating: 0)
+    /// Entries of ``stringOffsets`` and ``stringLengths`` in use.
+    private var stringCount = 0
+    /// Most strings a record can refer back to (a record has a few: country, user agent, device id,
+    /// typing field); later ones are written in full, which the format allows.
+    static let maxReferencedStrings = 32  // the size of the two tables
 
     /// Whether `base` is this writer's to free (not a scratch buffer's).
     private var owned = true
@@ -212,7 +224,6 @@ private struct Writer: ~Copyable {
     init(capacity: Int) {
         self.capacity = max(64, capacity)
         base = .allocate(capacity: self.capacity)
-        strings.reserveCapacity(8)
     }
 
     /// A writer that uses `scratch`'s buffer until ``returnBuffer(to:)``.
@@ -220,7 +231,6 @@ private struct Writer: ~Copyable {
         capacity = scratch.capacity
         base = scratch.base
         owned = false
-        strings.reserveCapacity(8)
     }
 
     /// Hands the (possibly grown) buffer back to `scratch`; the writer must not be used after.
@@ -317,19 +327,47 @@ private struct Writer: ~Copyable {
         return true
     }
 
-    /// A string as `length << 1` and its UTF-8, or `index << 1 | 1` for an equal one already written.
+    /// A string as `length << 1` and its UTF-8, or `index << 1 | 1` for one with the same bytes
+    /// already written in full (the `index`-th non-empty such string of the record).
     mutating func string(_ s: String) {
-        let length = s.utf8.count
-        if length > 0 {
-            for (i, seen) in strings.enumerated() where seen.utf8.count == length && seen == s {
-                varint(UInt64(i) << 1 | 1)
-                return
-            }
-            strings.append(s)
-        }
-        varint(UInt64(length) << 1)
         var s = s
-        s.withUTF8 { raw($0) }
+        s.withUTF8 { bytes in
+            let length = bytes.count
+            if length > 0 {
+                for i in 0..<stringCount where stringLengths[i] == length {
+                    if Writer.sameBytes(base + stringOffsets[i], bytes.baseAddress!, count: length) {
+                        varint(UInt64(i) << 1 | 1)
+                        return
+                    }
+                }
+            }
+            varint(UInt64(length) << 1)
+            // Every non-empty string written in full takes the reader's next index, so the table
+            // stays in step with it for as long as it has room.
+            if length > 0 && stringCount < Writer.maxReferencedStrings {
+                stringOffsets[stringCount] = used
+                stringLengths[stringCount] = length
+                stringCount += 1
+            }
+            raw(bytes)
+        }
+    }
+
+    /// Whether the `count` bytes at `a` and `b` are equal: eight at a time, inline (the strings
+    /// compared are short, where a call to `memcmp` cost more than the comparison).
+    @inline(__always)
+    static func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+        let x = UnsafeRawPointer(a), y = UnsafeRawPointer(b)
+        var i = 0
+        while i + 8 <= count {
+            guard x.loadUnaligned(fromByteOffset: i, as: UInt64.self) == y.loadUnaligned(fromByteOffset: i, as: UInt64.self) else { return false }
+            i += 8
+        }
+        while i < count {
+            guard a[i] == b[i] else { return false }
+            i += 1
+        }
+        return true
     }
 
     mutating func optionalString(_ s: String?) {
@@ -365,29 +403,31 @@ private struct Writer: ~Copyable {
     /// The previous login's coordinates, for ``login(_:)``.
     private var lastPosition: (lat: UInt64, lon: UInt64)?
 
-    mutating func login(_ l: LoginRecord) {
+    /// Writes the login at `l`: read through a pointer, because passing the record copied it (a
+    /// retain and release of each of its strings) on every login of every encoded state.
+    mutating func login(_ l: UnsafePointer<LoginRecord>) {
         var flags: UInt16 = 0
-        if let ip = l.ip { flags |= ip.isV4 ? 0x01 : 0x02 }
-        if l.country != nil { flags |= 0x04 }
-        if l.asn != nil { flags |= 0x08 }
-        if l.lat != nil { flags |= 0x10 }
-        if l.lon != nil { flags |= 0x20 }
-        if l.accuracyKm != nil { flags |= 0x40 }
-        if l.anonymous { flags |= 0x80 }
-        if l.userAgent != nil { flags |= 0x100 }
-        if l.deviceId != nil { flags |= 0x200 }
+        if let ip = l.pointee.ip { flags |= ip.isV4 ? 0x01 : 0x02 }
+        if l.pointee.country != nil { flags |= 0x04 }
+        if l.pointee.asn != nil { flags |= 0x08 }
+        if l.pointee.lat != nil { flags |= 0x10 }
+        if l.pointee.lon != nil { flags |= 0x20 }
+        if l.pointee.accuracyKm != nil { flags |= 0x40 }
+        if l.pointee.anonymous { flags |= 0x80 }
+        if l.pointee.userAgent != nil { flags |= 0x100 }
+        if l.pointee.deviceId != nil { flags |= 0x200 }
         // A user mostly logs in from the same place: coordinates equal (bit for bit) to the
         // previous login's are a flag instead of 16 bytes.
         var position: (lat: UInt64, lon: UInt64)?
-        if let lat = l.lat, let lon = l.lon {
+        if let lat = l.pointee.lat, let lon = l.pointee.lon {
             let here = (lat: lat.bitPattern, lon: lon.bitPattern)
             if let last = lastPosition, last == here { flags |= 0x400 }
             position = here
         }
         lastPosition = position
         varint(UInt64(flags))
-        date(l.time)
-        if let ip = l.ip {
+        date(l.pointee.time)
+        if let ip = l.pointee.ip {
             if ip.isV4 {
                 fixed32(UInt32(truncatingIfNeeded: ip.low))
             } else {
@@ -395,23 +435,24 @@ private struct Writer: ~Copyable {
                 fixed64(ip.low)
             }
         }
-        if let country = l.country { string(country) }
-        if let asn = l.asn { number(asn) }
+        if let country = l.pointee.country { string(country) }
+        if let asn = l.pointee.asn { number(asn) }
         if flags & 0x400 == 0 {
-            if let lat = l.lat { double(lat) }
-            if let lon = l.lon { double(lon) }
+            if let lat = l.pointee.lat { double(lat) }
+            if let lon = l.pointee.lon { double(lon) }
         }
-        if let accuracy = l.accuracyKm { number(accuracy) }
-        if let agent = l.userAgent { string(agent) }
-        if let device = l.deviceId { string(device) }
+        if let accuracy = l.pointee.accuracyKm { number(accuracy) }
+        if let agent = l.pointee.userAgent { string(agent) }
+        if let device = l.pointee.deviceId { string(device) }
     }
 
-    mutating func template(_ t: TypingTemplate) {
-        string(t.field)
-        signed(t.length)
-        signed(t.count)
-        ring(t.ring)
-        ring(t.scores)
+    /// Writes the template at `t` (through a pointer, like ``login(_:)``, so it is not copied).
+    mutating func template(_ t: UnsafePointer<TypingTemplate>) {
+        string(t.pointee.field)
+        signed(t.pointee.length)
+        signed(t.pointee.count)
+        ring(t.pointee.ring)
+        ring(t.pointee.scores)
     }
 
     /// A ring as its row count, its oldest slot, then column by column the values in ascending
@@ -444,7 +485,7 @@ private struct Writer: ~Copyable {
                     previous = whole ?? 0
                     previousIsWhole = whole != nil
                 }
-                let slots = columns.order.baseAddress! + column * n
+                let slots = columns.slots(column)
                 if version >= 3 && n <= UserStateCodec.nibbleSlotRows {
                     // Two slots a byte, the first in the low nibble; an odd last one has a zero high nibble.
                     var rank = 0
@@ -745,13 +786,11 @@ private struct Reader {
         let head = try count()
         let packed = version >= 3 && rows <= UserStateCodec.nibbleSlotRows
         // Room for the row a learned login adds, so the ring grows without copying itself.
-        let room = min(rows + 1, TypingTemplate.capacity) * width
+        let stride = min(rows + 1, TypingTemplate.capacity)
         var values: [Double] = []
-        values.reserveCapacity(room)
+        values.reserveCapacity(stride * width)
         values.append(contentsOf: repeatElement(0, count: rows * width))
-        var order: [UInt8] = []
-        order.reserveCapacity(room)
-        order.append(contentsOf: repeatElement(0, count: rows * width))
+        var order = [UInt8](repeating: 0, count: stride * width)
         try withUnsafeTemporaryAllocation(of: Double.self, capacity: rows) { (sorted) throws(UserStateCodec.DecodingError) in
             try values.withUnsafeMutableBufferPointer { (values) throws(UserStateCodec.DecodingError) in
                 try order.withUnsafeMutableBufferPointer { (order) throws(UserStateCodec.DecodingError) in
@@ -771,7 +810,7 @@ private struct Reader {
                                 previous = value
                             }
                         }
-                        let columnOrder = order.baseAddress! + column * rows
+                        let columnOrder = order.baseAddress! + column * stride
                         offset = try slots(rows: rows, packed: packed, into: columnOrder)
                         for rank in 0..<rows { values[Int(columnOrder[rank]) &* width &+ column] = sorted[rank] }
                     }

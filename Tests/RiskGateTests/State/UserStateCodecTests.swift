@@ -97,6 +97,40 @@ struct UserStateCodecTests {
         }
     }
 
+    @Test("strings are referred back by their bytes; past the writer's table they are written again")
+    func stringReferences() throws {
+        let agent = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+        // Equal as Swift strings (canonically equivalent), different bytes: each keeps its own.
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)
+        var state = UserState()
+        let time = Date(timeIntervalSince1970: 1.8e9)
+        for i in 0..<40 {
+            state.logins.append(LoginRecord(time: time, country: "NO", userAgent: agent, deviceId: "device-\(i)"))
+        }
+        // Device ids 0...29 were among the writer's first 32 strings (with the country and the agent);
+        // 30...39 were not, and are written in full again.
+        for i in [3, 29, 30, 39] {
+            state.logins.append(LoginRecord(time: time, country: "NO", userAgent: agent, deviceId: "device-\(i)"))
+        }
+        state.logins.append(LoginRecord(time: time, userAgent: composed, deviceId: decomposed))
+        let bytes = UserStateCodec.encode(state)
+        let decoded = try UserStateCodec.decode(bytes)
+        #expect(decoded == state)
+        for (a, b) in zip(decoded.logins, state.logins) {
+            #expect(a.userAgent.map { Array($0.utf8) } == b.userAgent.map { Array($0.utf8) })
+            #expect(a.deviceId.map { Array($0.utf8) } == b.deviceId.map { Array($0.utf8) })
+        }
+        func occurrences(_ text: String) -> Int {
+            let needle = Array(text.utf8)
+            return (0...(bytes.count - needle.count)).filter { Array(bytes[$0..<($0 + needle.count)]) == needle }.count
+        }
+        #expect(occurrences(agent) == 1)
+        #expect(occurrences("device-29") == 1)
+        #expect(occurrences("device-30") == 2)
+        #expect(occurrences(decomposed) == 1)
+    }
+
     @Test("an empty state round-trips and is small")
     func emptyState() throws {
         let bytes = UserStateCodec.encode(UserState())

@@ -78,6 +78,37 @@ import Testing
         #expect(RankedRing(width: 3, capacity: 5, values: bad, order: ring.order, rowCount: 5, head: ring.head) == nil)
     }
 
+    @Test("a ring rebuilt from parts whose columns have room keeps growing like the original")
+    func rebuiltWithRoomKeepsGrowing() throws {
+        var g = SeededRandom(seed: 43)
+        var ring = RankedRing(width: 4, capacity: 50)
+        func row() -> [Double] { (0..<4).map { _ in Double(Int.random(in: 0...30, using: &g)) } }
+        for _ in 0..<11 { row().withUnsafeBufferPointer { ring.append($0) } }
+        // Columns get room in steps, so 11 rows leave 5 free ranks a column.
+        #expect(ring.stride == 16)
+        #expect(ring.order.count == 16 * 4)
+        var copy = try #require(RankedRing(width: 4, capacity: 50, values: ring.values, order: ring.order,
+                                           rowCount: ring.rowCount, head: ring.head))
+        #expect(copy.stride == 16)
+        // Past this stride and the next, into the full ring's overwrites.
+        for _ in 0..<60 {
+            let r = row()
+            r.withUnsafeBufferPointer { ring.append($0); copy.append($0) }
+            #expect(copy == ring)
+            #expect(copy.stride == ring.stride)
+            for column in 0..<4 {
+                let sorted = (0..<copy.rowCount).map { copy.sorted($0, column: column) }
+                #expect(sorted == copy.rows.map { $0[column] }.sorted())
+            }
+        }
+        #expect(ring.stride == 50)
+        // Columns of unequal size, or too large for the capacity, are refused.
+        #expect(RankedRing(width: 4, capacity: 50, values: ring.values, order: ring.order.dropLast(1).map { $0 },
+                           rowCount: ring.rowCount, head: ring.head) == nil)
+        #expect(RankedRing(width: 4, capacity: 50, values: ring.values, order: ring.order + [0, 0, 0, 0],
+                           rowCount: ring.rowCount, head: ring.head) == nil)
+    }
+
     @Test("rings with the same rows in the same age order are equal however their slots lie")
     func equalityIgnoresSlots() throws {
         let rows: [[Double]] = [[1, 2], [3, 4], [5, 6]]

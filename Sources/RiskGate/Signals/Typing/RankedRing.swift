@@ -11,7 +11,9 @@
 ///
 /// Layout: `values` holds the rows by slot, row-major (`values[slot * width + column]`); once the
 /// ring is full a new row overwrites the oldest slot (`head`). `order` holds, column-major,
-/// `order[column * rowCount + rank]` = the slot of the rank-th smallest value of that column.
+/// `order[column * stride + rank]` = the slot of the rank-th smallest value of that column, for
+/// ranks below `rowCount`; `stride` (at least `rowCount`, at most the capacity) leaves each column
+/// room to grow, so adding a row shifts part of each column instead of moving every column.
 /// Slots fit a byte because the capacity is at most 64.
 package struct RankedRing: Sendable {
     /// Most rows kept (at most 64, so a slot fits in a byte and a column's slots in a ``SlotSet``).
@@ -20,8 +22,11 @@ package struct RankedRing: Sendable {
     package let width: Int
     /// The rows, by slot, row-major.
     package private(set) var values: [Double] = []
-    /// Per column, the slots in ascending order of that column's value (column-major, `rowCount` a column).
+    /// Per column, the slots in ascending order of that column's value (column-major, ``stride`` a
+    /// column, of which the first ``rowCount`` are used).
     package private(set) var order: [UInt8] = []
+    /// Room for ranks in each column of ``order``: at least ``rowCount``, at most ``capacity``.
+    package private(set) var stride = 0
     /// Rows held.
     package private(set) var rowCount = 0
     /// Slot of the oldest row (0 until the ring is full).
@@ -34,20 +39,23 @@ package struct RankedRing: Sendable {
     }
 
     /// A ring rebuilt from stored parts, `nil` when they are inconsistent: `values` must hold
-    /// `rowCount` finite rows, `head` must be a slot (0 unless full), and every column of `order`
-    /// must list each slot once in ascending order of the column's values.
+    /// `rowCount` finite rows, `head` must be a slot (0 unless full), and `order` must hold `width`
+    /// columns of the same size (the stride: from `rowCount` up to the capacity) whose first
+    /// `rowCount` ranks list each slot once in ascending order of the column's values.
     ///
     /// With `ordersChecked` the caller vouches that `values` are finite and every column of `order`
     /// is such a permutation (the state codec checks both while reading), so only the shape is checked.
     package init?(width: Int, capacity: Int, values: [Double], order: [UInt8], rowCount: Int, head: Int,
                   ordersChecked: Bool = false) {
         self.init(width: width, capacity: capacity)
+        let stride = self.width > 0 ? order.count / self.width : rowCount
         guard rowCount >= 0, rowCount <= self.capacity, values.count == rowCount * self.width,
-              order.count == rowCount * self.width, head >= 0, head < max(1, rowCount),
-              rowCount == self.capacity || head == 0
+              order.count == stride * self.width, stride >= rowCount, stride <= self.capacity,
+              head >= 0, head < max(1, rowCount), rowCount == self.capacity || head == 0
         else { return nil }
         self.values = values
         self.order = order
+        self.stride = stride
         self.rowCount = rowCount
         self.head = head
         guard ordersChecked || (values.allSatisfy(\.isFinite) && ordersAreValid()) else { return nil }
@@ -58,6 +66,7 @@ package struct RankedRing: Sendable {
         self.init(width: width, capacity: capacity)
         guard rows.count <= self.capacity, rows.allSatisfy({ $0.count == self.width && $0.allSatisfy(\.isFinite) }) else { return nil }
         rowCount = rows.count
+        stride = rows.count
         values.reserveCapacity(rows.count * self.width)
         for row in rows { values.append(contentsOf: row) }
         order = [UInt8](repeating: 0, count: rowCount * self.width)
@@ -76,7 +85,7 @@ package struct RankedRing: Sendable {
             var seen = SlotSet()
             var previous = -Double.infinity
             for rank in 0..<n {
-                let slot = Int(order[column * n + rank])
+                let slot = Int(order[column * stride + rank])
                 guard slot < n, seen.insert(slot) else { return false }
                 let value = values[slot * width + column]
                 guard value >= previous else { return false }
@@ -104,7 +113,7 @@ package struct RankedRing: Sendable {
     /// The `rank`-th smallest value of `column`.
     @inline(__always)
     package func sorted(_ rank: Int, column: Int) -> Double {
-        values[Int(order[column * rowCount + rank]) * width + column]
+        values[Int(order[column * stride + rank]) * width + column]
     }
 
     /// Appends a row of `width` numbers, dropping the oldest when full.
@@ -118,35 +127,52 @@ package struct RankedRing: Sendable {
         }
     }
 
-    /// Adds a row in a new slot (the ring is not full): every column gets one more rank.
-    ///
-    /// In place: the order array grows by one rank a column and the columns move up from the last
-    /// one down (each moves to a higher offset, so copying backwards never overwrites unread ranks).
+    /// Adds a row in a new slot (the ring is not full): every column gets one more rank, the
+    /// ranks above the new value's moving up by one within the column's room.
     private mutating func grow(with row: UnsafeBufferPointer<Double>) {
         let n = rowCount
+        if n == stride { widen(to: min(capacity, (n + 8) & ~7)) }
         let slot = UInt8(n)
-        let width = self.width
+        let width = self.width, stride = self.stride
         values.append(contentsOf: row)
-        order.append(contentsOf: repeatElement(0, count: width))
         values.withUnsafeBufferPointer { v in
             order.withUnsafeMutableBufferPointer { order in
-                var column = width - 1
-                while column >= 0 {
+                for column in 0..<width {
+                    let base = column * stride
                     let x = row[column]
-                    let from = column * n, to = column * (n + 1)
-                    // The new rank: how many values are <= x (equal values keep arrival order).
-                    // Counted without branches: a binary search's mispredicted jumps cost more at these sizes.
-                    let lo = RankedRing.countAtMost(x, in: v, column: column, width: width, slots: n, skipping: -1)
-                    var r = n - 1
-                    while r >= lo { order[to + r + 1] = order[from + r]; r -= 1 }
-                    order[to + lo] = slot
-                    r = lo - 1
-                    while r >= 0 { order[to + r] = order[from + r]; r -= 1 }
-                    column -= 1
+                    // Insertion from the top: the larger values move up one rank, and the new one
+                    // goes above every value <= x (equal values keep arrival order). This compares
+                    // only the values that move, where counting the values <= x compared them all.
+                    var r = n
+                    while r > 0 {
+                        let below = order[base + r - 1]
+                        guard v[Int(below) &* width &+ column] > x else { break }
+                        order[base + r] = below
+                        r -= 1
+                    }
+                    order[base + r] = slot
                 }
             }
         }
         rowCount = n + 1
+    }
+
+    /// Gives every column of ``order`` room for `newStride` ranks (more than now), in place: the
+    /// array grows and the columns move up from the last one down (each moves to a higher offset,
+    /// so copying backwards never overwrites unread ranks).
+    private mutating func widen(to newStride: Int) {
+        let old = stride, n = rowCount, width = self.width
+        order.append(contentsOf: repeatElement(0, count: (newStride - old) * width))
+        order.withUnsafeMutableBufferPointer { order in
+            var column = width - 1
+            while column > 0 {
+                let from = column * old, to = column * newStride
+                var r = n - 1
+                while r >= 0 { order[to + r] = order[from + r]; r -= 1 }
+                column -= 1
+            }
+        }
+        stride = newStride
     }
 
     /// Overwrites the oldest slot with `row` and moves that slot to its new rank in every column.
@@ -154,11 +180,11 @@ package struct RankedRing: Sendable {
         let n = rowCount
         let slot = head
         head = head + 1 == n ? 0 : head + 1
-        let width = self.width
+        let width = self.width, stride = self.stride
         values.withUnsafeMutableBufferPointer { v in
             order.withUnsafeMutableBufferPointer { order in
                 for column in 0..<width {
-                    let base = column * n
+                    let base = column * stride
                     let x = row[column]
                     // Where the old value sits.
                     var at = 0
@@ -208,7 +234,7 @@ package struct RankedRing: Sendable {
     package func withColumns<R>(_ body: (SortedColumns) -> R) -> R {
         values.withUnsafeBufferPointer { v in
             order.withUnsafeBufferPointer { o in
-                body(SortedColumns(values: v, order: o, width: width, rowCount: rowCount))
+                body(SortedColumns(values: v, order: o, width: width, rowCount: rowCount, stride: stride))
             }
         }
     }
@@ -220,11 +246,17 @@ package struct SortedColumns {
     let order: UnsafeBufferPointer<UInt8>
     let width: Int
     let rowCount: Int
+    /// Room for ranks in each column of `order` (``RankedRing/stride``).
+    let stride: Int
+
+    /// The slots of `column` in ascending order of value (`rowCount` of them).
+    @inline(__always)
+    package func slots(_ column: Int) -> UnsafePointer<UInt8> { order.baseAddress! + column * stride }
 
     /// The `rank`-th smallest value of `column`.
     @inline(__always)
     package func sorted(_ rank: Int, _ column: Int) -> Double {
-        values[Int(order[column * rowCount + rank]) &* width &+ column]
+        values[Int(order[column &* stride &+ rank]) &* width &+ column]
     }
 
     /// The median of `column`: the middle value, or the mean of the two middle ones; 0 when empty.
