@@ -104,17 +104,15 @@ public enum ReplayHarness {
             case .end: break loop
             case .failure(let error): throw error
             }
-            // The tally reads each event in place (see ``ReplayTally/add(_:candidate:baseline:)``).
+            let results: [ReplayResult], baseResults: [ReplayResult]?
             if let baseline {
-                let (results, baseResults) = try decideSideBySide(batch.events, candidate: candidate, baseline: baseline)
-                batch.events.withUnsafeBufferPointer { events in
-                    for i in events.indices { tally.add(events.baseAddress! + i, candidate: results[i], baseline: baseResults[i]) }
-                }
+                (results, baseResults) = try decideSideBySide(batch.events, candidate: candidate, baseline: baseline)
             } else {
-                let results = try decide(batch.events, with: candidate)
-                batch.events.withUnsafeBufferPointer { events in
-                    for i in events.indices { tally.add(events.baseAddress! + i, candidate: results[i], baseline: nil) }
-                }
+                (results, baseResults) = (try decide(batch.events, with: candidate), nil)
+            }
+            // The tally reads each event in place (see ``ReplayTally/add(_:candidate:baseline:)``).
+            batch.events.withUnsafeBufferPointer { events in
+                for i in events.indices { tally.add(events.baseAddress! + i, candidate: results[i], baseline: baseResults?[i]) }
             }
             if let progress {
                 let now = elapsed()

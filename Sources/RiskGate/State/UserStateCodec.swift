@@ -208,13 +208,14 @@ private struct Writer: ~Copyable {
     /// Where the bytes of the first ``maxReferencedStrings`` non-empty strings written in full in
     /// this record start in the buffer, and their lengths, for back-references. Offsets rather
     /// than the strings themselves: no array to allocate and no string to retain per record.
-    private var stringOffsets = InlineArray<32, Int>(repeating: 0)
-    private var stringLengths = InlineArray<32, Int>(repeating: 0)
+    private var stringOffsets = StringTable(repeating: 0)
+    private var stringLengths = StringTable(repeating: 0)
     /// Entries of ``stringOffsets`` and ``stringLengths`` in use.
     private var stringCount = 0
+    private typealias StringTable = InlineArray<32, Int>
     /// Most strings a record can refer back to (a record has a few: country, user agent, device id,
     /// typing field); later ones are written in full, which the format allows.
-    static let maxReferencedStrings = 32  // the size of the two tables
+    static let maxReferencedStrings = StringTable.count
 
     /// Whether `base` is this writer's to free (not a scratch buffer's).
     private var owned = true
