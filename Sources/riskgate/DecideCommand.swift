@@ -41,6 +41,10 @@ struct DecideCommand: ParsableCommand {
         do {
             let data = try readInput(context, limit: DecideCommand.maxContextBytes)
             request = try JSONDecoder().decode(RequestContext.self, from: data)
+            try request.validate()
+        } catch let error as RequestProblem {
+            printError("error: invalid context: \(error.message)")
+            throw ExitCode(2)
         } catch let error as DecodingError {
             printError("error: invalid context: \(describe(error))")
             throw ExitCode(2)

@@ -92,6 +92,8 @@ struct RouterTests {
         (#"{"user": "u", "typing": {"field": "password", "keys": [{"down": 10, "up": 9}]}}"#, "invalid_field", "typing.keys[0]"),
         (#"{"user": "u", "time": "yesterday"}"#, "invalid_field", "time"),
         (#"{"user": "u", "result": "maybe"}"#, "invalid_field", "result"),
+        (#"{"user": "u", "ip": "203.0.113.7, 10.0.0.1"}"#, "invalid_field", "ip"),
+        (#"{"user": "u", "ip": "fe80::1%eth0"}"#, "invalid_field", "ip"),
         (#"{"user": "u", "device": {"emulator": "no"}}"#, "invalid_field", "device.emulator"),
         (#"{"user": ""}"#, "invalid_field", "user"),
         ("{\"user\": \"u\", \"signals\": " + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}",

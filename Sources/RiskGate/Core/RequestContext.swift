@@ -15,7 +15,7 @@ public struct RequestContext: Sendable, Hashable, Codable {
     public var channel: String?
     /// `login`, `password_reset`, `payment`, `profile_change`, ...
     public var action: String?
-    /// The client IP address as text; parsed during enrichment (an invalid one makes IP signals unavailable).
+    /// The client IP address as text; ``validate()`` refuses one that is not IPv4 or IPv6.
     public var ip: String?
     public var geo: Geo?
     public var device: Device?

@@ -136,7 +136,9 @@ public struct PolicyTestRunner: Sendable {
             json = .object(object)
         }
         let data = try JSONEncoder().encode(json)
-        return try JSONDecoder().decode(RequestContext.self, from: data)
+        let request = try JSONDecoder().decode(RequestContext.self, from: data)
+        try request.validate()
+        return request
     }
 }
 

@@ -120,6 +120,10 @@ public struct RBACSVImporter: Sendable {
         }
         let user = r.bytes(2, in: line)
         guard !user.isEmpty else { return "`User ID` is empty" }
+        let ip = r.bytes(4, in: line)
+        guard ip.isEmpty || IPAddress.parse(utf8: ip.assumingMemoryBound(to: UInt8.self)) != nil else {
+            return "`IP Address` is not an IPv4 or IPv6 address"
+        }
         let asnBytes = r.bytes(8, in: line)
         var asn: Int? = nil
         if !asnBytes.isEmpty {
@@ -141,7 +145,7 @@ public struct RBACSVImporter: Sendable {
         w.raw(",\"user\":")
         field(r, 2, line, w, &scratch)
         w.raw(",\"channel\":\"web\",\"action\":\"login\"")
-        if !r.bytes(4, in: line).isEmpty {
+        if !ip.isEmpty {
             w.raw(",\"ip\":")
             field(r, 4, line, w, &scratch)
         }

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// The file is read in fixed-size chunks and never held whole; a line longer than
 /// ``Options/maxLineBytes`` is skipped without buffering it. Every line that cannot be
-/// replayed — not JSON, wrong types, no `user`, no `time`, a `time` earlier than the previous
+/// replayed — not JSON, wrong types, no `user`, a value ``RequestContext/validate()`` refuses
+/// (the service would answer 400), no `time`, a `time` earlier than the previous
 /// accepted event's, a truncated last line — is counted in ``badLineCount``, the first
 /// ``Options/maxBadLinesKept`` are kept in ``badLines`` with their line numbers, and the line is
 /// skipped. Blank lines are ignored.
@@ -197,6 +198,12 @@ public final class EventReader {
             parsed = try EventLineParser.parse(bytes, maxDepth: options.maxDepth)
         } catch {
             recordBad("\(error.message) (column \(error.column))")
+            return nil
+        }
+        do {
+            try parsed.context.validate()
+        } catch {
+            recordBad(error.message)
             return nil
         }
         guard !parsed.seconds.isNaN else {

@@ -42,32 +42,16 @@ struct DecisionRequestBody: Decodable {
         try Self.validate(context)
     }
 
-    /// Checks what the type system does not: sizes, ranges and enumerations.
+    /// Checks what the type system does not: the core's ``RiskGate/RequestContext/validate()`` (the
+    /// checks replay applies too), then this endpoint's limit on keystrokes.
     static func validate(_ context: RiskGate.RequestContext) throws {
-        guard !context.user.isEmpty, context.user.utf8.count <= 256 else {
-            throw APIError.invalidField("user", "`user` must be 1 to 256 bytes")
+        do {
+            try context.validate()
+        } catch {
+            throw APIError.invalidField(error.field, error.message)
         }
-        if let result = context.result, result != "success", result != "failure" {
-            throw APIError.invalidField("result", "`result` must be `success` or `failure`")
-        }
-        if let geo = context.geo {
-            if let lat = geo.lat, !(lat.isFinite && (-90...90).contains(lat)) {
-                throw APIError.invalidField("geo.lat", "`geo.lat` must be between -90 and 90")
-            }
-            if let lon = geo.lon, !(lon.isFinite && (-180...180).contains(lon)) {
-                throw APIError.invalidField("geo.lon", "`geo.lon` must be between -180 and 180")
-            }
-            if let accuracy = geo.accuracyKm, !(accuracy.isFinite && accuracy >= 0) {
-                throw APIError.invalidField("geo.accuracy_km", "`geo.accuracy_km` must be a non-negative number")
-            }
-        }
-        if let typing = context.typing {
-            guard typing.keys.count <= Self.maxKeys else {
-                throw APIError.invalidField("typing.keys", "`typing.keys` has more than \(Self.maxKeys) keys")
-            }
-            for (i, key) in typing.keys.enumerated() where !(key.down.isFinite && key.up.isFinite && key.up >= key.down) {
-                throw APIError.invalidField("typing.keys[\(i)]", "`typing.keys[\(i)]` must have finite `down` <= `up`")
-            }
+        if let typing = context.typing, typing.keys.count > Self.maxKeys {
+            throw APIError.invalidField("typing.keys", "`typing.keys` has more than \(Self.maxKeys) keys")
         }
     }
 }

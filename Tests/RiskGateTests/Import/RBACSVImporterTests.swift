@@ -90,11 +90,12 @@ import Testing
             "",
             Self.row(9),
             Self.row(10) + ",extra",
+            Self.row(11, ip: "10.0.65.1711"),
         ].joined(separator: "\n") + "\n"
         let r = try importText(text)
         #expect(r.events.map(\.id) == ["0", "9"])
-        #expect(r.bad.map(\.line) == [3, 4, 5, 6, 7, 8, 9, 12])
-        #expect(r.summary.badRows == 8)
+        #expect(r.bad.map(\.line) == [3, 4, 5, 6, 7, 8, 9, 12, 13])
+        #expect(r.summary.badRows == 9)
         #expect(r.bad[0].problem == "expected 16 columns, found 1")
         #expect(r.bad[1].problem.contains("Login Timestamp"))
         #expect(r.bad[2].problem.contains("Login Successful"))
@@ -103,6 +104,7 @@ import Testing
         #expect(r.bad[5].problem.contains("ASN"))
         #expect(r.bad[6].problem.contains("after a closing quote"))
         #expect(r.bad[7].problem == "expected 16 columns, found 17")
+        #expect(r.bad[8].problem == "`IP Address` is not an IPv4 or IPv6 address")
     }
 
     @Test func truncatedLastLineIsABadRow() throws {

@@ -45,14 +45,18 @@ func readAll(_ reader: EventReader) throws -> [ReplayEvent] {
             event("d", "2026-01-01T00:00:10Z"),            // 7 ok (equal time is in order)
             #"{"user": "e", "time": "2026-01-01T00:00:12Z", "geo": {"lat": "north"}}"#, // 8 wrong nested type
             event("f", "2026-01-01T00:00:13Z"),            // 9 ok
-            #"{"user": "g", "time": "2026-01-01T00:00:14"#, // 10 truncated last line, no newline
+            #"{"user": "h", "time": "2026-01-01T00:00:14Z", "ip": "203.0.113.256"}"#, // 10 not an IP
+            #"{"user": "i", "time": "2026-01-01T00:00:15Z", "result": "fail"}"#, // 11 not success or failure
+            #"{"user": "j", "time": "2026-01-01T00:00:16Z", "geo": {"lat": 91}}"#, // 12 off the globe
+            event("k", "2026-01-01T00:00:13Z"),            // 13 ok: the refused lines did not advance the clock
+            #"{"user": "g", "time": "2026-01-01T00:00:14"#, // 14 truncated last line, no newline
         ]
         let reader = try EventReader(path: try temporaryFile(lines.joined(separator: "\n")))
         let events = try readAll(reader)
-        #expect(events.map(\.context.user) == ["a", "d", "f"])
-        #expect(events.map(\.line) == [1, 7, 9])
-        #expect(reader.badLineCount == 7)
-        #expect(reader.badLines.map(\.line) == [2, 3, 4, 5, 6, 8, 10])
+        #expect(events.map(\.context.user) == ["a", "d", "f", "k"])
+        #expect(events.map(\.line) == [1, 7, 9, 13])
+        #expect(reader.badLineCount == 10)
+        #expect(reader.badLines.map(\.line) == [2, 3, 4, 5, 6, 8, 10, 11, 12, 14])
         let messages = Dictionary(uniqueKeysWithValues: reader.badLines.map { ($0.line, $0.message) })
         #expect(messages[2]?.contains("expected `{`") == true)
         #expect(messages[3]?.contains("`user`") == true)
@@ -60,7 +64,10 @@ func readAll(_ reader: EventReader) throws -> [ReplayEvent] {
         #expect(messages[5]?.contains("missing `time`") == true)
         #expect(messages[6]?.contains("out of time order") == true)
         #expect(messages[8]?.contains("`geo.lat`") == true)
-        #expect(messages[10]?.contains("truncated") == true)
+        #expect(messages[10] == "`ip` is not an IPv4 or IPv6 address")
+        #expect(messages[11] == "`result` must be `success` or `failure`")
+        #expect(messages[12]?.contains("`geo.lat` must be between") == true)
+        #expect(messages[14]?.contains("truncated") == true)
     }
 
     @Test func keepsOnlyTheFirstBadLinesButCountsAll() throws {

@@ -1,0 +1,50 @@
+/// A request value that its JSON type allows but SPEC §4 does not: an empty `user`, an `ip` that
+/// is not an address, a `result` other than `success` or `failure`, a latitude off the globe.
+public struct RequestProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The offending field as a JSON path: `ip`, `geo.lat`, `typing.keys[3]`.
+    public var field: String
+    /// What is wrong, naming the field; never echoes the value (it may be personal data).
+    public var message: String
+    public var description: String { message }
+}
+
+extension RequestContext {
+    /// Longest `user`, in UTF-8 bytes.
+    public static let maxUserBytes = 256
+
+    /// Checks what the JSON types do not: sizes, ranges and forms.
+    ///
+    /// The service answers such a request with 400 and replay reports its line as bad, so both
+    /// refuse the same requests. Without this, a typo such as `"result": "fail"` would count as a
+    /// successful password and a mangled `ip` would silently switch off every IP signal.
+    public func validate() throws(RequestProblem) {
+        func problem(_ field: String, _ message: String) -> RequestProblem {
+            RequestProblem(field: field, message: message)
+        }
+        guard !user.isEmpty, user.utf8.count <= Self.maxUserBytes else {
+            throw problem("user", "`user` must be 1 to \(Self.maxUserBytes) bytes")
+        }
+        if let ip, IPAddress(ip) == nil {
+            throw problem("ip", "`ip` is not an IPv4 or IPv6 address")
+        }
+        if let result, result != "success", result != "failure" {
+            throw problem("result", "`result` must be `success` or `failure`")
+        }
+        if let geo {
+            if let lat = geo.lat, !(lat.isFinite && (-90...90).contains(lat)) {
+                throw problem("geo.lat", "`geo.lat` must be between -90 and 90")
+            }
+            if let lon = geo.lon, !(lon.isFinite && (-180...180).contains(lon)) {
+                throw problem("geo.lon", "`geo.lon` must be between -180 and 180")
+            }
+            if let accuracy = geo.accuracyKm, !(accuracy.isFinite && accuracy >= 0) {
+                throw problem("geo.accuracy_km", "`geo.accuracy_km` must be a non-negative number")
+            }
+        }
+        if let typing {
+            for (i, key) in typing.keys.enumerated() where !(key.down.isFinite && key.up.isFinite && key.up >= key.down) {
+                throw problem("typing.keys[\(i)]", "`typing.keys[\(i)]` must have finite `down` <= `up`")
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import RiskGate
+
+@Suite struct RequestValidationTests {
+    static func decoded(_ json: String) throws -> RequestContext {
+        try JSONDecoder().decode(RequestContext.self, from: Data(json.utf8))
+    }
+
+    @Test(arguments: [
+        #"{"user": "u"}"#,
+        #"{"user": "u", "ip": "203.0.113.7", "result": "failure"}"#,
+        #"{"user": "u", "ip": "2001:db8::7", "result": "success"}"#,
+        #"{"user": "u", "ip": "::ffff:192.0.2.1"}"#,
+        #"{"user": "u", "geo": {"lat": -90, "lon": 180, "accuracy_km": 0}}"#,
+        #"{"user": "u", "typing": {"field": "password", "keys": [{"down": 0, "up": 0}, {"down": 5, "up": 90}]}}"#,
+    ])
+    func acceptsWellFormedRequests(json: String) throws {
+        try Self.decoded(json).validate()
+    }
+
+    @Test(arguments: [
+        (#"{"user": ""}"#, "user"),
+        (#"{"user": "u", "ip": "203.0.113.256"}"#, "ip"),
+        (#"{"user": "u", "ip": "203.0.113.07"}"#, "ip"),
+        (#"{"user": "u", "ip": " 203.0.113.7"}"#, "ip"),
+        (#"{"user": "u", "ip": "203.0.113.7, 10.0.0.1"}"#, "ip"),
+        (#"{"user": "u", "ip": "unknown"}"#, "ip"),
+        (#"{"user": "u", "ip": ""}"#, "ip"),
+        (#"{"user": "u", "result": "fail"}"#, "result"),
+        (#"{"user": "u", "result": "Success"}"#, "result"),
+        (#"{"user": "u", "geo": {"lat": 90.5}}"#, "geo.lat"),
+        (#"{"user": "u", "geo": {"lon": -181}}"#, "geo.lon"),
+        (#"{"user": "u", "geo": {"accuracy_km": -1}}"#, "geo.accuracy_km"),
+        (#"{"user": "u", "typing": {"field": "p", "keys": [{"down": 0, "up": 9}, {"down": 10, "up": 9}]}}"#, "typing.keys[1]"),
+    ])
+    func refusesAndNamesTheField(json: String, field: String) throws {
+        let request = try Self.decoded(json)
+        #expect(throws: RequestProblem.self) { try request.validate() }
+        do {
+            try request.validate()
+        } catch {
+            #expect(error.field == field)
+            #expect(error.message.hasPrefix("`\(field)`"), "\(error.message)")
+        }
+    }
+
+    @Test func userLengthLimitIsInBytes() throws {
+        var request = RequestContext(user: String(repeating: "é", count: RequestContext.maxUserBytes / 2))
+        try request.validate()
+        request.user += "x"
+        #expect(throws: RequestProblem.self) { try request.validate() }
+    }
+
+    @Test func problemsNeverEchoTheValue() throws {
+        let request = try Self.decoded(#"{"user": "u", "ip": "198.51.100.77x"}"#)
+        do {
+            try request.validate()
+            Issue.record("accepted a bad ip")
+        } catch {
+            #expect(!error.message.contains("198.51"))
+        }
+    }
+}
