@@ -57,8 +57,11 @@ package struct ExpressionSource: Sendable {
 
     /// The source text of a sub-expression.
     package func text(of e: Expression) -> String {
-        let scalars = Array(text.unicodeScalars)
-        let lo = max(0, min(e.start, scalars.count)), hi = max(lo, min(e.end, scalars.count))
-        return String(String.UnicodeScalarView(scalars[lo..<hi]))
+        // Offsets count scalars; walking the scalar view to them copies nothing.
+        let scalars = text.unicodeScalars
+        let count = scalars.count
+        let lo = max(0, min(e.start, count)), hi = max(lo, min(e.end, count))
+        let start = scalars.index(scalars.startIndex, offsetBy: lo)
+        return String(scalars[start..<scalars.index(start, offsetBy: hi - lo)])
     }
 }

@@ -1,9 +1,21 @@
 /// Splits expression text into tokens; problems become diagnostics and lexing goes on.
 package struct Lexer {
     private let s: [Unicode.Scalar]
+    /// The text's bytes when it is all ASCII (then scalar offsets are byte offsets), so token
+    /// texts are copied bytes instead of strings built a scalar at a time.
+    private let ascii: [UInt8]?
     private var i = 0
 
-    package init(_ text: String) { s = Array(text.unicodeScalars) }
+    package init(_ text: String) {
+        s = Array(text.unicodeScalars)
+        ascii = s.count == text.utf8.count ? Array(text.utf8) : nil
+    }
+
+    /// The text of scalars `range`.
+    private func text(_ range: Range<Int>) -> String {
+        if let ascii { return String(decoding: ascii[range], as: UTF8.self) }
+        return String(String.UnicodeScalarView(s[range]))
+    }
 
     /// A lexical problem at an offset.
     package struct Problem: Sendable {
@@ -27,7 +39,7 @@ package struct Lexer {
                 tokens.append(number(&problems))
             } else if isIdentStart(c) {
                 while i < s.count, isIdentPart(s[i]) || (s[i] == "." && i + 1 < s.count && isIdentStart(s[i + 1])) { i += 1 }
-                let word = String(String.UnicodeScalarView(s[start..<i]))
+                let word = text(start..<i)
                 if let keyword = Token.Keyword(rawValue: word) {
                     tokens.append(Token(kind: .keyword(keyword), start: start, end: i))
                 } else {
@@ -49,7 +61,7 @@ package struct Lexer {
                 }
                 tokens.append(Token(kind: .string(String(value)), start: start, end: i))
             } else {
-                let two = i + 1 < s.count ? String(String.UnicodeScalarView([c, s[i + 1]])) : ""
+                let two = i + 1 < s.count ? text(i..<(i + 2)) : ""
                 if let symbol = Token.Symbol(rawValue: two), two.count == 2 {
                     i += 2
                     tokens.append(Token(kind: .symbol(symbol), start: start, end: i))
@@ -94,13 +106,14 @@ package struct Lexer {
             i += 1
             while i < s.count, isDigit(s[i]) { i += 1 }
         }
-        let text = String(String.UnicodeScalarView(s[start..<i].filter { $0 != "_" }))
-        let value = Double(text) ?? 0
+        let digits = s[start..<i].contains("_") ? String(String.UnicodeScalarView(s[start..<i].filter { $0 != "_" }))
+            : text(start..<i)
+        let value = Double(digits) ?? 0
         // A unit glued to the number: 30s, 5m, 2h, 7d, 50km, 900km/h.
         var j = i
         if j < s.count, isIdentStart(s[j]) {
             while j < s.count, isIdentPart(s[j]) { j += 1 }
-            var unit = String(String.UnicodeScalarView(s[i..<j]))
+            var unit = text(i..<j)
             if unit == "km", j + 1 < s.count, s[j] == "/", s[j + 1] == "h" { unit = "km/h"; j += 2 }
             i = j
             if let factor = Lexer.durationUnits[unit] {

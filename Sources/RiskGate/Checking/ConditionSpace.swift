@@ -111,6 +111,9 @@ package enum ConditionSpace {
             }
         }
 
+        /// Whether this is the empty conjunction, which every request satisfies.
+        var isTrue: Bool { positives.isEmpty && negatives.isEmpty && !unsatisfiable }
+
         /// Whether every request satisfying this conjunct satisfies `other`.
         func implies(_ other: Conjunct) -> Bool {
             if unsatisfiable { return true }
@@ -150,6 +153,9 @@ package enum ConditionSpace {
     }
 
     private static func merge(_ x: Conjunct, _ y: Conjunct) -> Conjunct {
+        // `true` and y is y (the context of every top-level rule is `true`).
+        if x.isTrue { return y }
+        if y.isTrue { return x }
         var literals: [Literal] = []
         for c in [x, y] {
             for (v, d) in c.positives { literals.append(Literal(variable: v, domain: d, positive: true)) }

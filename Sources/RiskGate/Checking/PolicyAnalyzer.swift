@@ -58,6 +58,11 @@ package enum PolicyAnalyzer {
             }
         }
         add(policy.decide, parent: -1, context: [ConditionSpace.Conjunct([])])
+        // The leaves of each level (a group's index, -1 for the top), in document order: a rule is
+        // compared with these, not with every earlier rule (a 1,000-rule policy spent most of its
+        // analysis filtering half a million pairs).
+        var leavesByLevel: [Int: [Int]] = [:]
+        for i in nodes.indices where nodes[i].isLeaf { leavesByLevel[nodes[i].parent, default: []].append(i) }
 
         var reported = Set<Int>()
         for j in nodes.indices {
@@ -78,10 +83,18 @@ package enum PolicyAnalyzer {
             }
             // Earlier leaves at this rule's level or an enclosing one (leaves inside earlier sibling
             // groups are not considered: cheaper, and the analysis stays sound, only less complete).
-            var levels: Set<Int> = [-1]
-            var p = nodes[j].parent
-            while p >= 0 { levels.insert(p); p = nodes[p].parent }
-            for i in 0..<j where nodes[i].isLeaf && levels.contains(nodes[i].parent) {
+            var earlierLeaves: [Int] = []
+            var level = nodes[j].parent
+            while true {
+                for i in leavesByLevel[level] ?? [] {
+                    guard i < j else { break }
+                    earlierLeaves.append(i)
+                }
+                if level < 0 { break }
+                level = nodes[level].parent
+            }
+            earlierLeaves.sort()
+            for i in earlierLeaves {
                 guard let earlier = nodes[i].condition, ConditionSpace.implies(condition, earlier) else { continue }
                 let why = nodes[i].rule.when == nil && nodes[i].parent < 0 ? "rule `\(nodes[i].rule.id)` (line \(nodes[i].rule.position.line)) always matches"
                     : "rule `\(nodes[i].rule.id)` (line \(nodes[i].rule.position.line)) matches every request it would"
@@ -95,7 +108,8 @@ package enum PolicyAnalyzer {
         // Friction ladder between sibling leaves.
         for j in nodes.indices where nodes[j].isLeaf && !reported.contains(j) {
             guard let later = nodes[j].condition, let laterOutcome = nodes[j].rule.outcome else { continue }
-            for i in 0..<j where nodes[i].isLeaf && nodes[i].parent == nodes[j].parent {
+            for i in leavesByLevel[nodes[j].parent] ?? [] {
+                guard i < j else { break }
                 guard let earlier = nodes[i].condition, let earlierOutcome = nodes[i].rule.outcome, earlierOutcome < laterOutcome,
                       let (high, low) = ladderBackwards(earlier, later) else { continue }
                 d.warning(.ladderBackwards,
@@ -115,10 +129,10 @@ package enum PolicyAnalyzer {
             for y in b where !y.unsatisfiable {
                 guard case .intervals(let xs)? = x.positives[score], case .intervals(let ys)? = y.positives[score],
                       xs.count == 1, ys.count == 1 else { continue }
-                var xr = x.positives, yr = y.positives
-                xr[score] = nil
-                yr[score] = nil
-                guard xr == yr, x.negatives == y.negatives else { continue }
+                // The same literals apart from the score (compared in place: copying both maps to
+                // drop the score was most of a large policy's ladder check).
+                guard x.positives.count == y.positives.count, x.negatives == y.negatives,
+                      x.positives.allSatisfy({ $0.key == score || y.positives[$0.key] == $0.value }) else { continue }
                 let high = xs[0], low = ys[0]
                 if high.lo > low.lo { return (high, low) }
             }

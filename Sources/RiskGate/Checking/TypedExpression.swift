@@ -19,6 +19,17 @@ package indirect enum TypedExpression: Sendable, Hashable {
         return nil
     }
 
+    /// Whether the expression is a number or quantity (what arithmetic and ordering apply to).
+    package var isNumeric: Bool {
+        switch self {
+        case .constant(let v): v.magnitude != nil
+        case .signal(let s): [.number, .duration, .speed, .distance].contains(s.type)
+        case .arithmetic, .negate: true
+        case .extremum(_, let a, _): a.isNumeric
+        case .not, .and, .or, .compare, .member: false
+        }
+    }
+
     /// Every signal read.
     package func collectSignals(into set: inout Set<Signal>) {
         switch self {

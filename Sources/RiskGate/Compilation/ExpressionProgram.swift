@@ -4,6 +4,9 @@ package struct ExpressionProgram: Sendable {
     package enum Op: UInt8, Sendable {
         case constant, signal, not, and, or
         case equal, notEqual, less, lessEqual, greater, greaterEqual
+        /// Comparisons whose operands are both numbers or quantities (the type checker makes
+        /// both sides the same type): compared as magnitudes without materialising values.
+        case numberEqual, numberNotEqual, numberLess, numberLessEqual, numberGreater, numberGreaterEqual
         case add, subtract, multiply, divide, negate, minimum, maximum
         case inIPSet, inStringSet, inNumberSet
     }
@@ -12,23 +15,26 @@ package struct ExpressionProgram: Sendable {
         package var op: Op
         package var a: Int32 = -1
         package var b: Int32 = -1
-        /// Signal slot for `.signal`, set index for `in`.
+        /// Signal slot for `.signal` and for a numeric comparison of a signal with a constant
+        /// (`a` and `b` are then unused), set index for `in`.
         package var index: Int32 = -1
         /// Result type of arithmetic.
         package var type: ValueType = .bool
         package var scale: Double = 1
+        /// The magnitude of a numeric `.constant` (NaN for other constants), read without the value.
+        package var number: Double = .nan
     }
 
     package private(set) var nodes: [Node] = []
     package private(set) var ipSets: [IPSet] = []
-    package private(set) var stringSets: [Set<String>] = []
+    package private(set) var stringSets: [StringMembership] = []
     package private(set) var numberSets: [Set<Double>] = []
     /// Constants, kept apart so nodes stay plain data and copying one costs no reference counting.
     package private(set) var constants: [Value] = []
     /// The text of each root, for explanations and graphs.
     package init(ipSets: [IPSet], stringSets: [Set<String>]) {
         self.ipSets = ipSets
-        self.stringSets = stringSets
+        self.stringSets = stringSets.map(StringMembership.init)
     }
 
     /// Appends a typed expression; returns its root index.
@@ -38,20 +44,32 @@ package struct ExpressionProgram: Sendable {
         case .constant(let v):
             constants.append(v)
             node = Node(op: .constant, index: Int32(constants.count - 1))
+            node.number = v.magnitude ?? .nan
         case .signal(let s): node = Node(op: .signal, index: Int32(s.rawValue))
         case .not(let a): node = Node(op: .not, a: lower(a))
         case .and(let a, let b): node = Node(op: .and, a: lower(a), b: lower(b))
         case .or(let a, let b): node = Node(op: .or, a: lower(a), b: lower(b))
         case .compare(let op, let a, let b):
-            let code: Op = switch op {
-            case .equal: .equal
-            case .notEqual: .notEqual
-            case .less: .less
-            case .lessEqual: .lessEqual
-            case .greater: .greater
-            case .greaterEqual: .greaterEqual
+            let numeric = a.isNumeric && b.isNumeric
+            // A signal against a numeric constant (the usual leaf, `account.failures >= 3`) is
+            // one node: the slot in `index`, the constant in `number`, the signal on the left.
+            var fused: (slot: Int32, constant: Double, op: ComparisonOperator)? = nil
+            if numeric, case .signal(let s) = a, let c = b.constantValue?.magnitude { fused = (Int32(s.rawValue), c, op) }
+            if numeric, case .signal(let s) = b, let c = a.constantValue?.magnitude { fused = (Int32(s.rawValue), c, op.swapped) }
+            let code: Op = switch fused?.op ?? op {
+            case .equal: numeric ? .numberEqual : .equal
+            case .notEqual: numeric ? .numberNotEqual : .notEqual
+            case .less: numeric ? .numberLess : .less
+            case .lessEqual: numeric ? .numberLessEqual : .lessEqual
+            case .greater: numeric ? .numberGreater : .greater
+            case .greaterEqual: numeric ? .numberGreaterEqual : .greaterEqual
             }
-            node = Node(op: code, a: lower(a), b: lower(b))
+            if let fused {
+                node = Node(op: code, index: fused.slot)
+                node.number = fused.constant
+            } else {
+                node = Node(op: code, a: lower(a), b: lower(b))
+            }
         case .arithmetic(let op, let a, let b, let result, let scale):
             let code: Op = switch op {
             case .add: .add
@@ -71,7 +89,7 @@ package struct ExpressionProgram: Sendable {
                 ipSets.append(ipSet)
                 node = Node(op: .inIPSet, a: operand, index: Int32(ipSets.count - 1))
             case .strings(let items):
-                stringSets.append(Set(items))
+                stringSets.append(StringMembership(Set(items)))
                 node = Node(op: .inStringSet, a: operand, index: Int32(stringSets.count - 1))
             case .numbers(let items):
                 numberSets.append(Set(items))
@@ -97,15 +115,49 @@ package struct ExpressionMachine {
     let signals: UnsafeBufferPointer<Value>
     let program: ExpressionProgram
 
+    /// The boolean value of node `root`. `not`, and the right operand of `and` and `or`, are
+    /// followed in a loop rather than by recursion: a chain of conditions costs one call per
+    /// left operand.
+    package func truth(_ root: Int32) -> Bool {
+        var i = root
+        // The result is the current node's value, inverted when `negated`.
+        var negated = false
+        while true {
+            let n = nodes[Int(i)]
+            switch n.op {
+            case .not:
+                negated.toggle()
+                i = n.a
+            case .and:
+                if !truth(n.a) { return negated }
+                i = n.b
+            case .or:
+                if truth(n.a) { return !negated }
+                i = n.b
+            default:
+                return leaf(n) != negated
+            }
+        }
+    }
+
+    /// The boolean value of a node that is not `not`, `and` or `or`.
     @inline(__always)
-    package func truth(_ i: Int32) -> Bool {
-        let n = nodes[Int(i)]
+    private func leaf(_ n: ExpressionProgram.Node) -> Bool {
         switch n.op {
         case .signal: return signals[Int(n.index)].isTrue
         case .constant: return program.constants[Int(n.index)].isTrue
-        case .not: return !truth(n.a)
-        case .and: return truth(n.a) && truth(n.b)
-        case .or: return truth(n.a) || truth(n.b)
+        case .numberEqual, .numberNotEqual, .numberLess, .numberLessEqual, .numberGreater, .numberGreaterEqual:
+            // NaN stands for unavailable here: every comparison with it is false, as with `.unavailable`.
+            let x = n.index >= 0 ? slotNumber(n.index) : number(n.a)
+            let y = n.index >= 0 ? n.number : number(n.b)
+            switch n.op {
+            case .numberEqual: return x == y
+            case .numberNotEqual: return x != y && !x.isNaN && !y.isNaN
+            case .numberLess: return x < y
+            case .numberLessEqual: return x <= y
+            case .numberGreater: return x > y
+            default: return x >= y
+            }
         case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
             return compare(n.op, value(n.a), value(n.b))
         case .inIPSet:
@@ -119,6 +171,27 @@ package struct ExpressionMachine {
             return false
         default:
             return false
+        }
+    }
+
+    /// The magnitude of numeric node `i`, NaN when it is unavailable (arithmetic never yields
+    /// NaN: a non-finite result is unavailable).
+    @inline(__always)
+    private func number(_ i: Int32) -> Double {
+        let n = nodes[Int(i)]
+        switch n.op {
+        case .constant: return n.number
+        case .signal: return slotNumber(n.index)
+        default: return value(i).magnitude ?? .nan
+        }
+    }
+
+    /// The magnitude in signal slot `slot`, NaN when it holds no number or quantity.
+    @inline(__always)
+    private func slotNumber(_ slot: Int32) -> Double {
+        switch signals[Int(slot)] {
+        case .number(let v), .duration(let v), .speed(let v), .distance(let v): return v
+        default: return .nan
         }
     }
 
@@ -173,6 +246,26 @@ package struct ExpressionMachine {
         case .notEqual: return !equal
         default: return false
         }
+    }
+}
+
+/// Membership in a set of strings: a scan of a short array for small sets (comparing a few short
+/// strings is cheaper than hashing one), a hash set for larger ones. Same equality either way.
+package struct StringMembership: Sendable {
+    /// Sets of at most this many strings are scanned.
+    static let scanLimit = 8
+    private let items: [String]
+    private let set: Set<String>
+
+    package init(_ set: Set<String>) {
+        self.items = set.count <= Self.scanLimit ? set.sorted() : []
+        self.set = set.count <= Self.scanLimit ? [] : set
+    }
+
+    @inline(__always)
+    package func contains(_ s: String) -> Bool {
+        if set.isEmpty { return items.contains(s) }
+        return set.contains(s)
     }
 }
 

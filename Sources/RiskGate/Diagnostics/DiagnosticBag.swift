@@ -2,12 +2,32 @@
 package struct DiagnosticBag: Sendable {
     /// The policy file name used in diagnostics.
     package let file: String
-    private let lines: [Substring]
+    private let source: String
+    /// UTF-8 offset of each line's first byte. Lines end at `\n` bytes, so `\r\n` files split
+    /// too (`\r\n` is one `Character`, which a split on `"\n"` would not break at), and finding
+    /// them is a byte scan rather than a walk over grapheme clusters.
+    private let lineStarts: [Int]
     package private(set) var items: [Diagnostic] = []
 
     package init(file: String, source: String) {
         self.file = file
-        self.lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        self.source = source
+        var starts = [0]
+        var offset = 0
+        for byte in source.utf8 {
+            offset += 1
+            if byte == UInt8(ascii: "\n") { starts.append(offset) }
+        }
+        self.lineStarts = starts
+    }
+
+    /// The text of 1-based line `line` without its line break, at most 400 characters.
+    private func sourceLine(_ line: Int) -> String? {
+        guard line >= 1, line <= lineStarts.count else { return nil }
+        let utf8 = source.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: lineStarts[line - 1])
+        let end = line < lineStarts.count ? utf8.index(utf8.startIndex, offsetBy: lineStarts[line] - 1) : utf8.endIndex
+        return String(String(source[start..<end]).trimmingSuffixCR().prefix(400))
     }
 
     package var hasErrors: Bool { items.contains { $0.severity == .error } }
@@ -22,12 +42,9 @@ package struct DiagnosticBag: Sendable {
 
     package mutating func add(_ code: DiagnosticCode, _ severity: Diagnostic.Severity, _ message: String,
                               at position: SourcePosition, help: String? = nil) {
-        var sourceLine: String? = nil
-        if position.line >= 1, position.line <= lines.count {
-            sourceLine = String(lines[position.line - 1].prefix(400)).trimmingSuffixCR()
-        }
         items.append(Diagnostic(code: code.rawValue, severity: severity, message: message, file: file,
-                                line: position.line, column: position.column, help: help, sourceLine: sourceLine))
+                                line: position.line, column: position.column, help: help,
+                                sourceLine: sourceLine(position.line)))
     }
 
     /// A diagnostic in another file (a list file), with that file's line text.

@@ -5,16 +5,27 @@
 /// character by character against the source, which is exact in practice and never worse than
 /// the scalar's start.
 package struct ScalarLocator: Sendable {
-    private let positions: [SourcePosition]
-    private let fallback: SourcePosition
+    private let node: YAMLNode
+    private let text: SourceText
 
-    /// A locator for a node's scalar value.
+    /// A locator for a node's scalar value. Nothing is mapped until a position is asked for:
+    /// only diagnostics ask, and mapping every expression of a large policy up front was a
+    /// tenth of its compile time.
     package init(node: YAMLNode, text: SourceText) {
-        fallback = node.position
-        guard case .scalar(let value, let style) = node.kind else {
-            positions = []
-            return
-        }
+        self.node = node
+        self.text = text
+    }
+
+    /// The position of the scalar at `offset` in the value (the end for offsets past it).
+    package func position(at offset: Int) -> SourcePosition {
+        let positions = Self.positions(node: node, text: text)
+        if positions.isEmpty { return node.position }
+        return positions[max(0, min(offset, positions.count - 1))]
+    }
+
+    /// The file position of each scalar of the node's value, then of its end; empty for a non-scalar.
+    private static func positions(node: YAMLNode, text: SourceText) -> [SourcePosition] {
+        guard case .scalar(let value, let style) = node.kind else { return [] }
         let src = text.scalars
         var i = node.index
         switch style {
@@ -47,12 +58,6 @@ package struct ScalarLocator: Sendable {
             k += 1
         }
         result.append(text.position(ofIndex: min(i, src.count)))
-        positions = result
-    }
-
-    /// The position of the scalar at `offset` in the value (the end for offsets past it).
-    package func position(at offset: Int) -> SourcePosition {
-        if positions.isEmpty { return fallback }
-        return positions[max(0, min(offset, positions.count - 1))]
+        return result
     }
 }

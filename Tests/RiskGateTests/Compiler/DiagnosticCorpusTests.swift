@@ -54,6 +54,20 @@ import Testing
         #expect(decoded?.first?.keys.sorted() == ["code", "column", "file", "help", "line", "message", "severity"])
     }
 
+    /// `\r\n` is one `Character`: lines must still be found (they once were not, and such files
+    /// lost their source lines and carets), and the `\r` must not reach the rendering.
+    @Test(arguments: ["\n", "\r\n"])
+    func sourceLinesAreFoundWithEitherLineEnding(newline: String) {
+        let source = ["riskgate: 1", "policy: p", "decide:", "  - { id: a, when: devce.new, outcome: otp }",
+                      "  - { id: b, when: ip.country == \"É\" and devce.old, outcome: otp }",
+                      "  - { id: c, outcome: passive }", ""].joined(separator: newline)
+        let result = PolicyCompiler.compile(source: source, file: "p.yaml", baseDirectory: nil)
+        let text = DiagnosticRenderer.human(result.diagnostics)
+        #expect(text.contains("4 |   - { id: a, when: devce.new, outcome: otp }\n  |                    ^\n"))
+        #expect(text.contains("5 |   - { id: b, when: ip.country == \"É\" and devce.old, outcome: otp }\n"))
+        #expect(!text.contains("\r"))
+    }
+
     @Test func everyCodeIsDocumented() throws {
         let docs = try String(contentsOf: Self.policies.deletingLastPathComponent().appendingPathComponent("docs/diagnostics.md"), encoding: .utf8)
         for code in DiagnosticCode.allCases { #expect(docs.contains("## \(code.rawValue)"), "\(code) is not documented") }

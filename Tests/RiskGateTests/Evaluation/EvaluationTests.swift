@@ -78,6 +78,46 @@ import Testing
         #expect(e.points == [0, 0, 0, 0])
     }
 
+    /// Numeric comparisons of a signal with a constant compile to one node; either way round, and
+    /// as the general form (`+ 0` keeps the arithmetic), they must agree with plain comparison,
+    /// false whenever the signal is unavailable.
+    @Test(arguments: [
+        (Signal.accountFailures, "3", 3.0, { Value.number($0) } as @Sendable (Double) -> Value),
+        (Signal.deviceAge, "7d", 7 * 86_400.0, { Value.duration($0) } as @Sendable (Double) -> Value),
+        (Signal.geoVelocityKmh, "900 km/h", 900.0, { Value.speed($0) } as @Sendable (Double) -> Value),
+    ])
+    func numericComparisonsAgreeInEveryForm(signal: Signal, constant: String, magnitude: Double,
+                                            make: @Sendable (Double) -> Value) throws {
+        let operators: [(String, (Double, Double) -> Bool)] = [
+            ("==", { $0 == $1 }), ("!=", { $0 != $1 }), ("<", { $0 < $1 }),
+            ("<=", { $0 <= $1 }), (">", { $0 > $1 }), (">=", { $0 >= $1 }),
+        ]
+        let zero = signal == .accountFailures ? "0" : constant == "7d" ? "0s" : "0 km/h"
+        for (symbol, reference) in operators {
+            for form in ["\(signal.name) \(symbol) \(constant)", "\(constant) \(symbol) \(signal.name)",
+                         "\(signal.name) + \(zero) \(symbol) \(constant)"] {
+                let source = """
+                riskgate: 1
+                policy: compare
+                decide:
+                  - { id: hit, when: "\(form)", outcome: otp }
+                  - { id: default, outcome: passive }
+                """
+                let compiled = PolicyCompiler.compile(source: source, file: "compare.yaml", baseDirectory: nil)
+                let policy = try #require(compiled.policy, "\(form): \(DiagnosticRenderer.human(compiled.diagnostics))")
+                for value in [nil, magnitude - 1, magnitude, magnitude + 1] as [Double?] {
+                    var signals = SignalValues()
+                    if let value { signals[signal] = make(value) }
+                    var evaluation = Evaluation()
+                    policy.evaluate(&signals, into: &evaluation)
+                    let swapped = form.hasPrefix(constant)
+                    let expected = value.map { swapped ? reference(magnitude, $0) : reference($0, magnitude) } ?? false
+                    #expect((evaluation.outcome == .otp) == expected, "`\(form)` with \(value.map { "\($0)" } ?? "unavailable")")
+                }
+            }
+        }
+    }
+
     @Test func scoreIsClampedAndContributionsAddUp() {
         let (e, d) = run([.deviceNew: .bool(true), .modelRisk: .number(0.9)])
         #expect(e.rawScore == 120 && e.score == 100 && e.band == "high" && d.outcome == .otpKbaDelay)
