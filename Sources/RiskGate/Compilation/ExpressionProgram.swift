@@ -7,6 +7,8 @@ package struct ExpressionProgram: Sendable {
         /// Comparisons whose operands are both numbers or quantities (the type checker makes
         /// both sides the same type): compared as magnitudes without materialising values.
         case numberEqual, numberNotEqual, numberLess, numberLessEqual, numberGreater, numberGreaterEqual
+        /// A string signal (slot in `index`) against a string constant (`b` indexes ``strings``).
+        case stringEqual, stringNotEqual
         case add, subtract, multiply, divide, negate, minimum, maximum
         case inIPSet, inStringSet, inNumberSet
     }
@@ -15,8 +17,8 @@ package struct ExpressionProgram: Sendable {
         package var op: Op
         package var a: Int32 = -1
         package var b: Int32 = -1
-        /// Signal slot for `.signal` and for a numeric comparison of a signal with a constant
-        /// (`a` and `b` are then unused), set index for `in`.
+        /// Signal slot for `.signal` and for a comparison of a signal with a constant (`a` is then
+        /// unused), set index for `in`.
         package var index: Int32 = -1
         /// Result type of arithmetic.
         package var type: ValueType = .bool
@@ -31,6 +33,8 @@ package struct ExpressionProgram: Sendable {
     package private(set) var numberSets: [Set<Double>] = []
     /// Constants, kept apart so nodes stay plain data and copying one costs no reference counting.
     package private(set) var constants: [Value] = []
+    /// The string constants of `stringEqual` and `stringNotEqual` nodes.
+    package private(set) var strings: [String] = []
     /// The text of each root, for explanations and graphs.
     package init(ipSets: [IPSet], stringSets: [Set<String>]) {
         self.ipSets = ipSets
@@ -64,9 +68,17 @@ package struct ExpressionProgram: Sendable {
             case .greater: numeric ? .numberGreater : .greater
             case .greaterEqual: numeric ? .numberGreaterEqual : .greaterEqual
             }
+            var text: (slot: Int32, constant: String)? = nil
+            if op == .equal || op == .notEqual {
+                if case .signal(let s) = a, case .string(let c)? = b.constantValue { text = (Int32(s.rawValue), c) }
+                if case .signal(let s) = b, case .string(let c)? = a.constantValue { text = (Int32(s.rawValue), c) }
+            }
             if let fused {
                 node = Node(op: code, index: fused.slot)
                 node.number = fused.constant
+            } else if let text {
+                strings.append(text.constant)
+                node = Node(op: op == .equal ? .stringEqual : .stringNotEqual, b: Int32(strings.count - 1), index: text.slot)
             } else {
                 node = Node(op: code, a: lower(a), b: lower(b))
             }
@@ -158,6 +170,10 @@ package struct ExpressionMachine {
             case .numberGreater: return x > y
             default: return x >= y
             }
+        case .stringEqual, .stringNotEqual:
+            // Unavailable (or not a string): false either way, as in ``compare(_:_:_:)``.
+            guard case .string(let v) = signals[Int(n.index)] else { return false }
+            return (v == program.strings[Int(n.b)]) == (n.op == .stringEqual)
         case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
             return compare(n.op, value(n.a), value(n.b))
         case .inIPSet:

@@ -118,6 +118,36 @@ import Testing
         }
     }
 
+    /// String equality of a signal with a constant is one node too; both orders, and false for
+    /// `==` and `!=` alike when the signal is unavailable.
+    @Test func stringComparisonsAgreeInEveryForm() throws {
+        for (form, expected) in [
+            ("channel == \"web\"", [nil: false, "web": true, "chat": false]),
+            ("\"web\" == channel", [nil: false, "web": true, "chat": false]),
+            ("channel != \"web\"", [nil: false, "web": false, "chat": true]),
+            ("\"web\" != channel", [nil: false, "web": false, "chat": true]),
+            ("channel == request.action", [nil: false, "web": true, "chat": false]),
+        ] as [(String, [String?: Bool])] {
+            let source = """
+            riskgate: 1
+            policy: compare
+            decide:
+              - { id: hit, when: '\(form)', outcome: otp }
+              - { id: default, outcome: passive }
+            """
+            let compiled = PolicyCompiler.compile(source: source, file: "compare.yaml", baseDirectory: nil)
+            let policy = try #require(compiled.policy, "\(form): \(DiagnosticRenderer.human(compiled.diagnostics))")
+            for (value, hit) in expected {
+                var signals = SignalValues()
+                if let value { signals[.channel] = .string(value) }
+                signals[.requestAction] = .string("web")
+                var evaluation = Evaluation()
+                policy.evaluate(&signals, into: &evaluation)
+                #expect((evaluation.outcome == .otp) == hit, "`\(form)` with \(value ?? "unavailable")")
+            }
+        }
+    }
+
     @Test func scoreIsClampedAndContributionsAddUp() {
         let (e, d) = run([.deviceNew: .bool(true), .modelRisk: .number(0.9)])
         #expect(e.rawScore == 120 && e.score == 100 && e.band == "high" && d.outcome == .otpKbaDelay)
