@@ -40,6 +40,10 @@ import Testing
             }
         }
         #expect(networks.count > 10)
+        // One database for every probe, so records that networks share come from its cache after
+        // the first decoding and must still match the source.
+        let geo = GeoDatabase(city: name.contains("City") ? reader : nil, asn: name.contains("ASN") || name.contains("ISP") ? reader : nil,
+                              anonymous: name.contains("Anonymous") ? reader : nil)
         var checked = 0
         for (network, _) in networks {
             let probe = network.address.masked(to: network.prefixLength)
@@ -51,8 +55,7 @@ import Testing
                 ? IPAddress(v4: UInt32(probe.low)) : probe
             let record = try #require(try reader.lookup(ip), "no record for \(ip) in \(name)")
             #expect(matches(record, expected), "record for \(ip) in \(name): \(record)")
-            let located = GeoDatabase(city: name.contains("City") ? reader : nil, asn: name.contains("ASN") || name.contains("ISP") ? reader : nil,
-                                      anonymous: name.contains("Anonymous") ? reader : nil).locate(ip)
+            let located = geo.locate(ip)
             if name.contains("City") {
                 #expect(located?.country == (record[path: ["country", "iso_code"]] ?? record[path: ["registered_country", "iso_code"]])?.stringValue)
                 #expect(located?.latitude == record[path: ["location", "latitude"]]?.doubleValue)
@@ -82,6 +85,53 @@ import Testing
             guard let number = json as? NSNumber, let v = value.doubleValue else { return false }
             return abs(number.doubleValue - v) <= 1e-6 * max(1, abs(v))
         }
+    }
+
+    /// The record cache changes nothing: every address of the test databases' networks (and
+    /// addresses outside them), asked twice, gives what decoding every record gives.
+    @Test(.enabled(if: SignalsTestData.available, "../shared/datasets/geo/maxmind-test is absent"))
+    func cachedRecordsGiveTheDecodedAnswers() throws {
+        let city = try SignalsTestData.mmdb("GeoIP2-City-Test.mmdb"), asn = try SignalsTestData.mmdb("GeoLite2-ASN-Test.mmdb")
+        let anonymous = try SignalsTestData.mmdb("GeoIP2-Anonymous-IP-Test.mmdb")
+        let cached = GeoDatabase(city: city, asn: asn, anonymous: anonymous)
+        let decoded = GeoDatabase(city: city, asn: asn, anonymous: anonymous, cachingRecords: false)
+        var probes: [IPAddress] = []
+        for name in ["GeoIP2-City-Test", "GeoLite2-ASN-Test", "GeoIP2-Anonymous-IP-Test"] {
+            let json = try Data(contentsOf: SignalsTestData.maxmind.appendingPathComponent("source-data/\(name).json"))
+            let entries = try #require(try JSONSerialization.jsonObject(with: json) as? [[String: Any]])
+            for entry in entries {
+                for key in entry.keys {
+                    guard let network = IPNetwork(key) else { continue }
+                    probes.append(network.address.masked(to: network.prefixLength))
+                }
+            }
+        }
+        probes += ["10.0.0.1", "8.8.8.8", "::1"].compactMap { IPAddress($0) }
+        #expect(probes.count > 100)
+        var located = 0
+        for round in 0..<2 {
+            for ip in probes {
+                let answer = cached.locate(ip)
+                #expect(answer == decoded.locate(ip), "\(ip), round \(round)")
+                if answer != nil { located += 1 }
+            }
+        }
+        #expect(located > probes.count)
+    }
+
+    @Test func recordCacheStartsAgainWhenFull() throws {
+        let cache = GeoRecordCache<Int>(capacity: 3)
+        var decodings = 0
+        for offset in [1, 2, 3, 1, 2, 3] {
+            #expect(cache.record(at: offset) { decodings += 1; return offset * 10 } == offset * 10)
+        }
+        #expect(decodings == 3 && cache.count == 3)
+        #expect(cache.record(at: 4) { decodings += 1; return nil } == nil)
+        #expect(cache.count == 1 && decodings == 4)
+        #expect(cache.record(at: 4) { decodings += 1; return 99 } == nil, "a record without the fields is kept as such")
+        struct Damaged: Error {}
+        #expect(throws: Damaged.self) { try cache.record(at: 5) { throw Damaged() } }
+        #expect(cache.count == 1)
     }
 
     @Test(.enabled(if: SignalsTestData.available, "../shared/datasets/geo/maxmind-test is absent"))

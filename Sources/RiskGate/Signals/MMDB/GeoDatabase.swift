@@ -49,12 +49,16 @@ public struct GeoDatabase: Sendable {
     public let city: MMDBReader?
     public let asn: MMDBReader?
     public let anonymous: MMDBReader?
+    /// Decoded records by offset, one cache per database (`nil`: every lookup decodes).
+    private let caches: (city: GeoRecordCache<GeoInfo>, asn: GeoRecordCache<Double>, anonymous: GeoRecordCache<AnonymousFlags>)?
 
-    /// Combines already opened readers.
-    public init(city: MMDBReader? = nil, asn: MMDBReader? = nil, anonymous: MMDBReader? = nil) {
+    /// Combines already opened readers. With `cachingRecords` (the default) each decoded record is
+    /// kept by its offset (``GeoRecordCache``), so later addresses that share it skip the decoding.
+    public init(city: MMDBReader? = nil, asn: MMDBReader? = nil, anonymous: MMDBReader? = nil, cachingRecords: Bool = true) {
         self.city = city
         self.asn = asn
         self.anonymous = anonymous
+        caches = cachingRecords ? (GeoRecordCache(), GeoRecordCache(), GeoRecordCache()) : nil
     }
 
     /// Opens database files and sorts them by their metadata `database_type`: names containing
@@ -87,41 +91,63 @@ public struct GeoDatabase: Sendable {
         var info = GeoInfo()
         var found = false
         if let city, let located = try? city.withRecord(ip, { d, offset -> GeoInfo? in
-            var g = GeoInfo()
-            if let o = try d.find("country", "iso_code", from: offset) ?? d.find("registered_country", "iso_code", from: offset) {
-                g.country = try d.string(at: o)
-            }
-            if let location = try d.findKey("location", inMapAt: offset) {
-                if let o = try d.findKey("latitude", inMapAt: location) { g.latitude = try d.double(at: o) }
-                if let o = try d.findKey("longitude", inMapAt: location) { g.longitude = try d.double(at: o) }
-                if let o = try d.findKey("accuracy_radius", inMapAt: location) { g.accuracyRadiusKm = try d.double(at: o) }
-            }
-            return g
+            try cached(caches?.city, offset) { try Self.cityRecord(d, offset) }
         }) {
             info = located
             found = true
         }
         if let asn, let number = try? asn.withRecord(ip, { d, offset -> Double? in
-            guard let o = try d.findKey("autonomous_system_number", inMapAt: offset) else { return nil }
-            return try d.double(at: o)
+            try cached(caches?.asn, offset) { try Self.asnRecord(d, offset) }
         }) {
             info.asn = number
             found = true
         }
         if let anonymous {
             let flags = (try? anonymous.withRecord(ip, { d, offset -> AnonymousFlags? in
-                var flags: AnonymousFlags = []
-                if let o = try d.findKey("is_anonymous", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.anonymous) }
-                if let o = try d.findKey("is_anonymous_vpn", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.anonymousVPN) }
-                if let o = try d.findKey("is_tor_exit_node", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.torExitNode) }
-                if let o = try d.findKey("is_hosting_provider", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.hostingProvider) }
-                if let o = try d.findKey("is_public_proxy", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.publicProxy) }
-                if let o = try d.findKey("is_residential_proxy", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.residentialProxy) }
-                return flags
+                try cached(caches?.anonymous, offset) { try Self.anonymousRecord(d, offset) }
             })) ?? nil
             info.anonymous = flags ?? []
             if flags != nil { found = true }
         }
         return found ? info : nil
+    }
+
+    /// `decode()` through `cache` when there is one.
+    @inline(__always)
+    private func cached<R>(_ cache: GeoRecordCache<R>?, _ offset: Int, _ decode: () throws -> R?) throws -> R? {
+        guard let cache else { return try decode() }
+        return try cache.record(at: offset, decode: decode)
+    }
+
+    /// The location fields of the City (or Country) record at `offset`.
+    private static func cityRecord(_ d: MMDBDecoder, _ offset: Int) throws -> GeoInfo? {
+        var g = GeoInfo()
+        if let o = try d.find("country", "iso_code", from: offset) ?? d.find("registered_country", "iso_code", from: offset) {
+            g.country = try d.string(at: o)
+        }
+        if let location = try d.findKey("location", inMapAt: offset) {
+            if let o = try d.findKey("latitude", inMapAt: location) { g.latitude = try d.double(at: o) }
+            if let o = try d.findKey("longitude", inMapAt: location) { g.longitude = try d.double(at: o) }
+            if let o = try d.findKey("accuracy_radius", inMapAt: location) { g.accuracyRadiusKm = try d.double(at: o) }
+        }
+        return g
+    }
+
+    /// The `autonomous_system_number` of the ASN record at `offset`.
+    private static func asnRecord(_ d: MMDBDecoder, _ offset: Int) throws -> Double? {
+        guard let o = try d.findKey("autonomous_system_number", inMapAt: offset) else { return nil }
+        return try d.double(at: o)
+    }
+
+    /// The flags of the Anonymous-IP record at `offset`.
+    private static func anonymousRecord(_ d: MMDBDecoder, _ offset: Int) throws -> AnonymousFlags? {
+        var flags: AnonymousFlags = []
+        if let o = try d.findKey("is_anonymous", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.anonymous) }
+        if let o = try d.findKey("is_anonymous_vpn", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.anonymousVPN) }
+        if let o = try d.findKey("is_tor_exit_node", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.torExitNode) }
+        if let o = try d.findKey("is_hosting_provider", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.hostingProvider) }
+        if let o = try d.findKey("is_public_proxy", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.publicProxy) }
+        if let o = try d.findKey("is_residential_proxy", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.residentialProxy) }
+        return flags
     }
 }
