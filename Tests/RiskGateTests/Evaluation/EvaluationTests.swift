@@ -78,6 +78,24 @@ import Testing
         #expect(e.points == [0, 0, 0, 0])
     }
 
+    /// Compiles a policy whose one rule has the condition `when`, and tells whether it matches `signals`.
+    static func matches(_ when: String, _ signals: SignalValues, sourceLocation: SourceLocation = #_sourceLocation) throws -> Bool {
+        let source = """
+        riskgate: 1
+        policy: condition
+        decide:
+          - { id: hit, when: '\(when)', outcome: otp }
+          - { id: default, outcome: passive }
+        """
+        let compiled = PolicyCompiler.compile(source: source, file: "condition.yaml", baseDirectory: nil)
+        let policy = try #require(compiled.policy, "\(when): \(DiagnosticRenderer.human(compiled.diagnostics))",
+                                  sourceLocation: sourceLocation)
+        var signals = signals
+        var evaluation = Evaluation()
+        policy.evaluate(&signals, into: &evaluation)
+        return evaluation.outcome == .otp
+    }
+
     /// Numeric comparisons of a signal with a constant compile to one node; either way round, and
     /// as the general form (`+ 0` keeps the arithmetic), they must agree with plain comparison,
     /// false whenever the signal is unavailable.
@@ -96,23 +114,12 @@ import Testing
         for (symbol, reference) in operators {
             for form in ["\(signal.name) \(symbol) \(constant)", "\(constant) \(symbol) \(signal.name)",
                          "\(signal.name) + \(zero) \(symbol) \(constant)"] {
-                let source = """
-                riskgate: 1
-                policy: compare
-                decide:
-                  - { id: hit, when: "\(form)", outcome: otp }
-                  - { id: default, outcome: passive }
-                """
-                let compiled = PolicyCompiler.compile(source: source, file: "compare.yaml", baseDirectory: nil)
-                let policy = try #require(compiled.policy, "\(form): \(DiagnosticRenderer.human(compiled.diagnostics))")
                 for value in [nil, magnitude - 1, magnitude, magnitude + 1] as [Double?] {
                     var signals = SignalValues()
                     if let value { signals[signal] = make(value) }
-                    var evaluation = Evaluation()
-                    policy.evaluate(&signals, into: &evaluation)
                     let swapped = form.hasPrefix(constant)
                     let expected = value.map { swapped ? reference(magnitude, $0) : reference($0, magnitude) } ?? false
-                    #expect((evaluation.outcome == .otp) == expected, "`\(form)` with \(value.map { "\($0)" } ?? "unavailable")")
+                    #expect(try Self.matches(form, signals) == expected, "`\(form)` with \(value.map { "\($0)" } ?? "unavailable")")
                 }
             }
         }
@@ -128,22 +135,11 @@ import Testing
             ("\"web\" != channel", [nil: false, "web": false, "chat": true]),
             ("channel == request.action", [nil: false, "web": true, "chat": false]),
         ] as [(String, [String?: Bool])] {
-            let source = """
-            riskgate: 1
-            policy: compare
-            decide:
-              - { id: hit, when: '\(form)', outcome: otp }
-              - { id: default, outcome: passive }
-            """
-            let compiled = PolicyCompiler.compile(source: source, file: "compare.yaml", baseDirectory: nil)
-            let policy = try #require(compiled.policy, "\(form): \(DiagnosticRenderer.human(compiled.diagnostics))")
             for (value, hit) in expected {
                 var signals = SignalValues()
                 if let value { signals[.channel] = .string(value) }
                 signals[.requestAction] = .string("web")
-                var evaluation = Evaluation()
-                policy.evaluate(&signals, into: &evaluation)
-                #expect((evaluation.outcome == .otp) == hit, "`\(form)` with \(value ?? "unavailable")")
+                #expect(try Self.matches(form, signals) == hit, "`\(form)` with \(value ?? "unavailable")")
             }
         }
     }
