@@ -163,11 +163,11 @@ package struct TypeChecker {
             return (.not(a), .bool)
         case .negate(let operand):
             guard let (a, type) = check(operand, src, context: context, &d) else { return nil }
-            guard isNumeric(type) else {
+            guard type.isNumeric else {
                 d.error(.arithmeticTypes, "cannot negate \(article(type))", at: src.position(operand.start))
                 return nil
             }
-            if let v = a.constantValue?.magnitude { return (.constant(make(type, -v)), type) }
+            if let v = a.constantValue?.magnitude { return (.constant(Value.make(type, -v)), type) }
             return (.negate(a), type)
         case .binary(let op, let left, let right):
             let l = check(left, src, context: context, &d)
@@ -213,7 +213,7 @@ package struct TypeChecker {
                 typed.append(t)
             }
             let type = typed[0].1
-            for (i, t) in typed.enumerated() where !isNumeric(t.1) || t.1 != type {
+            for (i, t) in typed.enumerated() where !t.1.isNumeric || t.1 != type {
                 d.error(.arithmeticTypes, "`\(name)` needs numbers or quantities of one kind, found \(article(type)) and \(article(t.1))",
                         at: src.position(arguments[i].start))
                 return nil
@@ -318,7 +318,7 @@ package struct TypeChecker {
             d.error(.comparisonTypes, "cannot compare \(article(l.1)) with \(article(r.1))", at: src.position(r.2.start), help: help)
             return nil
         }
-        if comparison != .equal && comparison != .notEqual && !isNumeric(l.1) {
+        if comparison != .equal && comparison != .notEqual && !l.1.isNumeric {
             d.error(.comparisonTypes, "`\(op.rawValue)` orders numbers and quantities, not \(l.1)s", at: src.position(l.2.start),
                     help: "use `==`, `!=` or `in`")
             return nil
@@ -341,7 +341,7 @@ package struct TypeChecker {
         let (a, ta, _) = l, (b, tb, _) = r
         var result: ValueType? = nil
         var scale = 1.0
-        if isNumeric(ta) && isNumeric(tb) {
+        if ta.isNumeric && tb.isNumeric {
             switch op {
             case .add, .subtract: if ta == tb { result = ta }
             case .multiply:
@@ -366,21 +366,8 @@ package struct TypeChecker {
             case .multiply: x * y
             case .divide: x / y * scale
             }
-            if v.isFinite { return (.constant(make(type, v)), type) }
+            if v.isFinite { return (.constant(Value.make(type, v)), type) }
         }
         return (.arithmetic(arithmeticOp, a, b, result: type, scale: scale), type)
-    }
-
-    private func isNumeric(_ t: ValueType) -> Bool {
-        t == .number || t == .duration || t == .speed || t == .distance
-    }
-
-    private func make(_ type: ValueType, _ v: Double) -> Value {
-        switch type {
-        case .duration: .duration(v)
-        case .speed: .speed(v)
-        case .distance: .distance(v)
-        default: .number(v)
-        }
     }
 }

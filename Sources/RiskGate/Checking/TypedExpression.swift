@@ -22,8 +22,8 @@ package indirect enum TypedExpression: Sendable, Hashable {
     /// Whether the expression is a number or quantity (what arithmetic and ordering apply to).
     package var isNumeric: Bool {
         switch self {
-        case .constant(let v): v.magnitude != nil
-        case .signal(let s): [.number, .duration, .speed, .distance].contains(s.type)
+        case .constant(let v): v.type?.isNumeric ?? false
+        case .signal(let s): s.type.isNumeric
         case .arithmetic, .negate: true
         case .extremum(_, let a, _): a.isNumeric
         case .not, .and, .or, .compare, .member: false

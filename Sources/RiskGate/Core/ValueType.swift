@@ -14,4 +14,7 @@ public enum ValueType: String, Sendable, Hashable, Codable, CaseIterable, Custom
     case list
 
     public var description: String { rawValue }
+
+    /// Whether values of this type are numbers or quantities: what arithmetic and ordering apply to.
+    package var isNumeric: Bool { self == .number || self == .duration || self == .speed || self == .distance }
 }
