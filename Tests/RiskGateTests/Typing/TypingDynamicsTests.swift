@@ -93,6 +93,21 @@ private func key(_ down: Double, _ up: Double) -> RequestContext.Typing.Key { .i
         for (a, b) in zip(t.genuineScores, expected.suffix(TypingTemplate.capacity)) { #expect(abs(a - b) < 1e-9) }
     }
 
+    @Test("the ring's vector score is exactly the row-by-row score, for every ring size and sign of difference")
+    func ringScoreEqualsRowScoreExactly() throws {
+        var random = SeededRandom(seed: 11)
+        let width = 13
+        for rows in 1...TypingTemplate.capacity {
+            // Values on both sides of the probe, some equal to it, some far enough to hit the cap.
+            let samples = (0..<rows).map { _ in (0..<width).map { _ in Double(Int.random(in: 0...400, using: &random)) } }
+            let probe = (0..<width).map { _ in Double(Int.random(in: 100...300, using: &random)) }
+            let weights = (0..<width).map { _ in 1 / Double.random(in: 2...60, using: &random) }
+            let ring = try #require(RankedRing(width: width, capacity: TypingTemplate.capacity, rows: samples))
+            let vector = probe.withUnsafeBufferPointer { NeighbourDistance.score($0, ring: ring, inverseScale: weights) }
+            #expect(vector == NeighbourDistance.score(probe, samples: samples, inverseScale: weights), "\(rows) rows")
+        }
+    }
+
     @Test("learning with the decision's distance gives the template learning alone gives")
     func learningWithKnownScoreMatches() throws {
         var template = TypingTemplate(field: "password", length: 6)

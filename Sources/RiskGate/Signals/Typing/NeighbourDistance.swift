@@ -162,8 +162,10 @@ package enum NeighbourDistance {
     ///
     /// The rows are visited by slot rather than by age; the score does not depend on the order
     /// (it is the mean of the k smallest distances, summed in ascending order). Four rows are
-    /// measured at once: each distance is still summed feature by feature in order (so it is the
-    /// same number), but the four independent sums hide the latency of the additions.
+    /// measured at once, one to a vector lane: each lane still sums its row's terms feature by
+    /// feature in order (so each distance is the same number the scalar loop gives), and the
+    /// terms are computed without branches (`|a − b|` by clearing the sign bit, the cap as a
+    /// lane-wise minimum; every value is finite).
     package static func score(_ x: UnsafeBufferPointer<Double>, ring: RankedRing, inverseScale: [Double]) -> Double {
         inverseScale.withUnsafeBufferPointer { score(x, ring: ring, inverseScale: $0) }
     }
@@ -179,29 +181,33 @@ package enum NeighbourDistance {
         return ring.values.withUnsafeBufferPointer { values in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { buffer in
                 var nearest = Nearest(buffer, k: k)
+                guard let base = values.baseAddress, let xs = x.baseAddress, let ws = w.baseAddress else { return .infinity }
+                let caps = SIMD4<Double>(repeating: cap)
+                let signless = SIMD4<UInt64>(repeating: ~(1 << 63))  // clears the sign bit: |a|
                 var slot = 0
-                while slot + 4 <= n {
-                    let s0 = slot * stride, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride
-                    var d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0
+                while slot &+ 4 <= n {
+                    let r0 = base + slot &* stride
+                    let r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride
+                    var d = SIMD4<Double>()
                     for i in 0..<width {
-                        let xi = x[i], wi = w[i]
-                        d0 += min(abs(xi - values[s0 + i]) * wi, cap)
-                        d1 += min(abs(xi - values[s1 + i]) * wi, cap)
-                        d2 += min(abs(xi - values[s2 + i]) * wi, cap)
-                        d3 += min(abs(xi - values[s3 + i]) * wi, cap)
+                        let xi = SIMD4<Double>(repeating: xs[i])
+                        let v = SIMD4<Double>(r0[i], r1[i], r2[i], r3[i])
+                        let magnitude = unsafeBitCast(unsafeBitCast(xi - v, to: SIMD4<UInt64>.self) & signless,
+                                                      to: SIMD4<Double>.self)
+                        d += pointwiseMin(magnitude * SIMD4<Double>(repeating: ws[i]), caps)
                     }
-                    nearest.offer(d0)
-                    nearest.offer(d1)
-                    nearest.offer(d2)
-                    nearest.offer(d3)
-                    slot += 4
+                    nearest.offer(d[0])
+                    nearest.offer(d[1])
+                    nearest.offer(d[2])
+                    nearest.offer(d[3])
+                    slot &+= 4
                 }
                 while slot < n {
-                    let s0 = slot * stride
+                    let r0 = base + slot &* stride
                     var d = 0.0
-                    for i in 0..<width { d += min(abs(x[i] - values[s0 + i]) * w[i], cap) }
+                    for i in 0..<width { d += min(abs(xs[i] - r0[i]) * ws[i], cap) }
                     nearest.offer(d)
-                    slot += 1
+                    slot &+= 1
                 }
                 return nearest.mean
             }
