@@ -4,8 +4,8 @@
 ///
 /// Why: a typing template needs the per-feature median and MAD of its ring whenever it scores a
 /// sample after learning one. Recomputing them by selection was the largest single cost of a
-/// replay (~17 % of the CPU); keeping the order up to date costs one count of the column and one
-/// short shift.
+/// replay (~17 % of the CPU); keeping the order up to date costs, per column, a shift past the
+/// values the new one overtakes.
 /// The statistics are the same values a sort of the column gives (order statistics are values of
 /// the multiset, whatever algorithm finds them), so results are unchanged.
 ///
@@ -176,6 +176,11 @@ package struct RankedRing: Sendable {
     }
 
     /// Overwrites the oldest slot with `row` and moves that slot to its new rank in every column.
+    ///
+    /// The slot moves from its old rank towards the new value's, one neighbour at a time, so only
+    /// the values it passes are compared: down past the values above `x`, or else up past the
+    /// values at most `x`. Either way it ends after every other value <= x (equal values keep
+    /// arrival order), where counting those values compared every value of the column.
     private mutating func replaceOldest(with row: UnsafeBufferPointer<Double>) {
         let n = rowCount
         let slot = head
@@ -184,38 +189,28 @@ package struct RankedRing: Sendable {
         values.withUnsafeMutableBufferPointer { v in
             order.withUnsafeMutableBufferPointer { order in
                 for column in 0..<width {
-                    let base = column * stride
+                    let base = column &* stride
                     let x = row[column]
+                    @inline(__always) func value(at rank: Int) -> Double { v[Int(order[base &+ rank]) &* width &+ column] }
                     // Where the old value sits.
                     var at = 0
-                    while at < n - 1 && Int(order[base + at]) != slot { at += 1 }
-                    // Where the new value goes once the old one is out: after the other values <= x.
-                    let target = RankedRing.countAtMost(x, in: UnsafeBufferPointer(v), column: column, width: width,
-                                                        slots: n, skipping: slot)
-                    if target > at {
-                        for r in at..<target { order[base + r] = order[base + r + 1] }
-                    } else if target < at {
-                        var r = at
-                        while r > target { order[base + r] = order[base + r - 1]; r -= 1 }
+                    while at < n &- 1 && Int(order[base &+ at]) != slot { at &+= 1 }
+                    if at > 0 && value(at: at &- 1) > x {
+                        repeat {
+                            order[base &+ at] = order[base &+ at &- 1]
+                            at &-= 1
+                        } while at > 0 && value(at: at &- 1) > x
+                    } else {
+                        while at &+ 1 < n && value(at: at &+ 1) <= x {
+                            order[base &+ at] = order[base &+ at &+ 1]
+                            at &+= 1
+                        }
                     }
-                    order[base + target] = UInt8(slot)
-                    v[slot * width + column] = x
+                    order[base &+ at] = UInt8(slot)
+                    v[slot &* width &+ column] = x
                 }
             }
         }
-    }
-
-    /// How many of the first `slots` rows (other than row `skipping`) hold a value <= `x` in `column`.
-    @inline(__always)
-    static func countAtMost(_ x: Double, in values: UnsafeBufferPointer<Double>, column: Int, width: Int,
-                            slots: Int, skipping: Int) -> Int {
-        var count = 0
-        var at = column
-        for slot in 0..<slots {
-            count &+= (values[at] <= x && slot != skipping) ? 1 : 0
-            at &+= width
-        }
-        return count
     }
 
     /// The median of `column`: the middle value, or the mean of the two middle ones; 0 when empty.
