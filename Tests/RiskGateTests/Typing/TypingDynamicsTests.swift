@@ -93,10 +93,10 @@ private func key(_ down: Double, _ up: Double) -> RequestContext.Typing.Key { .i
         for (a, b) in zip(t.genuineScores, expected.suffix(TypingTemplate.capacity)) { #expect(abs(a - b) < 1e-9) }
     }
 
-    @Test("the ring's vector score is exactly the row-by-row score, for every ring size and sign of difference")
-    func ringScoreEqualsRowScoreExactly() throws {
-        var random = SeededRandom(seed: 11)
-        let width = 13
+    @Test("the ring's vector score is exactly the row-by-row score, for every ring size and sign of difference",
+          arguments: [0, 1, 13])
+    func ringScoreEqualsRowScoreExactly(width: Int) throws {
+        var random = SeededRandom(seed: 11 &+ UInt64(width))
         for rows in 1...TypingTemplate.capacity {
             // Values on both sides of the probe, some equal to it, some far enough to hit the cap.
             let samples = (0..<rows).map { _ in (0..<width).map { _ in Double(Int.random(in: 0...400, using: &random)) } }

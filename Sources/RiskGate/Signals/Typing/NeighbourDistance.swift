@@ -181,7 +181,10 @@ package enum NeighbourDistance {
         return ring.values.withUnsafeBufferPointer { values in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { buffer in
                 var nearest = Nearest(buffer, k: k)
-                guard let base = values.baseAddress, let xs = x.baseAddress, let ws = w.baseAddress else { return .infinity }
+                // With features to compare, all three buffers have storage.
+                guard width > 0, let base = values.baseAddress, let xs = x.baseAddress, let ws = w.baseAddress else {
+                    return 0  // no features: every distance is 0
+                }
                 let caps = SIMD4<Double>(repeating: cap)
                 let signless = SIMD4<UInt64>(repeating: ~(1 << 63))  // clears the sign bit: |a|
                 var slot = 0
