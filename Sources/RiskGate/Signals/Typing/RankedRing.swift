@@ -188,20 +188,22 @@ package struct RankedRing: Sendable {
         let width = self.width, stride = self.stride
         values.withUnsafeMutableBufferPointer { v in
             order.withUnsafeMutableBufferPointer { order in
+                // Ranks read through the columns view see the moves made through `order`.
+                let columns = SortedColumns(values: UnsafeBufferPointer(v), order: UnsafeBufferPointer(order),
+                                            width: width, rowCount: n, stride: stride)
                 for column in 0..<width {
                     let base = column &* stride
                     let x = row[column]
-                    @inline(__always) func value(at rank: Int) -> Double { v[Int(order[base &+ rank]) &* width &+ column] }
                     // Where the old value sits.
                     var at = 0
                     while at < n &- 1 && Int(order[base &+ at]) != slot { at &+= 1 }
-                    if at > 0 && value(at: at &- 1) > x {
+                    if at > 0 && columns.sorted(at &- 1, column) > x {
                         repeat {
                             order[base &+ at] = order[base &+ at &- 1]
                             at &-= 1
-                        } while at > 0 && value(at: at &- 1) > x
+                        } while at > 0 && columns.sorted(at &- 1, column) > x
                     } else {
-                        while at &+ 1 < n && value(at: at &+ 1) <= x {
+                        while at &+ 1 < n && columns.sorted(at &+ 1, column) <= x {
                             order[base &+ at] = order[base &+ at &+ 1]
                             at &+= 1
                         }
