@@ -24,6 +24,14 @@ extension RequestContext {
         guard !user.isEmpty, user.utf8.count <= Self.maxUserBytes else {
             throw problem("user", "`user` must be 1 to \(Self.maxUserBytes) bytes")
         }
+        // A NUL or other control character would make one user look like another wherever the
+        // name is cut or shown (logs, terminals, C strings).
+        if Self.hasControlCharacter(user) {
+            throw problem("user", "`user` must not contain control characters")
+        }
+        if let id = device?.id, Self.hasControlCharacter(id) {
+            throw problem("device.id", "`device.id` must not contain control characters")
+        }
         if let ip, IPAddress(ip) == nil {
             throw problem("ip", "`ip` is not an IPv4 or IPv6 address")
         }
@@ -46,5 +54,10 @@ extension RequestContext {
                 throw problem("typing.keys[\(i)]", "`typing.keys[\(i)]` must have finite `down` <= `up`")
             }
         }
+    }
+
+    /// Whether `text` has a C0 control character (NUL to U+001F) or DEL.
+    public static func hasControlCharacter(_ text: String) -> Bool {
+        text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
     }
 }

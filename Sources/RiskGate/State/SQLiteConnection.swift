@@ -129,8 +129,14 @@ final class SQLiteConnection {
         let connection: SQLiteConnection
         private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+        /// Binds text by its byte count, so the stored value is the whole string: a NUL inside it
+        /// neither cuts it short nor lets it alias a shorter one.
         func bind(_ index: Int32, _ value: String?) {
-            if let value { sqlite3_bind_text(handle, index, value, -1, Self.transient) } else { sqlite3_bind_null(handle, index) }
+            guard var value else { sqlite3_bind_null(handle, index); return }
+            value.withUTF8 { utf8 in
+                _ = sqlite3_bind_text(handle, index, utf8.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                                      Int32(utf8.count), Self.transient)
+            }
         }
         func bind(_ index: Int32, _ value: Double?) {
             if let value { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
@@ -164,9 +170,11 @@ final class SQLiteConnection {
         func run() throws { while try step() {} }
 
         func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+        /// The column's text, every byte of it (NULs included; invalid UTF-8 repaired).
         func string(_ column: Int32) -> String? {
             guard let text = sqlite3_column_text(handle, column) else { return nil }
-            return String(cString: text)
+            let count = Int(sqlite3_column_bytes(handle, column))
+            return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
         }
         func double(_ column: Int32) -> Double? { isNull(column) ? nil : sqlite3_column_double(handle, column) }
         func int64(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite3_column_int64(handle, column) }
