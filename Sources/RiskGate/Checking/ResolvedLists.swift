@@ -22,8 +22,12 @@ package struct ResolvedLists: Sendable {
     static let maxListFileBytes = 256 << 20
 
     /// Loads `file:` lists (relative to `baseDirectory`), parses `cidrs:`, collects `values:`.
+    ///
+    /// With `confined`, a list file must lie inside `baseDirectory` (see ``confinedPath(_:in:)``)
+    /// and a bad line is reported by position only, so a policy from an untrusted sender can
+    /// neither read files elsewhere nor have their lines quoted back.
     package static func resolve(_ document: PolicyDocument, anonymousLists: Set<String>, baseDirectory: String?,
-                                diagnostics d: inout DiagnosticBag) -> ResolvedLists {
+                                confined: Bool = false, diagnostics d: inout DiagnosticBag) -> ResolvedLists {
         var lists = ResolvedLists()
         for declaration in document.lists {
             let name = declaration.name.value
@@ -50,6 +54,13 @@ package struct ResolvedLists: Sendable {
                 lists.ipSets.append(set)
                 if anonymousLists.contains(name) { lists.anonymous = lists.anonymous.union(set) }
             case .file(let path):
+                if confined && confinedPath(path.value, in: baseDirectory) == nil {
+                    d.error(.listFileOutsideFolder, "list file `\(path.value)` is outside the policy folder", at: path.position,
+                            help: "a policy sent to the service may only name files inside its policy folder, by a relative path without `..`")
+                    lists.byName[name] = Entry(kind: .ip, index: lists.ipSets.count, position: declaration.name.position)
+                    lists.ipSets.append(IPSet())
+                    continue
+                }
                 let resolved = path.value.hasPrefix("/") || baseDirectory == nil
                     ? path.value : (baseDirectory! as NSString).appendingPathComponent(path.value)
                 let display = path.value.hasPrefix("/") ? path.value : ((d.file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path.value)
@@ -63,8 +74,10 @@ package struct ResolvedLists: Sendable {
                     if !parsed.badLines.isEmpty {
                         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
                         for bad in parsed.badLines.prefix(maxBadLinesReported) {
-                            let sourceLine = bad.line <= lines.count ? String(lines[bad.line - 1].prefix(400)).trimmingSuffixCR() : nil
-                            d.error(.listFileBadLine, "`\(bad.text)` is not an IP address or CIDR network", file: display,
+                            let sourceLine = !confined && bad.line <= lines.count ? String(lines[bad.line - 1].prefix(400)).trimmingSuffixCR() : nil
+                            let message = confined ? "this line is not an IP address or CIDR network"
+                                : "`\(bad.text)` is not an IP address or CIDR network"
+                            d.error(.listFileBadLine, message, file: display,
                                     line: bad.line, column: bad.column, sourceLine: sourceLine,
                                     help: "list files hold one IP or CIDR a line; `#` starts a comment")
                         }
@@ -85,5 +98,17 @@ package struct ResolvedLists: Sendable {
             }
         }
         return lists
+    }
+
+    /// `path` resolved inside `folder`, or `nil` when it is absolute, has a `..` component, or
+    /// leads out of `folder` through a link (both sides compared with links resolved).
+    package static func confinedPath(_ path: String, in folder: String?) -> String? {
+        guard let folder, !path.isEmpty, !path.hasPrefix("/"),
+              !path.split(separator: "/").contains("..") else { return nil }
+        let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
+        let target = URL(fileURLWithPath: (root as NSString).appendingPathComponent(path))
+            .standardizedFileURL.resolvingSymlinksInPath().path
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return target.hasPrefix(prefix) ? target : nil
     }
 }

@@ -15,7 +15,12 @@ public enum PolicyCompiler {
     }
 
     /// Compiles policy text. `file` names it in diagnostics; list `file:` paths are relative to `baseDirectory`.
-    public static func compile(source: String, file: String, baseDirectory: String?) -> CompileResult {
+    ///
+    /// `confineListFiles` is for text from an untrusted sender (the HTTP service's policy upload):
+    /// list files must then lie inside `baseDirectory` (`RG1506`), and their bad lines are
+    /// reported without their text.
+    public static func compile(source: String, file: String, baseDirectory: String?,
+                               confineListFiles: Bool = false) -> CompileResult {
         var diagnostics = DiagnosticBag(file: file, source: source)
         let text = SourceText(source)
         // parseYAML
@@ -25,7 +30,8 @@ public enum PolicyCompiler {
         // buildAST
         let (document, anonymousLists) = ASTBuilder.build(root, text: text, diagnostics: &diagnostics)
         // resolveLists
-        let lists = ResolvedLists.resolve(document, anonymousLists: anonymousLists, baseDirectory: baseDirectory, diagnostics: &diagnostics)
+        let lists = ResolvedLists.resolve(document, anonymousLists: anonymousLists, baseDirectory: baseDirectory,
+                                         confined: confineListFiles, diagnostics: &diagnostics)
         // typeCheck (with name resolution)
         let checked = TypeChecker.check(document, lists: lists, diagnostics: &diagnostics)
         // analyse

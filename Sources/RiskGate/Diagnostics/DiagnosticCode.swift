@@ -59,6 +59,7 @@ package enum DiagnosticCode: String, Sendable, CaseIterable {
     case listShape = "RG1503"
     case badCIDR = "RG1504"
     case unusedList = "RG1505"
+    case listFileOutsideFolder = "RG1506"
 
     // Analysis (RG16xx)
     case missingCatchAll = "RG1601"

@@ -106,7 +106,7 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
     /// Compiles a policy sent over HTTP on a blocking-work thread (a large policy takes milliseconds).
     private func compile(_ source: String, file: String) async -> CompileResult {
         let base = baseDirectory
-        let work: @Sendable () -> CompileResult = { PolicyCompiler.compile(source: source, file: file, baseDirectory: base) }
+        let work: @Sendable () -> CompileResult = { PolicyCompiler.compile(source: source, file: file, baseDirectory: base, confineListFiles: true) }
         // The pool only refuses work while the process shuts down; compile here then.
         return (try? await BlockingWork.run(work)) ?? work()
     }

@@ -45,6 +45,26 @@ import Testing
         #expect(try AuditVerifier.verify(store: reopened).valid)
     }
 
+    /// Text is stored whole: a NUL inside a name neither cuts it short (making it another user's
+    /// row) nor breaks the audit chain, whose hash covers the whole name.
+    @Test func namesWithANulStayDistinct() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let store = try SQLiteStateStore(path: dir.path("state.db"))
+        var victim = UserState()
+        victim.lockouts = 1
+        var other = UserState()
+        other.lockouts = 2
+        try store.commit(StateChange(users: ["victim": victim]))
+        try store.commit(StateChange(users: ["victim\u{0}x": other],
+                                     audit: [AuditEvent(time: Date(timeIntervalSince1970: 1_700_000_000), kind: .admin,
+                                                        user: "victim\u{0}x")]))
+        #expect(try store.loadUser("victim") == victim)
+        #expect(try store.loadUser("victim\u{0}x") == other)
+        #expect(try store.auditEntries().first?.user == "victim\u{0}x")
+        #expect(try AuditVerifier.verify(store: store).valid)
+    }
+
     @Test func challengesOutboxAndStaleWrites() throws {
         let dir = TempDirectory()
         defer { dir.cleanup() }
