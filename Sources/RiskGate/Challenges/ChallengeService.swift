@@ -44,7 +44,8 @@ public struct ChallengeService: Sendable {
     ///   - fallbackApplies: evaluates the policy's fallback condition with the given index for this request.
     public func makeChallenge(for decision: Decision, request: RequestContext, user: UserState, policy: ChallengePolicy,
                               redactedSignals: [String: JSONValue]? = nil, fallbackApplies: (Int) -> Bool) -> NewChallenge? {
-        let now = request.time ?? clock.now()
+        // Timers start by the service clock, not the request's (client-set) `time`.
+        let now = clock.now()
         let context = HandOffContext(
             channel: request.channel, score: decision.score, rules: decision.path,
             contributions: decision.contributions.map(\.id),

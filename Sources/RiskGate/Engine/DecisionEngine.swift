@@ -160,7 +160,7 @@ public final class DecisionEngine: @unchecked Sendable {
                 case .deny:
                     break
                 case .otp, .otpKbaDelay, .agentEscalation:
-                    let service = ChallengeService(store: store, clock: FixedClock(time), random: random, settings: policy.settings)
+                    let service = ChallengeService(store: store, clock: FixedClock(now), random: random, settings: policy.settings)
                     // A step-up that cannot be carried out for this user goes to its `on_failure`
                     // outcome, which gets its own challenge in turn (on_failure chains are acyclic,
                     // checked by the compiler; the bound is a second guard).
@@ -298,7 +298,9 @@ public final class DecisionEngine: @unchecked Sendable {
     }
 }
 
-/// A clock stopped at one instant: challenge timers start at the request's own time.
+/// A clock stopped at one instant: a decision's challenge timers all start at the moment it was
+/// decided, by the engine's clock (never the request's `time`, which the client sets: a past one
+/// would expire the code at once, a future one keep it valid for years).
 struct FixedClock: Clock {
     let instant: Date
     init(_ instant: Date) { self.instant = instant }

@@ -84,6 +84,21 @@ import Testing
         #expect(decision.challenge?.otp?.channel == "sms")
     }
 
+    /// A challenge's timers start when the engine decided, whatever `time` the request carries:
+    /// a past time would expire the code at once, a future one keep it valid for years.
+    @Test(arguments: ["1999-01-01T00:00:00Z", "2026-11-20T11:59:00Z", "2099-01-01T00:00:00Z"])
+    func challengeTimersStartByTheEngineClock(time: String) throws {
+        let now = Timestamp.parse("2026-11-20T12:00:00Z")!
+        let store = MemoryStateStore()
+        let engine = try DecisionEngine(policy: Self.policy(), store: store, clock: ManualClock(now))
+        try engine.updateAccount(user: "u-3", AccountUpdate(phone: "+4915112345678"))
+        let decision = try engine.decide(Self.request("u-3", time, ip: "185.220.101.7", country: "DE", lat: 52.5, lon: 13.4))
+        let summary = try #require(decision.challenge)
+        let challenge = try #require(try store.loadChallenge(summary.id))
+        #expect(challenge.created == now)
+        #expect(challenge.steps.first?.expires == now.addingTimeInterval(300))
+    }
+
     @Test func failedPasswordsLockThenBan() throws {
         let start = Timestamp.parse("2026-11-20T12:00:00Z")!
         let clock = ManualClock(start)
