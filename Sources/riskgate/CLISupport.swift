@@ -18,6 +18,18 @@ func readInput(_ path: String, limit: Int) throws -> Data {
     return data
 }
 
+/// The policy at `path`, compiled; otherwise its diagnostics go to standard error and the command
+/// exits 2 when the file could not be read (`RG1009`: missing, a folder, not UTF-8) and 1 for a
+/// policy with errors, as `riskgate check` does.
+func compilePolicy(at path: String) throws -> CompiledPolicy {
+    let result = PolicyCompiler.compile(path: path)
+    guard let policy = result.policy else {
+        printError(DiagnosticRenderer.human(result.diagnostics))
+        throw ExitCode(result.diagnostics.contains { $0.code == DiagnosticCode.unreadableFile.rawValue } ? 2 : 1)
+    }
+    return policy
+}
+
 /// A one-line description of a JSON decoding error that names the field.
 func describe(_ error: DecodingError) -> String {
     func path(_ context: DecodingError.Context) -> String {

@@ -32,11 +32,7 @@ struct DecideCommand: ParsableCommand {
     static let maxContextBytes = 1 << 20
 
     func run() throws {
-        let compiled = PolicyCompiler.compile(path: policy)
-        guard let compiledPolicy = compiled.policy else {
-            printError(DiagnosticRenderer.human(compiled.diagnostics))
-            throw ExitCode(1)
-        }
+        let compiledPolicy = try compilePolicy(at: policy)
         let request: RequestContext
         do {
             let data = try readInput(context, limit: DecideCommand.maxContextBytes)

@@ -16,11 +16,7 @@ struct GraphCommand: ParsableCommand {
         guard let graphFormat = GraphFormat(rawValue: format) else {
             throw ValidationError("unknown format `\(format)`; use dot, mermaid or json")
         }
-        let result = PolicyCompiler.compile(path: policy)
-        guard let compiled = result.policy else {
-            FileHandle.standardError.write(Data(DiagnosticRenderer.human(result.diagnostics).utf8))
-            throw ExitCode(result.diagnostics.contains { $0.code == "RG1009" } ? 2 : 1)
-        }
+        let compiled = try compilePolicy(at: policy)
         print(compiled.render(graphFormat), terminator: "")
     }
 }

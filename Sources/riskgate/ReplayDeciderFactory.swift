@@ -10,11 +10,7 @@ import RiskGate
 /// never writes. `threads` as `riskgate replay --threads` (one: the service's strict order).
 func makeReplayDecider(policyPath: String, statePath: String?, writesBack: Bool, geo: GeoDatabase?,
                        threads: Int) throws -> ReplayEngine {
-    let result = PolicyCompiler.compile(path: policyPath)
-    guard let policy = result.policy else {
-        FileHandle.standardError.write(Data((DiagnosticRenderer.human(result.diagnostics) + "\n").utf8))
-        throw ExitCode(1)
-    }
+    let policy = try compilePolicy(at: policyPath)
     guard let statePath else { return try ReplayEngine(policy: policy, geo: geo, threads: threads) }
     do {
         let store = try SQLiteStateStore(path: statePath)
