@@ -1,5 +1,6 @@
 /// A request value that its JSON type allows but SPEC §4 does not: an empty `user`, an `ip` that
-/// is not an address, a `result` other than `success` or `failure`, a latitude off the globe.
+/// is not an address, a `result` other than `success` or `failure`, a latitude off the globe, a
+/// `signals` entry naming no signal (or one the engine computes) or of the wrong type.
 public struct RequestProblem: Error, Sendable, Hashable, CustomStringConvertible {
     /// The offending field as a JSON path: `ip`, `geo.lat`, `typing.keys[3]`.
     public var field: String
@@ -47,6 +48,14 @@ extension RequestContext {
             }
             if let accuracy = geo.accuracyKm, !(accuracy.isFinite && accuracy >= 0) {
                 throw problem("geo.accuracy_km", "`geo.accuracy_km` must be a non-negative number")
+            }
+        }
+        if let overrides = signals {
+            for name in overrides.keys.sorted() {
+                if case .failure(let bad) = SignalComputer.override(name, overrides[name]!) {
+                    let field = "signals.\(name.prefix(64))"
+                    throw problem(field, "`\(field)`: \(bad.message)")
+                }
             }
         }
         if let typing {

@@ -12,6 +12,7 @@ import Testing
         #"{"user": "u", "ip": "203.0.113.7", "result": "failure"}"#,
         #"{"user": "u", "ip": "2001:db8::7", "result": "success"}"#,
         #"{"user": "u", "ip": "::ffff:192.0.2.1"}"#,
+        #"{"user": "u", "signals": {"device.new": true, "geo.distance_km": 12.5, "ip.country": null}}"#,
         #"{"user": "u", "geo": {"lat": -90, "lon": 180, "accuracy_km": 0}}"#,
         #"{"user": "u", "typing": {"field": "password", "keys": [{"down": 0, "up": 0}, {"down": 5, "up": 90}]}}"#,
     ])
@@ -30,6 +31,10 @@ import Testing
         (#"{"user": "victim\u0000x"}"#, "user"),
         (#"{"user": "u\u001b[2J"}"#, "user"),
         (#"{"user": "u", "device": {"id": "d\u0000"}}"#, "device.id"),
+        (#"{"user": "u", "signals": {"device.neww": true}}"#, "signals.device.neww"),
+        (#"{"user": "u", "signals": {"device.new": "maybe"}}"#, "signals.device.new"),
+        (#"{"user": "u", "signals": {"score": 0}}"#, "signals.score"),
+        (#"{"user": "u", "signals": {"ip.asn": 1, "ip.address": "10.0.0.999"}}"#, "signals.ip.address"),
         (#"{"user": "u", "result": "fail"}"#, "result"),
         (#"{"user": "u", "result": "Success"}"#, "result"),
         (#"{"user": "u", "geo": {"lat": 90.5}}"#, "geo.lat"),

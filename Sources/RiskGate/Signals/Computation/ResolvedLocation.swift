@@ -31,7 +31,7 @@ public struct ResolvedLocation: Sendable, Hashable {
 }
 
 /// A `signals` override in a request that could not be applied.
-public struct SignalOverrideProblem: Sendable, Hashable, CustomStringConvertible {
+public struct SignalOverrideProblem: Error, Sendable, Hashable, CustomStringConvertible {
     /// The name as given in the request.
     public var name: String
     /// Lowercase, one line, user input in backticks.

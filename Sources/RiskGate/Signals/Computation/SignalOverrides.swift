@@ -7,20 +7,28 @@ extension SignalComputer {
     static func applyOverrides(_ overrides: [String: JSONValue], into signals: inout SignalValues) -> [SignalOverrideProblem] {
         var problems: [SignalOverrideProblem] = []
         for (name, json) in overrides {
-            guard let signal = Signal(name: name) else {
-                problems.append(SignalOverrideProblem(name: name, message: "unknown signal `\(name.prefix(64))`"))
-                continue
-            }
-            guard !engineSignals.contains(signal) else {
-                problems.append(SignalOverrideProblem(name: name, message: "`\(name)` is computed by the engine and cannot be supplied"))
-                continue
-            }
-            switch convert(json, to: signal.type) {
-            case .success(let value): signals[signal] = value
-            case .failure(let problem): problems.append(SignalOverrideProblem(name: name, message: problem.message))
+            switch override(name, json) {
+            case .success(let (signal, value)): signals[signal] = value
+            case .failure(let problem): problems.append(problem)
             }
         }
         return problems.sorted { $0.name < $1.name }
+    }
+
+    /// The signal `name` names and the value `json` gives it, or why it cannot be supplied: an
+    /// unknown name, a signal the engine computes, or a value of the wrong type. The message
+    /// never repeats the value (it may be personal data).
+    static func override(_ name: String, _ json: JSONValue) -> Result<(Signal, Value), SignalOverrideProblem> {
+        guard let signal = Signal(name: name) else {
+            return .failure(SignalOverrideProblem(name: name, message: "unknown signal `\(name.prefix(64))`"))
+        }
+        guard !engineSignals.contains(signal) else {
+            return .failure(SignalOverrideProblem(name: name, message: "`\(name)` is computed by the engine and cannot be supplied"))
+        }
+        switch convert(json, to: signal.type) {
+        case .success(let value): return .success((signal, value))
+        case .failure(let problem): return .failure(SignalOverrideProblem(name: name, message: problem.message))
+        }
     }
 
     struct ConversionProblem: Error { var message: String }
@@ -31,7 +39,7 @@ extension SignalComputer {
         case (.bool, .bool(let b)): return .success(.bool(b))
         case (.string, .string(let s)): return .success(.string(s))
         case (.ip, .string(let s)):
-            guard let ip = IPAddress(s) else { return .failure(ConversionProblem(message: "`\(s.prefix(64))` is not an IP address")) }
+            guard let ip = IPAddress(s) else { return .failure(ConversionProblem(message: "expected an IP address")) }
             return .success(.ip(ip))
         case (.number, .number(let n)):
             guard n.isFinite else { return .failure(ConversionProblem(message: "expected a finite number")) }
