@@ -60,10 +60,14 @@ public struct RBACSVImporter: Sendable {
         while let line = try reader.next() {
             summary.lines += 1
             let lineNumber = reader.lineNumber
-            guard case .text(let bytes) = line else {
+            guard case .text(var bytes) = line else {
                 summary.badRows += 1
                 onBadRow(BadRow(line: lineNumber, problem: "line longer than \(maxLineBytes) bytes"))
                 continue
+            }
+            // A UTF-8 byte-order mark (spreadsheet exports write one) is not part of the header.
+            if lineNumber == 1 && bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+                bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])
             }
             if bytes.isEmpty { continue }
             if let problem = record.split(bytes) {

@@ -66,6 +66,20 @@ import Testing
         #expect(r.events[1].device?.userAgent == "a, b")
     }
 
+    /// A spreadsheet export's byte-order mark before the header is not part of it.
+    @Test func byteOrderMarkBeforeTheHeaderIsSkipped() throws {
+        for ending in ["\n", "\r\n"] {
+            let r = try importText("\u{FEFF}" + [Self.header, Self.row(0)].joined(separator: ending) + ending)
+            #expect(r.bad.isEmpty)
+            #expect(r.summary.sawHeader)
+            #expect(r.events.map(\.id) == ["0"])
+        }
+        // Without a header, the first row still imports.
+        let headless = try importText("\u{FEFF}" + Self.row(4) + "\n")
+        #expect(headless.bad.isEmpty)
+        #expect(headless.events.map(\.id) == ["4"])
+    }
+
     @Test func emptyFieldsAreLeftOut() throws {
         let r = try importText(Self.row(3, ua: "", asn: "", country: "-", ip: "") + "\n")
         #expect(r.bad.isEmpty)
