@@ -43,7 +43,24 @@ public enum PolicyCompiler {
 
     /// Reads and compiles a policy file; a file that cannot be read is an `RG1009` diagnostic.
     public static func compile(path: String) -> CompileResult {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // Read at most one byte past the limit: a huge file is refused without being read whole.
+        let limit = YAMLLimits.standard.maxBytes
+        let data = FileHandle(forReadingAtPath: path).flatMap { handle -> Data? in
+            defer { try? handle.close() }
+            do {
+                return try handle.read(upToCount: limit + 1) ?? Data()  // nil at once: an empty file
+            } catch {
+                return nil  // a folder, or a read error
+            }
+        }
+        if let data, data.count > limit {
+            return CompileResult(policy: nil, diagnostics: [
+                Diagnostic(code: DiagnosticCode.fileTooLarge.rawValue, severity: .error,
+                           message: "file is more than the \(limit) bytes allowed", file: path, line: 1, column: 1,
+                           help: "a policy is at most 1 MiB; move large IP lists into list files")
+            ])
+        }
+        guard let data else {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
             let message = !exists ? "file does not exist" : (isDirectory.boolValue ? "is a folder, not a policy file" : "file cannot be read")
