@@ -44,6 +44,10 @@ public struct Challenge: Sendable, Hashable, Codable {
     /// The names of the steps, in order (`otp`, `kba`, `partial_secret`, `delay`).
     public var stepNames: [String] { steps.map(\.kind.rawValue) }
 
+    /// Whether its OTP code can no longer be used: the challenge is over, or its OTP step passed.
+    /// Stores then delete its undelivered `otp` outbox message, the only copy of the code in clear.
+    public var codeIsSpent: Bool { state != .open || steps.contains { $0.kind == .otp && $0.passed } }
+
     enum CodingKeys: String, CodingKey {
         case id, user, created, outcome, steps, state, lockout, context, revision
         case pendingLogin = "pending_login"

@@ -39,7 +39,14 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
             for (id, state) in change.users { users[id] = state }
             for challenge in change.challenges { challenges[challenge.id] = challenge }
             for (key, value) in change.blobs { blobs[key] = value }
+            let spent = Set(change.challenges.filter(\.codeIsSpent).map(\.id))
+            if !spent.isEmpty {
+                outboxMessages.removeAll { $0.kind == "otp" && $0.challenge.map(spent.contains) == true }
+            }
             for var message in change.outbox {
+                if message.kind == "otp" {
+                    outboxMessages.removeAll { $0.kind == "otp" && ($0.otpExpiry.map { $0 < message.created } ?? false) }
+                }
                 message.id = nextOutboxID
                 nextOutboxID += 1
                 outboxMessages.append(message)

@@ -235,9 +235,25 @@ final class SQLiteWriter: @unchecked Sendable {
         s.bind(5, Int64(challenge.revision))
         s.bind(6, record)
         try s.run()
+        if challenge.codeIsSpent {
+            let spent = try connection.cached("DELETE FROM outbox WHERE challenge = ? AND kind = 'otp'")
+            spent.bind(1, challenge.id)
+            try spent.run()
+        }
     }
 
     private func writeOutbox(_ m: OutboxMessage) throws {
+        if m.kind == "otp" {
+            // Codes that expired undelivered go with each new one, so a service without a
+            // deliverer keeps only codes that still work.
+            let expired = try connection.cached(
+                """
+                DELETE FROM outbox WHERE kind = 'otp'
+                AND (CASE WHEN json_valid(body) THEN created + CAST(json_extract(body, '$.ttl_s') AS REAL) END) < ?
+                """)
+            expired.bind(1, m.created.timeIntervalSince1970)
+            try expired.run()
+        }
         let s = try connection.prepare(
             "INSERT INTO outbox (created, kind, channel, user, destination, challenge, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
         s.bind(1, m.created.timeIntervalSince1970)

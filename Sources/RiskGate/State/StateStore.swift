@@ -87,4 +87,11 @@ public struct OutboxMessage: Sendable, Hashable, Codable {
         self.id = id; self.created = created; self.kind = kind; self.channel = channel; self.user = user
         self.destination = destination; self.challenge = challenge; self.body = body
     }
+
+    /// When an `otp` message's code stops working (`created` + its `ttl_s`); `nil` for other kinds.
+    public var otpExpiry: Date? {
+        guard kind == "otp", let fields = try? JSONDecoder().decode([String: String].self, from: Data(body.utf8)),
+              let ttl = fields["ttl_s"].flatMap(Double.init) else { return nil }
+        return created.addingTimeInterval(ttl)
+    }
 }

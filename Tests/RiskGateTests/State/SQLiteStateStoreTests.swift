@@ -146,6 +146,35 @@ import Testing
         }
     }
 
+    /// Without a deliverer, a code leaves the outbox once it cannot be used any more: its OTP step
+    /// passed, its challenge ended, or it expired (swept when the next code is written).
+    @Test(arguments: [false, true])
+    func spentCodesLeaveTheOutbox(sqlite: Bool) throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let store: any StateStore = sqlite ? try SQLiteStateStore(path: dir.path("state.db")) : MemoryStateStore()
+        let f = ChallengeFixture(store: store)
+        try f.enroll()
+        func otpMessages() throws -> [String?] { try store.outbox(limit: 100).filter { $0.kind == "otp" }.map(\.challenge) }
+
+        let (passed, code) = try f.issue(.otpKbaDelay)
+        let (failed, _) = try f.issue()
+        #expect(try otpMessages().count == 2)
+        _ = try f.service.verify(challengeID: try #require(passed.challenge?.id), step: "otp", response: code)
+        #expect(try otpMessages() == [failed.challenge?.id])
+        for _ in 0..<f.policy.otp.maxAttempts {
+            _ = try f.service.verify(challengeID: try #require(failed.challenge?.id), step: "otp", response: "00000000")
+        }
+        #expect(try store.loadChallenge(try #require(failed.challenge?.id))?.state == .failed)
+        #expect(try otpMessages().isEmpty)
+
+        let (stale, _) = try f.issue()
+        #expect(try otpMessages() == [stale.challenge?.id])
+        f.clock.set(f.clock.now().addingTimeInterval(f.policy.otp.ttl + 1))
+        let (fresh, _) = try f.issue()
+        #expect(try otpMessages() == [fresh.challenge?.id])
+    }
+
     /// Hundreds of delivered messages (pages of the outbox freed whole when they go) leave none of
     /// their codes in the database or WAL files.
     @Test func deliveredMessagesLeaveNoCodes() throws {
