@@ -30,6 +30,19 @@ func compilePolicy(at path: String) throws -> CompiledPolicy {
     return policy
 }
 
+/// A one-line description of a JSON decoding error that names the field; for text that is not
+/// JSON at all, the strict event parser's account of what is wrong and at which byte (Foundation
+/// only says "not valid JSON").
+func describe(_ error: DecodingError, in data: Data) -> String {
+    if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+        let failure = data.withUnsafeBytes { raw -> JSONScanner.Failure? in
+            do throws(JSONScanner.Failure) { _ = try EventLineParser.parse(raw); return nil } catch { return error }
+        }
+        if let failure { return "not valid JSON: \(failure.message) (byte \(failure.column))" }
+    }
+    return describe(error)
+}
+
 /// A one-line description of a JSON decoding error that names the field.
 func describe(_ error: DecodingError) -> String {
     func path(_ context: DecodingError.Context) -> String {

@@ -34,15 +34,16 @@ struct DecideCommand: ParsableCommand {
     func run() throws {
         let compiledPolicy = try compilePolicy(at: policy)
         let request: RequestContext
+        var data = Data()
         do {
-            let data = try readInput(context, limit: DecideCommand.maxContextBytes)
+            data = try readInput(context, limit: DecideCommand.maxContextBytes)
             request = try JSONDecoder().decode(RequestContext.self, from: data)
             try request.validate()
         } catch let error as RequestProblem {
             printError("error: invalid context: \(error.message)")
             throw ExitCode(2)
         } catch let error as DecodingError {
-            printError("error: invalid context: \(describe(error))")
+            printError("error: invalid context: \(describe(error, in: data))")
             throw ExitCode(2)
         } catch {
             printError("error: \(error)")
