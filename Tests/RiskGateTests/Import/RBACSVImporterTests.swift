@@ -66,6 +66,19 @@ import Testing
         #expect(r.events[1].device?.userAgent == "a, b")
     }
 
+    /// A `User ID` replay would refuse (over 256 bytes, control characters) is a bad row here.
+    @Test func userIDsReplayWouldRefuseAreBadRows() throws {
+        func row(user: String) -> String {
+            Self.row(9).replacingOccurrences(of: "-4324475583306591935", with: user)
+        }
+        let text = [row(user: String(repeating: "7", count: 256)), row(user: String(repeating: "7", count: 257)),
+                    row(user: "\"a\u{1}b\"")].joined(separator: "\n") + "\n"
+        let r = try importText(text)
+        #expect(r.events.count == 1)
+        #expect(r.bad.map(\.line) == [2, 3])
+        #expect(r.bad.first?.problem == "`User ID` is longer than 256 bytes")
+    }
+
     /// A spreadsheet export's byte-order mark before the header is not part of it.
     @Test func byteOrderMarkBeforeTheHeaderIsSkipped() throws {
         for ending in ["\n", "\r\n"] {
