@@ -124,6 +124,11 @@ struct ReplayCommand: ParsableCommand {
             let data = try encoder.encode(result)
             print(String(decoding: data, as: UTF8.self))
         }
+        // Bad lines are data problems (SPEC §6: exit 1), reported after the whole report is out.
+        if result.badLines > 0 {
+            printError("\(result.badLines) bad line\(result.badLines == 1 ? "" : "s") skipped (listed in the report)")
+            throw ExitCode(1)
+        }
     }
 }
 
