@@ -192,6 +192,24 @@ struct RouterTests {
         }
     }
 
+    @Test func nullBodyIsNotAnObject() async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            let requests: [(HTTPRequest.Method, String, String)] = [
+                (.post, "/v1/decisions", TestKeys.decide), (.post, "/v1/feedback", TestKeys.decide),
+                (.post, "/v1/challenges/ch-1/verify", TestKeys.verify), (.put, "/v1/accounts/u-1", TestKeys.admin),
+            ]
+            for (method, path, key) in requests {
+                for body in ["null", " null ", "true", "\"x\"", "1"] {
+                    let response = try await client.send(method, path, key: key, body: body)
+                    expectError(response, .badRequest, code: "invalid_body")
+                    #expect(response.errorField == nil, "\(path) \(body): \(response.text)")
+                }
+            }
+        }
+        #expect(await h.backend.decisions.isEmpty)
+    }
+
     @Test func feedback() async throws {
         let h = try Harness()
         try await h.app.test(.router) { client in
