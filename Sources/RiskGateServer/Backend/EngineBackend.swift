@@ -53,6 +53,8 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
         do {
             let engine = engine
             try await BlockingWork.run { try engine.feedback(decisionID: decisionID, label: label.rawValue) }
+        } catch is FeedbackError {
+            throw BackendError.notFound("decision `\(decisionID)`")
         } catch let error as StoreError {
             throw BackendError.unavailable("state store: \(error.code)")
         }

@@ -142,6 +142,24 @@ import Testing
         }
     }
 
+    @Test(arguments: [false, true])
+    func feedbackNeedsAKnownDecisionAndFilesItUnderItsUser(sqlite: Bool) throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let store: any StateStore = sqlite ? try SQLiteStateStore(path: dir.path("state.db")) : MemoryStateStore()
+        let engine = try DecisionEngine(policy: Self.policy(), store: store,
+                                        clock: ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!))
+        let decision = try engine.decide(Self.request("u-6", "2026-11-20T11:00:00Z", ip: "81.2.69.1", country: "DE", lat: 52.5, lon: 13.4))
+        let before = try store.auditEntries()
+        let error = #expect(throws: FeedbackError.self) { try engine.feedback(decisionID: "dec-nope", label: "legit") }
+        #expect(error?.field == "decision")
+        #expect(try store.auditEntries() == before, "nothing is written for an unknown decision")
+        try engine.feedback(decisionID: decision.id, label: "fraud")
+        let record = try #require(try store.auditEntries().last)
+        #expect(record.kind == "feedback" && record.user == "u-6" && record.reference == decision.id && record.result == "fraud")
+        #expect(try AuditVerifier.verify(store: store).valid)
+    }
+
     @Test func hotSwapChangesDecisionsAndShadowIsOnlyLogged() throws {
         let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
         let store = MemoryStateStore()

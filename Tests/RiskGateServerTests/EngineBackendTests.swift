@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import RiskGate
+import RiskGateServer
+import Testing
+
+/// The HTTP layer over the real engine (``EngineBackend``), for what the test backend cannot show:
+/// the engine's own answers to unknown decisions.
+@Suite("HTTP service over the real engine")
+struct EngineBackendTests {
+    static let policy = """
+        riskgate: 1
+        policy: engine-http
+        decide:
+          - { id: step-up, when: channel == "chat", outcome: otp_kba_delay }
+          - { id: default, outcome: passive }
+        challenges:
+          otp: { length: 6, ttl: 5m, max_attempts: 3, channels: [sms, email] }
+          otp_kba_delay: { otp: { length: 6, ttl: 5m, max_attempts: 3 }, kba: { questions: 1 }, delay: 0s }
+        lockout: { threshold: 3, window: 15m, duration: 30m, bans_after: 3 }
+
+        """
+
+    struct Setup: Sendable {
+        let engine: DecisionEngine
+        let app: Application<RouterResponder<ServerContext>>
+
+        init(sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let compiled = PolicyCompiler.compile(source: Self.policySource, file: "engine-http.yaml", baseDirectory: nil)
+            let policy = try #require(compiled.policy, "\(compiled.diagnostics)", sourceLocation: sourceLocation)
+            engine = try DecisionEngine(policy: policy, source: Self.policySource, store: MemoryStateStore())
+            app = makeApplication(backend: EngineBackend(engine: engine, baseDirectory: nil), keys: try TestKeys.store())
+        }
+
+        static var policySource: String { EngineBackendTests.policy }
+
+        /// The code of the OTP queued for `challenge`.
+        func code(for challenge: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+            let message = try #require(try engine.store.outbox(limit: 100).first { $0.challenge == challenge && $0.kind == "otp" },
+                                       sourceLocation: sourceLocation)
+            let body = try JSONDecoder().decode([String: String].self, from: Data(message.body.utf8))
+            return try #require(body["code"], sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func feedbackForAnUnknownDecisionIsNotFoundAndWritesNothing() async throws {
+        let s = try Setup()
+        try await s.app.test(.router) { client in
+            let decided = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-2"}"#)
+            let id = try #require(decided.json["id"] as? String)
+            let before = try s.engine.store.auditEntries().count
+            let unknown = try await client.send(.post, "/v1/feedback", key: TestKeys.decide, body: #"{"decision": "dec-nope", "label": "legit"}"#)
+            expectError(unknown, .notFound, code: "not_found")
+            #expect(try s.engine.store.auditEntries().count == before)
+
+            let known = try await client.send(.post, "/v1/feedback", key: TestKeys.decide, body: #"{"decision": "\#(id)", "label": "fraud"}"#)
+            #expect(known.status == .ok, "\(known.text)")
+            let record = try #require(try s.engine.store.auditEntries().last)
+            #expect(record.kind == "feedback" && record.reference == id && record.result == "fraud")
+            #expect(record.user == "u-2", "feedback is filed under the decision's user")
+        }
+    }
+}
