@@ -6,7 +6,7 @@ import RiskGateServer
 import Testing
 
 /// The HTTP layer over the real engine (``EngineBackend``), for what the test backend cannot show:
-/// the engine's own answers to unknown decisions.
+/// the engine's own answers to replays, steps out of order and unknown decisions.
 @Suite("HTTP service over the real engine")
 struct EngineBackendTests {
     static let policy = """
@@ -41,6 +41,45 @@ struct EngineBackendTests {
                                        sourceLocation: sourceLocation)
             let body = try JSONDecoder().decode([String: String].self, from: Data(message.body.utf8))
             return try #require(body["code"], sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func replayedAndOutOfOrderStepsAreConflictsThatNeverCount() async throws {
+        let s = try Setup()
+        try await s.app.test(.router) { client in
+            let account = #"{"phone": "+4915112345678", "kba": [{"question": "first pet", "answer": "Rex the Dog"}]}"#
+            #expect(try await client.send(.put, "/v1/accounts/u-1", key: TestKeys.admin, body: account).status == .ok)
+            let decided = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-1", "channel": "chat"}"#)
+            #expect(decided.json["outcome"] as? String == "otp_kba_delay", "\(decided.text)")
+            let id = try #require((decided.json["challenge"] as? [String: Any])?["id"] as? String)
+            let path = "/v1/challenges/\(id)/verify"
+            let code = try s.code(for: id)
+
+            let early = try await client.send(.post, path, key: TestKeys.verify, body: #"{"step": "kba", "response": "Rex the Dog"}"#)
+            expectError(early, .conflict, code: "conflict")
+
+            let otp = try await client.send(.post, path, key: TestKeys.verify, body: #"{"step": "otp", "response": "\#(code)"}"#)
+            #expect(otp.json["result"] as? String == "passed", "\(otp.text)")
+            #expect(otp.json["next_step"] as? String == "kba")
+            #expect(otp.json["outcome"] == nil)
+
+            let audit = try s.engine.store.auditEntries().count
+            for _ in 0..<15 {
+                let replay = try await client.send(.post, path, key: TestKeys.verify, body: #"{"step": "otp", "response": "\#(code)"}"#)
+                expectError(replay, .conflict, code: "conflict")
+            }
+            let user = try #require(try s.engine.store.loadUser("u-1"))
+            #expect(user.failures.isEmpty && user.lockedUntil == nil && user.lockouts == 0 && !user.banned)
+            #expect(try s.engine.store.auditEntries().count == audit, "a refused replay writes nothing")
+
+            let kba = try await client.send(.post, path, key: TestKeys.verify, body: #"{"step": "kba", "response": "rex the dog"}"#)
+            #expect(kba.json["result"] as? String == "passed", "\(kba.text)")
+            #expect(kba.json["outcome"] as? String == "passive", "the challenge is over: its outcome is included")
+            let again = try await client.send(.post, path, key: TestKeys.verify, body: #"{"step": "kba", "response": "rex the dog"}"#)
+            expectError(again, .conflict, code: "conflict")
+
+            let metrics = try await client.send(.get, "/metrics")
+            #expect(metrics.text.contains("riskgate_lockouts_total 0"), "\(metrics.text)")
         }
     }
 

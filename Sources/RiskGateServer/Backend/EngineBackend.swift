@@ -40,10 +40,11 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
             return VerificationReply(result: mapped, nextStep: result.nextStep, outcome: result.outcome,
                                      attemptsRemaining: result.attemptsLeft, retryAfterS: result.retryAfterS)
         } catch let error as ChallengeError {
-            if error.field == "challenge" {
-                throw BackendError.notFound("challenge `\(challengeID)`")
+            switch error.code {
+            case .notFound: throw BackendError.notFound("challenge `\(challengeID)`")
+            case .conflict: throw BackendError.conflict(error.message)
+            default: throw BackendError.invalid(field: error.field, message: error.message)
             }
-            throw BackendError.invalid(field: error.field, message: error.message)
         } catch let error as StoreError {
             throw BackendError.unavailable("state store: \(error.code)")
         }
