@@ -6,7 +6,7 @@ import RiskGateServer
 import Testing
 
 /// The HTTP layer over the real engine (``EngineBackend``), for what the test backend cannot show:
-/// the engine's own answers to replays, steps out of order and unknown decisions.
+/// the engine's own answers to replays, steps out of order, unknown decisions and lockouts.
 @Suite("HTTP service over the real engine")
 struct EngineBackendTests {
     static let policy = """
@@ -98,6 +98,34 @@ struct EngineBackendTests {
             let record = try #require(try s.engine.store.auditEntries().last)
             #expect(record.kind == "feedback" && record.reference == id && record.result == "fraud")
             #expect(record.user == "u-2", "feedback is filed under the decision's user")
+        }
+    }
+
+    @Test func lockoutsAreCountedWhenTheyHappen() async throws {
+        let s = try Setup()
+        try await s.app.test(.router) { client in
+            // Failed passwords: the third locks the account.
+            for _ in 0..<3 {
+                _ = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-3", "result": "failure"}"#)
+            }
+            var metrics = try await client.send(.get, "/metrics")
+            #expect(metrics.text.contains("riskgate_lockouts_total 1"), "\(metrics.text)")
+
+            // Wrong codes: the third locks the account; retries of the dead challenge are not lockouts.
+            _ = try await client.send(.put, "/v1/accounts/u-4", key: TestKeys.admin,
+                                      body: #"{"phone": "+4915112345678", "kba": [{"question": "q", "answer": "a"}]}"#)
+            let decided = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-4", "channel": "chat"}"#)
+            let id = try #require((decided.json["challenge"] as? [String: Any])?["id"] as? String)
+            let wrong = try s.code(for: id) == "000000" ? "111111" : "000000"
+            var results: [String] = []
+            for _ in 0..<5 {
+                let reply = try await client.send(.post, "/v1/challenges/\(id)/verify", key: TestKeys.verify,
+                                                  body: #"{"step": "otp", "response": "\#(wrong)"}"#)
+                results.append(reply.json["result"] as? String ?? reply.text)
+            }
+            #expect(results == ["failed", "failed", "locked", "locked", "locked"])
+            metrics = try await client.send(.get, "/metrics")
+            #expect(metrics.text.contains("riskgate_lockouts_total 2"), "\(metrics.text)")
         }
     }
 }

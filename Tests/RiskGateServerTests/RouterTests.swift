@@ -187,8 +187,24 @@ struct RouterTests {
             let after = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-8"}"#)
             #expect(after.json["outcome"] as? String == "deny")
             let metrics = try await client.send(.get, "/metrics")
-            #expect(metrics.text.contains(#"riskgate_lockouts_total 2"#))
+            // One lockout: the third wrong code locked the account; the fourth reply found it locked.
+            #expect(metrics.text.contains(#"riskgate_lockouts_total 1"#), "\(metrics.text)")
             #expect(metrics.text.contains(#"riskgate_challenge_results_total{result="failed"} 2"#))
+            #expect(metrics.text.contains(#"riskgate_challenge_results_total{result="locked"} 2"#))
+        }
+    }
+
+    @Test func failedPasswordsThatLockAreCountedAsALockout() async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            for _ in 0..<5 {
+                let decided = try await client.send(.post, "/v1/decisions", key: TestKeys.decide,
+                                                    body: #"{"user": "u-10", "device": {"id": "d"}, "result": "failure"}"#)
+                #expect(decided.status == .ok)
+                #expect(decided.json["locked_account"] == nil, "internal flag must not reach clients")
+            }
+            let metrics = try await client.send(.get, "/metrics")
+            #expect(metrics.text.contains(#"riskgate_lockouts_total 1"#), "\(metrics.text)")
         }
     }
 

@@ -53,6 +53,7 @@ extension ChallengeService {
             result.result = .failed
             result.reason = reason
             if change.lockedNow || user.banned {
+                result.lockedAccount = change.lockedNow
                 result.result = .locked
                 result.reason = user.banned ? "account_banned" : "account_locked"
                 result.retryAfterS = user.banned ? nil : change.lockedUntil.map { $0.timeIntervalSince(now) }

@@ -34,6 +34,9 @@ public struct VerificationResult: Sendable, Hashable, Codable {
     public var handOff: HandOff?
     /// For `too_early` and `locked`: seconds until a retry can succeed (absent for a ban).
     public var retryAfterS: Double?
+    /// This response's failure locked the account (the transition to locked, counted once; a reply
+    /// to an account that was already locked leaves it `false`). Not part of the JSON form.
+    public var lockedAccount = false
 
     public init(challenge: String, step: String, result: Result) {
         self.challenge = challenge; self.step = step; self.result = result; complete = false

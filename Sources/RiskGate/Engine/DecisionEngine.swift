@@ -151,7 +151,7 @@ public final class DecisionEngine: @unchecked Sendable {
             var change = StateChange()
             if request.result == "failure" {
                 // A failed first factor counts toward lockout; no challenge is raised for it.
-                _ = Lockout.recordFailure(&state, settings: policy.settings, now: time)
+                decision.lockedAccount = Lockout.recordFailure(&state, settings: policy.settings, now: time).lockedNow
             } else {
                 switch decision.outcome {
                 case .passive:

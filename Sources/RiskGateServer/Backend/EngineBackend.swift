@@ -38,7 +38,8 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
                 throw BackendError.invalid(field: "step", message: "unexpected verification result `\(result.result.rawValue)`")
             }
             return VerificationReply(result: mapped, nextStep: result.nextStep, outcome: result.outcome,
-                                     attemptsRemaining: result.attemptsLeft, retryAfterS: result.retryAfterS)
+                                     attemptsRemaining: result.attemptsLeft, retryAfterS: result.retryAfterS,
+                                     lockedAccount: result.lockedAccount)
         } catch let error as ChallengeError {
             switch error.code {
             case .notFound: throw BackendError.notFound("challenge `\(challengeID)`")

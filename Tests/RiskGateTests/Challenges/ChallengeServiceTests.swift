@@ -138,6 +138,7 @@ import Testing
         try f.store.commit(StateChange(users: ["u-1": user]))
         let locked = try f.service.verify(challengeID: id, step: "otp", response: code)
         #expect(locked.result == .locked && locked.reason == "account_locked")
+        #expect(!locked.lockedAccount, "already locked: not a new lockout")
         #expect(try f.store.loadUser("u-1")?.failures.isEmpty == true)
     }
 
@@ -153,6 +154,22 @@ import Testing
         #expect(unknown?.code == .notFound)
         let noSuchStep = #expect(throws: ChallengeError.self) { try f.service.verify(challengeID: id, step: "partial_secret", response: "1") }
         #expect(noSuchStep?.code == .invalid)
+    }
+
+    @Test func theFailureThatLocksTheAccountSaysSo() throws {
+        var f = ChallengeFixture()
+        f.settings.lockoutThreshold = 2
+        f.policy.otp.maxAttempts = 5
+        try f.enroll()
+        let (made, code) = try f.issue()
+        let id = try #require(made.challenge?.id)
+        let wrong = code == "000000" ? "111111" : "000000"
+        let first = try f.service.verify(challengeID: id, step: "otp", response: wrong)
+        #expect(first.result == .failed && !first.lockedAccount)
+        let second = try f.service.verify(challengeID: id, step: "otp", response: wrong)
+        #expect(second.result == .locked && second.lockedAccount)
+        let third = try f.service.verify(challengeID: id, step: "otp", response: wrong)
+        #expect(third.result == .locked && !third.lockedAccount)
     }
 
     @Test func stepUpRunsOTPThenKBAThenEnforcesTheDelay() throws {

@@ -95,8 +95,11 @@ import Testing
             r.device = .init(id: "d-1")
             return try engine.decide(r)
         }
-        for i in 0..<5 { _ = try attempt(Double(i), result: "failure") }
+        // Only the failure that locks the account says so (the service counts lockouts from it).
+        let failures = try (0..<5).map { try attempt(Double($0), result: "failure") }
+        #expect(failures.map(\.lockedAccount) == [false, false, false, false, true])
         let locked = try attempt(10, result: "success")
+        #expect(!locked.lockedAccount)
         #expect(locked.outcome == .deny)
         #expect(locked.rule == "locked")
         // After the lockout expires, five more failures make the second lockout: a ban.
