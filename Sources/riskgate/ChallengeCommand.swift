@@ -15,7 +15,12 @@ struct ChallengeCommand: ParsableCommand {
 struct ChallengeVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify one step's response; prints the result as JSON (exit 0 passed, 1 otherwise).")
+        abstract: "Verify one step's response; prints the result as JSON (exit 0 passed, 1 otherwise).",
+        discussion: """
+            A request the challenge refuses without checking the response (unknown challenge, a step \
+            out of order or already passed, a challenge already passed) prints `error: conflict: ...` \
+            or `error: not found: ...` on standard error and exits 2; nothing is counted.
+            """)
     @Option(help: "State database (SQLite).") var state: String
     @Option(help: "Challenge id (ch-...).") var challenge: String
     @Option(help: "Step: otp, kba, partial_secret, delay.") var step: String
@@ -121,7 +126,9 @@ enum StateCLI {
         } catch let error as StoreError {
             fail(error.description)
         } catch let error as ChallengeError {
-            fail("error: \(error.field): \(error.message)")
+            // The kind matches the HTTP service's answer: `conflict` (409) for a step already
+            // passed or out of order, `not found` (404) for an unknown challenge.
+            fail(error.code == .invalid ? "error: \(error.field): \(error.message)" : "error: \(error.code): \(error.message)")
         } catch let error as AccountError {
             fail("error: \(error.field): \(error.message)")
         }

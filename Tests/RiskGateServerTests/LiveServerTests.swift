@@ -64,6 +64,28 @@ struct LiveServerTests {
         }
     }
 
+    /// A chunked body has no `Content-Length` to refuse up front: it is refused once the bytes read
+    /// pass the limit, with the same 413 and a closed connection (it used to be a 500).
+    @Test(arguments: [("POST", "/v1/decisions", TestKeys.decide, 70_000),
+                      ("POST", "/v1/challenges/ch-1/verify", TestKeys.verify, 70_000),
+                      ("PUT", "/v1/policy/shadow", TestKeys.admin, (1 << 20) + 10)])
+    func chunkedOversizeBodyGets413(method: String, path: String, key: String, size: Int) async throws {
+        let h = try Harness()
+        try await withServer(h, configuration: .init(port: 0)) { port, _ in
+            let head = "\(method) \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\nTransfer-Encoding: chunked\r\n\r\n"
+            let chunk = String(size, radix: 16) + "\r\n" + String(repeating: "a", count: size) + "\r\n0\r\n\r\n"
+            let start = ContinuousClock.now
+            let reply = await RawHTTP.exchange(port: port, pieces: [.init(bytes: Array((head + chunk).utf8))])
+            #expect(ContinuousClock.now - start < .seconds(9), "the server closes the connection after answering")
+            #expect(reply.hasPrefix("HTTP/1.1 413"), "\(reply.prefix(300))")
+            #expect(reply.contains("body_too_large"))
+            #expect(reply.contains("Connection: close"))
+            #expect(!reply.contains("internal_error"))
+        }
+        #expect(await h.backend.decisions.isEmpty)
+        #expect(!h.logs.text.contains("NIOTooManyBytesError"))
+    }
+
     @Test func idleConnectionIsClosed() async throws {
         let h = try Harness()
         try await withServer(h, configuration: .init(port: 0, idleTimeout: .milliseconds(300))) { port, _ in

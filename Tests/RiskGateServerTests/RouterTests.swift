@@ -187,9 +187,43 @@ struct RouterTests {
             let after = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-8"}"#)
             #expect(after.json["outcome"] as? String == "deny")
             let metrics = try await client.send(.get, "/metrics")
-            #expect(metrics.text.contains(#"riskgate_lockouts_total 2"#))
+            // One lockout: the third wrong code locked the account; the fourth reply found it locked.
+            #expect(metrics.text.contains(#"riskgate_lockouts_total 1"#), "\(metrics.text)")
             #expect(metrics.text.contains(#"riskgate_challenge_results_total{result="failed"} 2"#))
+            #expect(metrics.text.contains(#"riskgate_challenge_results_total{result="locked"} 2"#))
         }
+    }
+
+    @Test func failedPasswordsThatLockAreCountedAsALockout() async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            for _ in 0..<5 {
+                let decided = try await client.send(.post, "/v1/decisions", key: TestKeys.decide,
+                                                    body: #"{"user": "u-10", "device": {"id": "d"}, "result": "failure"}"#)
+                #expect(decided.status == .ok)
+                #expect(decided.json["locked_account"] == nil, "internal flag must not reach clients")
+            }
+            let metrics = try await client.send(.get, "/metrics")
+            #expect(metrics.text.contains(#"riskgate_lockouts_total 1"#), "\(metrics.text)")
+        }
+    }
+
+    @Test func nullBodyIsNotAnObject() async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            let requests: [(HTTPRequest.Method, String, String)] = [
+                (.post, "/v1/decisions", TestKeys.decide), (.post, "/v1/feedback", TestKeys.decide),
+                (.post, "/v1/challenges/ch-1/verify", TestKeys.verify), (.put, "/v1/accounts/u-1", TestKeys.admin),
+            ]
+            for (method, path, key) in requests {
+                for body in ["null", " null ", "true", "\"x\"", "1"] {
+                    let response = try await client.send(method, path, key: key, body: body)
+                    expectError(response, .badRequest, code: "invalid_body")
+                    #expect(response.errorField == nil, "\(path) \(body): \(response.text)")
+                }
+            }
+        }
+        #expect(await h.backend.decisions.isEmpty)
     }
 
     @Test func feedback() async throws {

@@ -4,7 +4,8 @@ import RiskGateServer
 
 /// A deterministic in-memory backend with the observable behaviour of the real one at the HTTP
 /// boundary: decisions are stored and can receive feedback, challenges have codes, attempts and
-/// lockout, accounts persist, and policies are "compiled" (a small line checker) before being swapped.
+/// lockout (three wrong codes, or three failed passwords, lock the account), accounts persist, and
+/// policies are "compiled" (a small line checker) before being swapped.
 ///
 /// Codes are fixed (`123456`) so tests can pass challenges; nothing here is used outside tests.
 actor TestBackend: DecisionBackend {
@@ -21,6 +22,7 @@ actor TestBackend: DecisionBackend {
     private(set) var accounts: [String: AccountUpsert] = [:]
     private(set) var challenges: [String: Challenge] = [:]
     private(set) var lockedUsers: Set<String> = []
+    private var passwordFailures: [String: Int] = [:]
     private var active: PolicySnapshot
     private var shadow: PolicySnapshot?
     private var counter = 0
@@ -32,6 +34,8 @@ actor TestBackend: DecisionBackend {
     nonisolated let decideEntered: AsyncStream<Void>
 
     static let maxAttempts = 3
+    /// Failed passwords (`result: failure` decisions) that lock an account.
+    static let maxPasswordFailures = 3
     static let code = "123456"
 
     init(policySource: String = TestBackend.defaultPolicy) {
@@ -84,9 +88,16 @@ actor TestBackend: DecisionBackend {
             ? Decision.Explanation(signals: ["device.new": .bool(request.device?.id == nil)],
                                    conditions: [.init(rule: rule, condition: "score >= 35", value: score >= 35)])
             : nil
-        let decision = Decision(
+        var decision = Decision(
             id: id, outcome: outcome, score: score, band: band, rule: rule, path: [rule],
             contributions: contributions, challenge: challenge, policy: active.reference, explanation: explanation)
+        if request.result == "failure", !lockedUsers.contains(request.user) {
+            passwordFailures[request.user, default: 0] += 1
+            if passwordFailures[request.user] == Self.maxPasswordFailures {
+                lockedUsers.insert(request.user)
+                decision.lockedAccount = true
+            }
+        }
         decisions[id] = decision
         return decision
     }
@@ -112,7 +123,7 @@ actor TestBackend: DecisionBackend {
             lockedUsers.insert(challenge.user)
             challenge.done = true
             challenges[challengeID] = challenge
-            return VerificationReply(result: .locked, outcome: .deny, attemptsRemaining: 0)
+            return VerificationReply(result: .locked, outcome: .deny, attemptsRemaining: 0, lockedAccount: true)
         }
         challenges[challengeID] = challenge
         return VerificationReply(result: .failed, nextStep: step, attemptsRemaining: Self.maxAttempts - challenge.failures)

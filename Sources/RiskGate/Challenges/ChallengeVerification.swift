@@ -6,13 +6,17 @@ extension ChallengeService {
     /// - A wrong response uses an attempt and counts toward the account's lockout; when attempts run
     ///   out the result is `locked` and the challenge fails over to its `on_failure` outcome (with a
     ///   hand-off for `agent_escalation`); when the failure locks the account the outcome is `deny`.
-    /// - A step already passed cannot be passed again: replaying a used code gives `failed`
-    ///   (reason `already_used`) and counts as a failure.
     /// - An OTP past its TTL gives `expired`; a `delay` step before its time gives `too_early`.
     /// - While the account is locked or banned, responses are not even checked: `locked`.
+    /// - When every step is passed, ``VerificationResult/outcome`` is `passive`: the login goes through.
     ///
-    /// - Throws: ``ChallengeError`` for an unknown challenge or step, a step out of order, or an
-    ///   oversized response (nothing is counted); ``StoreError`` when storage fails.
+    /// The challenge's and the account's state are checked before anything else, so a request
+    /// that cannot succeed never reaches the response check and never counts.
+    ///
+    /// - Throws: ``ChallengeError`` (nothing is counted or written): code `.notFound` for an
+    ///   unknown challenge; `.conflict` for a step out of order, a step already passed (a replayed
+    ///   code) or a challenge already passed; `.invalid` for an unknown step or an oversized
+    ///   response. ``StoreError`` when storage fails.
     public func verify(challengeID: String, step: String, response: String) throws -> VerificationResult {
         var attempt = 0
         while true {
@@ -32,7 +36,7 @@ extension ChallengeService {
             throw ChallengeError(field: "step", message: "unknown step `\(name.prefix(40))`; steps are otp, kba, partial_secret, delay")
         }
         guard var challenge = try store.loadChallenge(challengeID) else {
-            throw ChallengeError(field: "challenge", message: "no challenge `\(challengeID.prefix(80))`")
+            throw ChallengeError(field: "challenge", message: "no challenge `\(challengeID.prefix(80))`", code: .notFound)
         }
         guard let stepIndex = challenge.steps.firstIndex(where: { $0.kind == kind }) else {
             throw ChallengeError(field: "step", message: "challenge `\(challenge.id)` has no `\(name)` step; its steps are \(challenge.stepNames.joined(separator: ", "))")
@@ -49,6 +53,7 @@ extension ChallengeService {
             result.result = .failed
             result.reason = reason
             if change.lockedNow || user.banned {
+                result.lockedAccount = change.lockedNow
                 result.result = .locked
                 result.reason = user.banned ? "account_banned" : "account_locked"
                 result.retryAfterS = user.banned ? nil : change.lockedUntil.map { $0.timeIntervalSince(now) }
@@ -58,25 +63,26 @@ extension ChallengeService {
         }
 
         let status = Lockout.status(user, now: now)
-        if challenge.steps[stepIndex].passed {
-            if kind == .delay {
-                result.result = .passed
-                result.reason = "already_used"
-            } else {
-                fail(reason: "already_used")
-            }
-        } else if challenge.state == .expired {
+        // States that refuse every response come first: none of them may count an attempt.
+        if challenge.state == .expired {
             result.result = .expired
             result.reason = "challenge_expired"
-        } else if challenge.state != .open {
+        } else if challenge.state == .failed {
             result.result = .locked
             result.reason = "challenge_failed"
         } else if status.banned || status.locked {
             result.result = .locked
             result.reason = status.banned ? "account_banned" : "account_locked"
             result.retryAfterS = status.banned ? nil : status.until.map { $0.timeIntervalSince(now) }
+        } else if challenge.state == .passed {
+            throw ChallengeError(field: "step", message: "challenge `\(challenge.id)` is already passed", code: .conflict)
+        } else if challenge.steps[stepIndex].passed {
+            // A replayed code or answer: refused without checking it, so it neither passes nor counts.
+            throw ChallengeError(field: "step", message: "step `\(name)` is already passed; verify `\(challenge.stepNames[challenge.currentStep])` next",
+                                 code: .conflict)
         } else if stepIndex != challenge.currentStep {
-            throw ChallengeError(field: "step", message: "step `\(name)` is not next; verify `\(challenge.stepNames[challenge.currentStep])` first")
+            throw ChallengeError(field: "step", message: "step `\(name)` is not next; verify `\(challenge.stepNames[challenge.currentStep])` first",
+                                 code: .conflict)
         } else {
             var step = challenge.steps[stepIndex]
             switch check(step: &step, response: response, user: user, now: now) {
@@ -131,11 +137,14 @@ extension ChallengeService {
             }
         }
 
+        // The audit keeps the challenge's own outcome for a pass (the record says what was carried out).
+        let auditOutcome = result.outcome ?? challenge.outcome
+        if result.complete { result.outcome = .passive }
         var signals: [String: JSONValue] = ["attempts": .number(Double(challenge.steps[stepIndex].attempts))]
         if let left = result.attemptsLeft { signals["attempts_left"] = .number(Double(left)) }
         let event = AuditEvent(
             time: now, kind: .verification, user: challenge.user, policyHash: challenge.context.policyHash,
-            outcome: (result.outcome ?? challenge.outcome).rawValue, rules: challenge.context.rules, signals: signals,
+            outcome: auditOutcome.rawValue, rules: challenge.context.rules, signals: signals,
             method: name, result: result.reason.map { "\(result.result.rawValue):\($0)" } ?? result.result.rawValue,
             reference: challenge.id)
         var change = StateChange(outbox: outbox, audit: [event])

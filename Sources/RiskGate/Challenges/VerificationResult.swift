@@ -16,7 +16,7 @@ public struct VerificationResult: Sendable, Hashable, Codable {
     public var challenge: String
     public var step: String
     public var result: Result
-    /// Why, in more detail: `wrong_response`, `already_used`, `attempts_exhausted`, `account_locked`,
+    /// Why, in more detail: `wrong_response`, `attempts_exhausted`, `account_locked`,
     /// `account_banned`, `challenge_failed`, `challenge_expired`, `delay_pending`.
     public var reason: String?
     /// The step to verify next, when the challenge goes on.
@@ -28,11 +28,15 @@ public struct VerificationResult: Sendable, Hashable, Codable {
     public var attemptsLeft: Int?
     /// Every step passed: access may be granted.
     public var complete: Bool
-    /// The new outcome when the challenge failed over (`on_failure`, or `deny` for a locked account).
+    /// The outcome the challenge settled on, once it is over: `passive` when every step passed,
+    /// its `on_failure` outcome when attempts ran out, `deny` when the account got locked.
     public var outcome: Outcome?
     public var handOff: HandOff?
     /// For `too_early` and `locked`: seconds until a retry can succeed (absent for a ban).
     public var retryAfterS: Double?
+    /// This response's failure locked the account (the transition to locked, counted once; a reply
+    /// to an account that was already locked leaves it `false`). Not part of the JSON form.
+    public var lockedAccount = false
 
     public init(challenge: String, step: String, result: Result) {
         self.challenge = challenge; self.step = step; self.result = result; complete = false
@@ -45,13 +49,4 @@ public struct VerificationResult: Sendable, Hashable, Codable {
         case handOff = "hand_off"
         case retryAfterS = "retry_after_s"
     }
-}
-
-/// A verification request that cannot be processed at all (nothing is counted or written).
-public struct ChallengeError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The request field at fault (`challenge`, `step`, `response`).
-    public var field: String
-    public var message: String
-    public init(field: String, message: String) { self.field = field; self.message = message }
-    public var description: String { message }
 }

@@ -17,6 +17,9 @@ public struct Decision: Sendable, Hashable, Codable {
     public var policy: PolicyReference
     /// With explain: every signal used, and the deciding rule's sub-conditions.
     public var explanation: Explanation?
+    /// This request's failed password locked the account (the transition to locked, which the
+    /// service counts as a lockout). Not part of the JSON form: the client sees the outcome.
+    public var lockedAccount = false
 
     public init(id: String, outcome: Outcome, score: Double, band: String, rule: String, path: [String],
                 contributions: [Contribution], challenge: ChallengeSummary? = nil, policy: PolicyReference,
@@ -24,6 +27,10 @@ public struct Decision: Sendable, Hashable, Codable {
         self.id = id; self.outcome = outcome; self.score = score; self.band = band; self.rule = rule
         self.path = path; self.contributions = contributions; self.challenge = challenge
         self.policy = policy; self.explanation = explanation
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, outcome, score, band, rule, path, contributions, challenge, policy, explanation
     }
 
     /// One score rule's share of the score.

@@ -151,7 +151,7 @@ public final class DecisionEngine: @unchecked Sendable {
             var change = StateChange()
             if request.result == "failure" {
                 // A failed first factor counts toward lockout; no challenge is raised for it.
-                _ = Lockout.recordFailure(&state, settings: policy.settings, now: time)
+                decision.lockedAccount = Lockout.recordFailure(&state, settings: policy.settings, now: time).lockedNow
             } else {
                 switch decision.outcome {
                 case .passive:
@@ -247,11 +247,16 @@ public final class DecisionEngine: @unchecked Sendable {
         }
     }
 
-    /// Records an analyst's or service's label for an earlier decision in the audit log.
+    /// Records an analyst's or service's label for an earlier decision in the audit log, under the
+    /// decision's user.
     ///
-    /// - Throws: ``StoreError`` when the store fails.
-    public func feedback(decisionID: String, label: String, user: String? = nil) throws {
-        let event = AuditEvent(time: clock.now(), kind: .feedback, user: user ?? "", method: "feedback",
+    /// - Throws: ``FeedbackError`` when no decision has this id (nothing is written), ``StoreError``
+    ///   when the store fails.
+    public func feedback(decisionID: String, label: String) throws {
+        guard let user = try store.decisionUser(decisionID) else {
+            throw FeedbackError(field: "decision", message: "no decision `\(decisionID.prefix(80))`")
+        }
+        let event = AuditEvent(time: clock.now(), kind: .feedback, user: user, method: "feedback",
                                result: label, reference: decisionID)
         try store.commit(StateChange(audit: [event]))
     }

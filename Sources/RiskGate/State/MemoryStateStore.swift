@@ -4,7 +4,7 @@ import Foundation
 ///
 /// One lock guards plain dictionaries, so a call costs a lock and a hash lookup. Replay over
 /// millions of events can pass `keepsAudit: false` to skip hashing and keeping audit records
-/// (their count is still kept).
+/// (their count is still kept, but ``decisionUser(_:)`` then finds no decision).
 public final class MemoryStateStore: StateStore, @unchecked Sendable {
     private let lock = NSLock()
     private var users: [String: UserState] = [:]
@@ -14,6 +14,8 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     private var nextOutboxID: Int64 = 1
     private var audit: [AuditRecord] = []
     private var auditCount: Int64 = 0
+    /// Decision id → user, for ``decisionUser(_:)``; kept with the audit log (not when `keepsAudit` is off).
+    private var decisionUsers: [String: String] = [:]
     private let keepsAudit: Bool
 
     public init(keepsAudit: Bool = true) {
@@ -54,12 +56,17 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
             for event in change.audit {
                 auditCount += 1
                 guard keepsAudit else { continue }
+                if event.kind == .decision, let id = event.reference { decisionUsers[id] = event.user }
                 audit.append(AuditRecord(id: auditCount, event: event, prevHash: audit.last?.hash ?? AuditRecord.genesisHash))
             }
         }
     }
 
     public func auditEntries() throws -> [AuditRecord] { lock.withLock { audit } }
+
+    /// Looks the decision up in an index kept beside the audit log; a store made with
+    /// `keepsAudit: false` keeps no audit and knows no decision.
+    public func decisionUser(_ id: String) throws -> String? { lock.withLock { decisionUsers[id] } }
 
     public func auditEntries(after id: Int64, limit: Int) throws -> [AuditRecord] {
         lock.withLock {

@@ -94,5 +94,10 @@ enum SQLiteSchema {
         DROP TABLE users;
         ALTER TABLE users_rowid RENAME TO users;
         """,
+        // 3: find a decision by id (`POST /v1/feedback` refuses unknown decisions). Partial, over
+        // decision records only: verification, shadow and feedback records are not looked up this way.
+        """
+        CREATE INDEX audit_decision_reference ON audit(reference) WHERE kind = 'decision';
+        """,
     ]
 }

@@ -210,6 +210,19 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         }
     }
 
+    /// Uses the partial index on decision records' `reference` (migration 3), so it costs one index lookup.
+    public func decisionUser(_ id: String) throws -> String? {
+        try readLock.withLock {
+            let s = try reader.prepare("SELECT user FROM audit WHERE reference = ? AND kind = 'decision' LIMIT 1")
+            defer { s.reset() }
+            s.bind(1, id)
+            guard try s.step() else { return nil }
+            let user = s.string(0)
+            try s.run()
+            return user
+        }
+    }
+
     public func auditHead() throws -> (id: Int64, hash: String)? {
         try readLock.withLock { try reader.auditHead() }
     }

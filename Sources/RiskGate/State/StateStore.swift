@@ -25,6 +25,9 @@ public protocol StateStore: AnyObject, Sendable {
     func auditEntries(after id: Int64, limit: Int) throws -> [AuditRecord]
     /// The last record's id and hash as recorded by the store, independent of the records themselves.
     func auditHead() throws -> (id: Int64, hash: String)?
+    /// The user of the decision with id `id`, read from its audit record; `nil` when no decision
+    /// with that id was committed (feedback for an unknown decision is refused with this).
+    func decisionUser(_ id: String) throws -> String?
     /// The oldest `limit` undelivered outbox messages.
     func outbox(limit: Int) throws -> [OutboxMessage]
     /// Deletes delivered outbox messages (and with them the OTP codes they carry).
@@ -34,6 +37,21 @@ public protocol StateStore: AnyObject, Sendable {
 extension StateStore {
     public func beginCommit(_ change: StateChange) -> PendingCommit {
         PendingCommit(finished: Result { try commit(change) })
+    }
+
+    /// Scans the whole audit log; stores that can look a decision up by id should do so instead.
+    ///
+    /// - Complexity: O(n) in the number of audit records.
+    public func decisionUser(_ id: String) throws -> String? {
+        var after = Int64.min
+        while true {
+            let page = try auditEntries(after: after, limit: 10_000)
+            if let record = page.first(where: { $0.kind == AuditKind.decision.rawValue && $0.reference == id }) {
+                return record.user
+            }
+            guard page.count == 10_000, let last = page.last else { return nil }
+            after = last.id
+        }
     }
 }
 

@@ -38,12 +38,14 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
                 throw BackendError.invalid(field: "step", message: "unexpected verification result `\(result.result.rawValue)`")
             }
             return VerificationReply(result: mapped, nextStep: result.nextStep, outcome: result.outcome,
-                                     attemptsRemaining: result.attemptsLeft, retryAfterS: result.retryAfterS)
+                                     attemptsRemaining: result.attemptsLeft, retryAfterS: result.retryAfterS,
+                                     lockedAccount: result.lockedAccount)
         } catch let error as ChallengeError {
-            if error.field == "challenge" {
-                throw BackendError.notFound("challenge `\(challengeID)`")
+            switch error.code {
+            case .notFound: throw BackendError.notFound("challenge `\(challengeID)`")
+            case .conflict: throw BackendError.conflict(error.message)
+            default: throw BackendError.invalid(field: error.field, message: error.message)
             }
-            throw BackendError.invalid(field: error.field, message: error.message)
         } catch let error as StoreError {
             throw BackendError.unavailable("state store: \(error.code)")
         }
@@ -53,6 +55,8 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
         do {
             let engine = engine
             try await BlockingWork.run { try engine.feedback(decisionID: decisionID, label: label.rawValue) }
+        } catch is FeedbackError {
+            throw BackendError.notFound("decision `\(decisionID)`")
         } catch let error as StoreError {
             throw BackendError.unavailable("state store: \(error.code)")
         }

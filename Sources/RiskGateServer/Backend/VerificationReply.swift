@@ -26,11 +26,15 @@ public struct VerificationReply: Sendable, Hashable, Codable {
     public var attemptsRemaining: Int?
     /// Seconds until a `too_early` step may be retried.
     public var retryAfterS: Double?
+    /// This response's failure locked the account (counted by `riskgate_lockouts_total`); not sent
+    /// to clients, who see `locked`.
+    public var lockedAccount = false
 
     public init(result: Result, nextStep: String? = nil, outcome: Outcome? = nil,
-                attemptsRemaining: Int? = nil, retryAfterS: Double? = nil) {
+                attemptsRemaining: Int? = nil, retryAfterS: Double? = nil, lockedAccount: Bool = false) {
         self.result = result; self.nextStep = nextStep; self.outcome = outcome
         self.attemptsRemaining = attemptsRemaining; self.retryAfterS = retryAfterS
+        self.lockedAccount = lockedAccount
     }
 
     enum CodingKeys: String, CodingKey {

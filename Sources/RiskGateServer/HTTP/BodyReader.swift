@@ -5,8 +5,8 @@ import NIOCore
 
 /// Reads request bodies within a size limit and a deadline, before any work starts.
 ///
-/// A body over the limit is refused with 413 as soon as `Content-Length` (or the bytes received so far)
-/// exceed it; a body that trickles in slower than the deadline gets 408. Either way the connection is
+/// A body over the limit is refused with 413 as soon as `Content-Length` (or, for a chunked body, the
+/// bytes received so far) exceed it; a body that trickles in slower than the deadline gets 408. Either way the connection is
 /// closed after the response, so the unread rest of the body cannot be taken for a next request.
 struct BodyReader: Sendable {
     var limit: Int
@@ -22,6 +22,10 @@ struct BodyReader: Sendable {
         do {
             buffer = try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            deadlines.disarm(ticket)
+            throw APIError.bodyTooLarge(limit)
+        } catch is NIOTooManyBytesError {
+            // A body without `Content-Length` (chunked) is only found too large while it is read.
             deadlines.disarm(ticket)
             throw APIError.bodyTooLarge(limit)
         } catch {

@@ -48,9 +48,13 @@ enum JSONInput {
             if field.isEmpty {
                 return APIError(.badRequest, code: "invalid_body", message: "request body must be \(describe(expected))")
             }
-            return .invalidField(field, "`\(field.isEmpty ? "body" : field)` must be \(describe(expected))")
+            return .invalidField(field, "`\(field)` must be \(describe(expected))")
         case .valueNotFound(let expected, let context):
             let field = path(context.codingPath)
+            if field.isEmpty {
+                // The body is the JSON value `null`: valid JSON, but not an object.
+                return APIError(.badRequest, code: "invalid_body", message: "request body must be \(describe(expected)), not null")
+            }
             return .invalidField(field, "`\(field)` must be \(describe(expected)), not null")
         case .dataCorrupted(let context):
             let field = path(context.codingPath)

@@ -48,6 +48,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
         let start = ContinuousClock.now
         let decision = try await backend.decide(request, explain: explain)
         metrics.decision(decision.outcome, duration: ContinuousClock.now - start)
+        if decision.lockedAccount { metrics.lockout() }
         context.logger.info("decision", metadata: [
             "decision.id": .string(decision.id),
             "decision.outcome": .string(decision.outcome.rawValue),
@@ -63,6 +64,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
         let input = try JSONInput.decode(VerifyRequestBody.self, from: body)
         let reply = try await backend.verify(challengeID: id, step: input.step, response: input.response)
         metrics.challengeResult(reply.result)
+        if reply.lockedAccount { metrics.lockout() }
         // The response itself (a code, an answer, secret characters) is never logged.
         context.logger.info("verification", metadata: [
             "challenge.id": .string(id), "challenge.step": .string(input.step),

@@ -60,11 +60,15 @@ public struct ServerMetrics: Sendable {
         decisionLatency.recordNanoseconds(duration.nanoseconds)
     }
 
-    /// Counts a verification by result; a `locked` reply also counts as a lockout (the account was
-    /// locked when the response arrived, or this failure locked it).
+    /// Counts a verification by result.
     func challengeResult(_ result: VerificationReply.Result) {
         challengeResults[result]?.increment()
-        if result == .locked { lockouts.increment() }
+    }
+
+    /// Counts one account lockout, when it happens: a failed password or challenge response that
+    /// locked the account. Replies to an account already locked are not lockouts.
+    func lockout() {
+        lockouts.increment()
     }
 
     /// Counts a policy replacement; `slot` is `active` or `shadow`.

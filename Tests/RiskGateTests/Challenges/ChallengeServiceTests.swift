@@ -86,10 +86,90 @@ import Testing
         let id = try #require(made.challenge?.id)
         let first = try f.service.verify(challengeID: id, step: "otp", response: code)
         #expect(first.result == .passed && first.complete)
-        let again = try f.service.verify(challengeID: id, step: "otp", response: code)
-        #expect(again.result == .failed)
-        #expect(again.reason == "already_used")
-        #expect(try f.store.loadUser("u-1")?.failures.count == 1)
+        #expect(first.outcome == .passive)
+        let stored = try f.store.loadChallenge(id)
+        let records = try f.store.auditEntries().count
+        // A fully passed challenge refuses the replay as a conflict: not counted, nothing written.
+        let again = #expect(throws: ChallengeError.self) { try f.service.verify(challengeID: id, step: "otp", response: code) }
+        #expect(again?.code == .conflict)
+        #expect(try f.store.loadUser("u-1")?.failures.isEmpty == true)
+        #expect(try f.store.loadChallenge(id) == stored)
+        #expect(try f.store.auditEntries().count == records)
+    }
+
+    @Test func replayingAPassedStepNeverCountsOrLocks() throws {
+        var f = ChallengeFixture()
+        f.policy.otpKbaDelay.delay = 0
+        try f.enroll()
+        let (made, code) = try f.issue(.otpKbaDelay)
+        let id = try #require(made.challenge?.id)
+        #expect(try f.service.verify(challengeID: id, step: "otp", response: code).nextStep == "kba")
+        let stored = try f.store.loadChallenge(id)
+        let userBefore = try f.store.loadUser("u-1")
+        let records = try f.store.auditEntries().count
+        // 15 replays used to be 15 counted failures: a lockout after 5, a ban after 3 lockouts.
+        for _ in 0..<15 {
+            let error = #expect(throws: ChallengeError.self) { try f.service.verify(challengeID: id, step: "otp", response: code) }
+            #expect(error?.code == .conflict)
+            #expect(error?.field == "step")
+        }
+        #expect(try f.store.loadUser("u-1") == userBefore)
+        #expect(try f.store.loadChallenge(id) == stored)
+        #expect(try f.store.auditEntries().count == records)
+        // The challenge goes on where it was.
+        let questions = try #require(made.summary?.questions)
+        let answers = ["first pet": "Rex the Dog", "birth city": "Rosebud Springs"]
+        var last: VerificationResult?
+        for question in questions {
+            last = try f.service.verify(challengeID: id, step: "kba", response: try #require(answers[question]))
+        }
+        #expect(last?.complete == true)
+    }
+
+    @Test func lockedAccountIsAnsweredBeforeAPassedStep() throws {
+        var f = ChallengeFixture()
+        f.policy.otpKbaDelay.delay = 0
+        try f.enroll()
+        let (made, code) = try f.issue(.otpKbaDelay)
+        let id = try #require(made.challenge?.id)
+        _ = try f.service.verify(challengeID: id, step: "otp", response: code)
+        var user = try #require(try f.store.loadUser("u-1"))
+        user.lockedUntil = f.clock.now().addingTimeInterval(600)
+        try f.store.commit(StateChange(users: ["u-1": user]))
+        let locked = try f.service.verify(challengeID: id, step: "otp", response: code)
+        #expect(locked.result == .locked && locked.reason == "account_locked")
+        #expect(!locked.lockedAccount, "already locked: not a new lockout")
+        #expect(try f.store.loadUser("u-1")?.failures.isEmpty == true)
+    }
+
+    @Test func stepOutOfOrderIsAConflict() throws {
+        var f = ChallengeFixture()
+        f.policy.otpKbaDelay.delay = 0
+        try f.enroll()
+        let (made, _) = try f.issue(.otpKbaDelay)
+        let id = try #require(made.challenge?.id)
+        let error = #expect(throws: ChallengeError.self) { try f.service.verify(challengeID: id, step: "kba", response: "Rex") }
+        #expect(error?.code == .conflict)
+        let unknown = #expect(throws: ChallengeError.self) { try f.service.verify(challengeID: "ch-nope", step: "otp", response: "1") }
+        #expect(unknown?.code == .notFound)
+        let noSuchStep = #expect(throws: ChallengeError.self) { try f.service.verify(challengeID: id, step: "partial_secret", response: "1") }
+        #expect(noSuchStep?.code == .invalid)
+    }
+
+    @Test func theFailureThatLocksTheAccountSaysSo() throws {
+        var f = ChallengeFixture()
+        f.settings.lockoutThreshold = 2
+        f.policy.otp.maxAttempts = 5
+        try f.enroll()
+        let (made, code) = try f.issue()
+        let id = try #require(made.challenge?.id)
+        let wrong = code == "000000" ? "111111" : "000000"
+        let first = try f.service.verify(challengeID: id, step: "otp", response: wrong)
+        #expect(first.result == .failed && !first.lockedAccount)
+        let second = try f.service.verify(challengeID: id, step: "otp", response: wrong)
+        #expect(second.result == .locked && second.lockedAccount)
+        let third = try f.service.verify(challengeID: id, step: "otp", response: wrong)
+        #expect(third.result == .locked && !third.lockedAccount)
     }
 
     @Test func stepUpRunsOTPThenKBAThenEnforcesTheDelay() throws {

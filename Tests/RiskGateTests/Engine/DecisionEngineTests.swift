@@ -110,8 +110,11 @@ import Testing
             r.device = .init(id: "d-1")
             return try engine.decide(r)
         }
-        for i in 0..<5 { _ = try attempt(Double(i), result: "failure") }
+        // Only the failure that locks the account says so (the service counts lockouts from it).
+        let failures = try (0..<5).map { try attempt(Double($0), result: "failure") }
+        #expect(failures.map(\.lockedAccount) == [false, false, false, false, true])
         let locked = try attempt(10, result: "success")
+        #expect(!locked.lockedAccount)
         #expect(locked.outcome == .deny)
         #expect(locked.rule == "locked")
         // After the lockout expires, five more failures make the second lockout: a ban.
@@ -155,6 +158,24 @@ import Testing
         for secret in [code, "Rexalot Fluffington", "rexalot fluffington"] {
             #expect(bytes.range(of: Data(secret.utf8)) == nil, "`\(secret)` found in the database file")
         }
+    }
+
+    @Test(arguments: [false, true])
+    func feedbackNeedsAKnownDecisionAndFilesItUnderItsUser(sqlite: Bool) throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let store: any StateStore = sqlite ? try SQLiteStateStore(path: dir.path("state.db")) : MemoryStateStore()
+        let engine = try DecisionEngine(policy: Self.policy(), store: store,
+                                        clock: ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!))
+        let decision = try engine.decide(Self.request("u-6", "2026-11-20T11:00:00Z", ip: "81.2.69.1", country: "DE", lat: 52.5, lon: 13.4))
+        let before = try store.auditEntries()
+        let error = #expect(throws: FeedbackError.self) { try engine.feedback(decisionID: "dec-nope", label: "legit") }
+        #expect(error?.field == "decision")
+        #expect(try store.auditEntries() == before, "nothing is written for an unknown decision")
+        try engine.feedback(decisionID: decision.id, label: "fraud")
+        let record = try #require(try store.auditEntries().last)
+        #expect(record.kind == "feedback" && record.user == "u-6" && record.reference == decision.id && record.result == "fraud")
+        #expect(try AuditVerifier.verify(store: store).valid)
     }
 
     @Test func hotSwapChangesDecisionsAndShadowIsOnlyLogged() throws {

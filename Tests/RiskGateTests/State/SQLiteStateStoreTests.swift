@@ -284,6 +284,45 @@ import Testing
         #expect(single("SELECT count(*) FROM sqlite_master WHERE name = 'users_rowid'") == "0")
     }
 
+    /// Feedback needs to know whether a decision exists: found through decision records only, by an
+    /// index (migration 3), also in files written before the index existed.
+    @Test func findsDecisionsByID() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("v2.db")
+        let time = Date(timeIntervalSince1970: 1_700_000_000)
+        let decision = Decision(id: "dec-1", outcome: .passive, score: 0, band: "low", rule: "default", path: ["default"],
+                                contributions: [], policy: .init(name: "p", hash: "sha256:0"))
+        do {
+            let store = try SQLiteStateStore(path: path)
+            var shadow = AuditEvent.decision(decision, user: "u-1", time: time)
+            shadow.kind = .shadow
+            shadow.reference = "dec-2"
+            try store.commit(StateChange(audit: [
+                AuditEvent.decision(decision, user: "u-1", time: time), shadow,
+                AuditEvent(time: time, kind: .feedback, user: "u-1", method: "feedback", result: "legit", reference: "dec-3"),
+            ]))
+        }
+        // Back to a version-2 file without the index, as an earlier release left it.
+        try exec(path, "DROP INDEX audit_decision_reference; PRAGMA user_version = 2;")
+        let store = try SQLiteStateStore(path: path)
+        #expect(try store.decisionUser("dec-1") == "u-1")
+        #expect(try store.decisionUser("dec-2") == nil, "a shadow record is not a decision")
+        #expect(try store.decisionUser("dec-3") == nil, "a feedback record is not a decision")
+        #expect(try store.decisionUser("dec-nope") == nil)
+
+        var db: OpaquePointer?
+        #expect(sqlite3_open(path, &db) == SQLITE_OK)
+        defer { sqlite3_close(db) }
+        var statement: OpaquePointer?
+        let plan = "EXPLAIN QUERY PLAN SELECT user FROM audit WHERE reference = 'dec-1' AND kind = 'decision' LIMIT 1"
+        #expect(sqlite3_prepare_v2(db, plan, -1, &statement, nil) == SQLITE_OK)
+        defer { sqlite3_finalize(statement) }
+        var details = ""
+        while sqlite3_step(statement) == SQLITE_ROW { details += String(cString: sqlite3_column_text(statement, 3)) }
+        #expect(details.contains("audit_decision_reference"), "\(details)")
+    }
+
     /// Every byte of the database, its WAL and its shared-memory index, for searching.
     func databaseFileBytes(_ path: String) -> Data {
         var bytes = Data()
