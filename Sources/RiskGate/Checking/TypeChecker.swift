@@ -204,7 +204,9 @@ package struct TypeChecker {
         guard let set = setReference(right, elementType: ta, src, &d) else { return nil }
         if case .signal(let s) = a, let domain = TypeChecker.knownStrings[s], case .strings(let values) = set,
            case .list(let items) = right.kind {
-            for (value, item) in zip(values, items) where !domain.contains(value) {
+            // Once per distinct value: a list repeating a typo would otherwise repeat the warning.
+            var warned: Set<String> = []
+            for (value, item) in zip(values, items) where !domain.contains(value) && warned.insert(value).inserted {
                 d.warning(.unknownStringValue, "`\(s.name)` is never `\(value)`", at: src.position(item.start),
                           help: Suggestions.didYouMean(value, in: domain) ?? "`\(s.name)` is one of \(domain.map { "`\($0)`" }.joined(separator: ", "))")
             }
