@@ -20,6 +20,11 @@ struct TestCommand: ParsableCommand {
             if isDirectory.boolValue {
                 let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
                     .filter { $0.hasSuffix(".test.yaml") || $0.hasSuffix(".test.yml") }.sorted()
+                if found.isEmpty {
+                    // Running nothing must not look like a pass.
+                    FileHandle.standardError.write(Data("error: `\(path)` holds no *.test.yaml files\n".utf8))
+                    throw ExitCode(1)
+                }
                 files += found.map { (path as NSString).appendingPathComponent($0) }
             } else {
                 files.append(path)

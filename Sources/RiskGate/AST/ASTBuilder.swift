@@ -11,6 +11,10 @@ package struct ASTBuilder {
     static let deliveryChannels = ["sms", "email", "push", "voice"]
     static let fallbackTerms = ["otp", "kba", "partial_secret", "delay", "sms", "email", "push", "voice", "agent_escalation", "deny"]
     static let outcomeNames = Outcome.allCases.map(\.rawValue)
+    /// Longest OTP lifetime: a code valid for more than a day is no longer a one-time check.
+    static let maxTTL: Double = 86_400
+    /// Longest enforced wait of `otp_kba_delay`: cooling-off periods of days are real, months are not.
+    static let maxDelay: Double = 30 * 86_400
 
     private let text: SourceText
     private var document = PolicyDocument()
@@ -139,9 +143,20 @@ package struct ASTBuilder {
                 continue
             }
             guard let value = quantity(entry.value, setting.type, &d) else { continue }
-            if value < 0 || (setting.integer && value != value.rounded()) || !value.isFinite || value > 1e12 {
-                d.error(.invalidValue, "`\(section).\(setting.key)` must be a \(setting.integer ? "whole " : "")number not below 0",
+            let name = "`\(section).\(setting.key)`"
+            if setting.type == .duration {
+                guard let value = duration(entry.value, value, name, allowZero: setting.zeroRefused == nil,
+                                           zeroHelp: setting.zeroRefused, &d) else { continue }
+                setting.apply(&document.settings, value)
+                continue
+            }
+            if value < 0 || (setting.integer && value != value.rounded()) || !value.isFinite || value > SettingsTable.maxNumber {
+                d.error(.invalidValue, "\(name) must be a \(setting.integer ? "whole " : "")number from 0 to \(Value.format(SettingsTable.maxNumber))",
                         at: entry.value.position)
+                continue
+            }
+            if value == 0, let why = setting.zeroRefused {
+                d.error(.invalidValue, "\(name) must be at least 1", at: entry.value.position, help: why)
                 continue
             }
             setting.apply(&document.settings, value)
@@ -282,7 +297,10 @@ package struct ASTBuilder {
                             } else { unknownKey(f, in: ["characters"], where: "in `otp_kba_delay.partial_secret`", &d) }
                         }
                     case "delay":
-                        if let v = quantity(field.value, .duration, &d) { config.delay = v }
+                        if let v = quantity(field.value, .duration, &d),
+                           let delay = duration(field.value, v, "`delay`", allowZero: true, limit: ASTBuilder.maxDelay, &d) {
+                            config.delay = delay
+                        }
                     case "on_failure":
                         config.onFailure = onFailure(field.value, from: .otpKbaDelay, &d)
                     default:
@@ -327,10 +345,20 @@ package struct ASTBuilder {
     private mutating func otpField(_ field: YAMLNode.Entry, _ config: inout ChallengePolicy.OTPConfig, _ d: inout DiagnosticBag) -> Bool {
         switch field.name {
         case "length": if let n = integer(field.value, 4...12, &d) { config.length = n }
-        case "ttl": if let v = quantity(field.value, .duration, &d) { config.ttl = v }
+        case "ttl":
+            if let v = quantity(field.value, .duration, &d),
+               let ttl = duration(field.value, v, "`ttl`", allowZero: false, limit: ASTBuilder.maxTTL,
+                                  zeroHelp: "a code that expires at once can never be entered; e.g. `5m`", &d) {
+                config.ttl = ttl
+            }
         case "max_attempts": if let n = integer(field.value, 1...20, &d) { config.maxAttempts = n }
         case "channels":
             guard let items = sequence(field.value, "`channels`", &d) else { return true }
+            if items.isEmpty {
+                d.error(.invalidValue, "`channels` is empty, so no code can be sent", at: field.value.position,
+                        help: "list at least one of `sms`, `email`, `push`, `voice`; to send users to an agent instead, use the `agent_escalation` outcome")
+                return true
+            }
             var channels: [String] = []
             for item in items {
                 guard let c = scalar(item, "channel", &d) else { continue }
@@ -461,6 +489,30 @@ package struct ASTBuilder {
         }
         d.error(.invalidValue, "expected a \(type), found `\(s)`", at: node.position, help: example)
         return nil
+    }
+
+    /// Checks a duration against 0 and an upper bound (``SettingsTable/maxDuration`` unless `limit`
+    /// is smaller); `nil` after reporting.
+    private func duration(_ node: YAMLNode, _ value: Double, _ name: String, allowZero: Bool, limit: Double = SettingsTable.maxDuration,
+                          zeroHelp: String? = nil, _ d: inout DiagnosticBag) -> Double? {
+        if !value.isFinite || value > limit {
+            d.error(.invalidValue, "\(name) is longer than \(ASTBuilder.durationText(limit))", at: node.position,
+                    help: "durations of \(name) are at most \(ASTBuilder.durationText(limit))")
+            return nil
+        }
+        if value == 0 && !allowZero {
+            d.error(.invalidValue, "\(name) must be longer than 0s", at: node.position, help: zeroHelp)
+            return nil
+        }
+        return value
+    }
+
+    /// `86400` as `1d`, `3600` as `1h`: the largest unit that divides the duration.
+    static func durationText(_ seconds: Double) -> String {
+        for (unit, factor) in [("d", 86_400.0), ("h", 3600), ("m", 60)] where seconds >= factor && seconds.truncatingRemainder(dividingBy: factor) == 0 {
+            return "\(Value.format(seconds / factor))\(unit)"
+        }
+        return "\(Value.format(seconds))s"
     }
 
     private func unknownKey(_ entry: YAMLNode.Entry, in known: [String], where place: String, _ d: inout DiagnosticBag) {

@@ -2,12 +2,19 @@
 ///
 /// Precedence, loosest first: `or`; `and`; `not`; comparisons and `in` (non-associative);
 /// `+ -`; `* /`; unary `-`; primaries (literals, names, calls, parentheses, lists).
-/// Recursion is bounded by ``maxDepth``.
+/// Recursion is bounded by ``maxDepth``, and the size of the tree by ``maxOperators``.
 package struct ExpressionParser {
     package static let maxDepth = 48
+    /// Most operators in one expression. Chains (`a + b + c`, `x and y and z`, `min(a, b, c)`)
+    /// become trees as deep as they are long, and every later pass (type checking, analysis,
+    /// lowering, evaluation) walks them recursively, so a chain of 10,000 terms once exhausted
+    /// the stack. Counting operators rather than chain length also bounds chains nested in
+    /// parentheses, so no tree is deeper than this plus one. Real conditions use a handful.
+    package static let maxOperators = 256
     private var tokens: [Token]
     private var index = 0
     private var depth = 0
+    private var operators = 0
     private var problems: [Lexer.Problem] = []
     private let textLength: Int
 
@@ -62,12 +69,28 @@ package struct ExpressionParser {
         return true
     }
 
+    /// Counts one operator (or one extra argument of a call) at `token`; `false` past ``maxOperators``.
+    private mutating func count(_ token: Token, call: String? = nil) -> Bool {
+        operators += 1
+        if operators > ExpressionParser.maxOperators {
+            if problems.isEmpty {
+                let help = call.map { "each argument of `\($0)` after the first counts as an operator; split the expression into several rules" }
+                    ?? "split it into several rules (score rules add their points up), or move long value lists into `lists:`"
+                problems.append(Lexer.Problem(code: .expressionTooLong,
+                                              message: "expression is too long: more than \(ExpressionParser.maxOperators) operators",
+                                              offset: token.start, help: help))
+            }
+            return false
+        }
+        return true
+    }
+
     private mutating func parseOr() -> Expression? {
         guard enter() else { return nil }
         defer { depth -= 1 }
         guard var left = parseAnd() else { return nil }
         while case .keyword(.or) = current.kind {
-            _ = advance()
+            guard count(advance()) else { return nil }
             guard let right = parseAnd() else { return nil }
             left = Expression(.binary(.or, left, right), start: left.start, end: right.end)
         }
@@ -77,7 +100,7 @@ package struct ExpressionParser {
     private mutating func parseAnd() -> Expression? {
         guard var left = parseNot() else { return nil }
         while case .keyword(.and) = current.kind {
-            _ = advance()
+            guard count(advance()) else { return nil }
             guard let right = parseNot() else { return nil }
             left = Expression(.binary(.and, left, right), start: left.start, end: right.end)
         }
@@ -87,7 +110,7 @@ package struct ExpressionParser {
     private mutating func parseNot() -> Expression? {
         if case .keyword(.not) = current.kind {
             let t = advance()
-            guard enter() else { return nil }
+            guard count(t), enter() else { return nil }
             defer { depth -= 1 }
             guard let operand = parseNot() else { return nil }
             return Expression(.not(operand), start: t.start, end: operand.end)
@@ -119,7 +142,7 @@ package struct ExpressionParser {
         default: break
         }
         if op == nil && membership == nil { return left }
-        _ = advance()
+        guard count(advance()) else { return nil }
         guard let right = parseAdditive() else { return nil }
         let e: Expression
         if let negated = membership {
@@ -144,7 +167,7 @@ package struct ExpressionParser {
             case .symbol(.minus): op = .subtract
             default: return left
             }
-            _ = advance()
+            guard count(advance()) else { return nil }
             guard let right = parseMultiplicative() else { return nil }
             left = Expression(.binary(op, left, right), start: left.start, end: right.end)
         }
@@ -159,7 +182,7 @@ package struct ExpressionParser {
             case .symbol(.slash): op = .divide
             default: return left
             }
-            _ = advance()
+            guard count(advance()) else { return nil }
             guard let right = parseUnary() else { return nil }
             left = Expression(.binary(op, left, right), start: left.start, end: right.end)
         }
@@ -168,7 +191,7 @@ package struct ExpressionParser {
     private mutating func parseUnary() -> Expression? {
         if case .symbol(.minus) = current.kind {
             let t = advance()
-            guard enter() else { return nil }
+            guard count(t), enter() else { return nil }
             defer { depth -= 1 }
             guard let operand = parseUnary() else { return nil }
             return Expression(.negate(operand), start: t.start, end: operand.end)
@@ -202,7 +225,8 @@ package struct ExpressionParser {
                     while true {
                         guard let argument = parseOr() else { return nil }
                         arguments.append(argument)
-                        if case .symbol(.comma) = current.kind { _ = advance(); continue }
+                        // `min(a, b, c)` checks as `min(min(a, b), c)`: each further argument is one more level.
+                        if case .symbol(.comma) = current.kind { guard count(advance(), call: name) else { return nil }; continue }
                         break
                     }
                 }

@@ -137,91 +137,108 @@ package struct TypeChecker {
     }
 
     /// Checks one expression, returning its typed form and type, or `nil` after reporting.
+    ///
+    /// Each kind of node is checked by its own function: this one recurses once per level of the
+    /// tree, so its stack frame is kept small (a debug build once spent 7 KB a level here).
     mutating func check(_ e: Expression, _ src: ExpressionSource, context: Context, _ d: inout DiagnosticBag) -> (TypedExpression, ValueType)? {
         switch e.kind {
         case .number(let v): return (.constant(.number(v)), .number)
-        case .quantity(let v, let type):
-            let value: Value = switch type {
-            case .duration: .duration(v)
-            case .speed: .speed(v)
-            default: .distance(v)
-            }
-            return (.constant(value), type)
+        case .quantity(let v, let type): return (.constant(Value.make(type, v)), type)
         case .string(let s): return (.constant(.string(s)), .string)
         case .bool(let b): return (.constant(.bool(b)), .bool)
         case .name(let name): return resolve(name, at: e, src, context: context, &d)
         case .list:
             d.error(.membershipTypes, "a list can only follow `in`", at: src.position(e.start), help: "e.g. `channel in [\"chat\", \"voice\"]`")
             return nil
-        case .not(let operand):
-            guard let (a, type) = check(operand, src, context: context, &d) else { return nil }
-            guard type == .bool else {
-                d.error(.logicTypes, "`not` needs a boolean, found \(article(type))", at: src.position(operand.start))
-                return nil
-            }
-            if case .constant(.bool(let b)) = a { return (.constant(.bool(!b)), .bool) }
-            return (.not(a), .bool)
-        case .negate(let operand):
-            guard let (a, type) = check(operand, src, context: context, &d) else { return nil }
-            guard type.isNumeric else {
-                d.error(.arithmeticTypes, "cannot negate \(article(type))", at: src.position(operand.start))
-                return nil
-            }
-            if let v = a.constantValue?.magnitude { return (.constant(Value.make(type, -v)), type) }
-            return (.negate(a), type)
-        case .binary(let op, let left, let right):
-            let l = check(left, src, context: context, &d)
-            let r = check(right, src, context: context, &d)
-            guard let (a, ta) = l, let (b, tb) = r else { return nil }
-            switch op {
-            case .and, .or:
-                for (side, type) in [(left, ta), (right, tb)] where type != .bool {
-                    d.error(.logicTypes, "`\(op.rawValue)` needs booleans on both sides, found \(article(type))", at: src.position(side.start),
-                            help: type == .number ? "compare the number, e.g. `... >= 0.5`" : nil)
-                    return nil
-                }
-                return (op == .and ? .and(a, b) : .or(a, b), .bool)
-            case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
-                return compare(op, (a, ta, left), (b, tb, right), src, &d)
-            case .add, .subtract, .multiply, .divide:
-                return arithmetic(op, (a, ta, left), (b, tb, right), src, &d)
-            }
-        case .membership(let left, let right, let negated):
-            guard let (a, ta) = check(left, src, context: context, &d) else { return nil }
-            guard let set = setReference(right, elementType: ta, src, &d) else { return nil }
-            if case .signal(let s) = a, let domain = TypeChecker.knownStrings[s], case .strings(let values) = set,
-               case .list(let items) = right.kind {
-                for (value, item) in zip(values, items) where !domain.contains(value) {
-                    d.warning(.unknownStringValue, "`\(s.name)` is never `\(value)`", at: src.position(item.start),
-                              help: Suggestions.didYouMean(value, in: domain) ?? "`\(s.name)` is one of \(domain.map { "`\($0)`" }.joined(separator: ", "))")
-                }
-            }
-            return (.member(a, set, negated: negated), .bool)
-        case .call(let name, let arguments):
-            guard TypeChecker.functions.contains(name) else {
-                d.error(.unknownFunction, "unknown function `\(name)`", at: src.position(e.start),
-                        help: Suggestions.didYouMean(name, in: TypeChecker.functions) ?? "functions are `min(a, b)` and `max(a, b)`")
-                return nil
-            }
-            guard arguments.count >= 2 else {
-                d.error(.wrongArgumentCount, "`\(name)` takes at least 2 arguments, found \(arguments.count)", at: src.position(e.start))
-                return nil
-            }
-            var typed: [(TypedExpression, ValueType)] = []
-            for argument in arguments {
-                guard let t = check(argument, src, context: context, &d) else { return nil }
-                typed.append(t)
-            }
-            let type = typed[0].1
-            for (i, t) in typed.enumerated() where !t.1.isNumeric || t.1 != type {
-                d.error(.arithmeticTypes, "`\(name)` needs numbers or quantities of one kind, found \(article(type)) and \(article(t.1))",
-                        at: src.position(arguments[i].start))
-                return nil
-            }
-            var result = typed[0].0
-            for t in typed.dropFirst() { result = .extremum(max: name == "max", result, t.0) }
-            return (result, type)
+        case .not(let operand): return checkNot(operand, src, context: context, &d)
+        case .negate(let operand): return checkNegate(operand, src, context: context, &d)
+        case .binary(let op, let left, let right): return checkBinary(op, left, right, src, context: context, &d)
+        case .membership(let left, let right, let negated): return checkMembership(left, right, negated: negated, src, context: context, &d)
+        case .call(let name, let arguments): return checkCall(name, arguments, at: e, src, context: context, &d)
         }
+    }
+
+    private mutating func checkNot(_ operand: Expression, _ src: ExpressionSource, context: Context, _ d: inout DiagnosticBag) -> (TypedExpression, ValueType)? {
+        guard let (a, type) = check(operand, src, context: context, &d) else { return nil }
+        guard type == .bool else {
+            d.error(.logicTypes, "`not` needs a boolean, found \(article(type))", at: src.position(operand.start))
+            return nil
+        }
+        if case .constant(.bool(let b)) = a { return (.constant(.bool(!b)), .bool) }
+        return (.not(a), .bool)
+    }
+
+    private mutating func checkNegate(_ operand: Expression, _ src: ExpressionSource, context: Context, _ d: inout DiagnosticBag) -> (TypedExpression, ValueType)? {
+        guard let (a, type) = check(operand, src, context: context, &d) else { return nil }
+        guard type.isNumeric else {
+            d.error(.arithmeticTypes, "cannot negate \(article(type))", at: src.position(operand.start))
+            return nil
+        }
+        if let v = a.constantValue?.magnitude { return (.constant(Value.make(type, -v)), type) }
+        return (.negate(a), type)
+    }
+
+    private mutating func checkBinary(_ op: BinaryOperator, _ left: Expression, _ right: Expression, _ src: ExpressionSource,
+                                      context: Context, _ d: inout DiagnosticBag) -> (TypedExpression, ValueType)? {
+        let l = check(left, src, context: context, &d)
+        let r = check(right, src, context: context, &d)
+        guard let (a, ta) = l, let (b, tb) = r else { return nil }
+        switch op {
+        case .and, .or:
+            for (side, type) in [(left, ta), (right, tb)] where type != .bool {
+                d.error(.logicTypes, "`\(op.rawValue)` needs booleans on both sides, found \(article(type))", at: src.position(side.start),
+                        help: type == .number ? "compare the number, e.g. `... >= 0.5`" : nil)
+                return nil
+            }
+            return (op == .and ? .and(a, b) : .or(a, b), .bool)
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
+            return compare(op, (a, ta, left), (b, tb, right), src, &d)
+        case .add, .subtract, .multiply, .divide:
+            return arithmetic(op, (a, ta, left), (b, tb, right), src, &d)
+        }
+    }
+
+    private mutating func checkMembership(_ left: Expression, _ right: Expression, negated: Bool, _ src: ExpressionSource,
+                                          context: Context, _ d: inout DiagnosticBag) -> (TypedExpression, ValueType)? {
+        guard let (a, ta) = check(left, src, context: context, &d) else { return nil }
+        guard let set = setReference(right, elementType: ta, src, &d) else { return nil }
+        if case .signal(let s) = a, let domain = TypeChecker.knownStrings[s], case .strings(let values) = set,
+           case .list(let items) = right.kind {
+            // Once per distinct value: a list repeating a typo would otherwise repeat the warning.
+            var warned: Set<String> = []
+            for (value, item) in zip(values, items) where !domain.contains(value) && warned.insert(value).inserted {
+                d.warning(.unknownStringValue, "`\(s.name)` is never `\(value)`", at: src.position(item.start),
+                          help: Suggestions.didYouMean(value, in: domain) ?? "`\(s.name)` is one of \(domain.map { "`\($0)`" }.joined(separator: ", "))")
+            }
+        }
+        return (.member(a, set, negated: negated), .bool)
+    }
+
+    private mutating func checkCall(_ name: String, _ arguments: [Expression], at e: Expression, _ src: ExpressionSource,
+                                    context: Context, _ d: inout DiagnosticBag) -> (TypedExpression, ValueType)? {
+        guard TypeChecker.functions.contains(name) else {
+            d.error(.unknownFunction, "unknown function `\(name)`", at: src.position(e.start),
+                    help: Suggestions.didYouMean(name, in: TypeChecker.functions) ?? "functions are `min(a, b)` and `max(a, b)`")
+            return nil
+        }
+        guard arguments.count >= 2 else {
+            d.error(.wrongArgumentCount, "`\(name)` takes at least 2 arguments, found \(arguments.count)", at: src.position(e.start))
+            return nil
+        }
+        var typed: [(TypedExpression, ValueType)] = []
+        for argument in arguments {
+            guard let t = check(argument, src, context: context, &d) else { return nil }
+            typed.append(t)
+        }
+        let type = typed[0].1
+        for (i, t) in typed.enumerated() where !t.1.isNumeric || t.1 != type {
+            d.error(.arithmeticTypes, "`\(name)` needs numbers or quantities of one kind, found \(article(type)) and \(article(t.1))",
+                    at: src.position(arguments[i].start))
+            return nil
+        }
+        var result = typed[0].0
+        for t in typed.dropFirst() { result = .extremum(max: name == "max", result, t.0) }
+        return (result, type)
     }
 
     private mutating func resolve(_ name: String, at e: Expression, _ src: ExpressionSource, context: Context,

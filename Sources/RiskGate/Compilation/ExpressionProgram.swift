@@ -53,35 +53,7 @@ package struct ExpressionProgram: Sendable {
         case .not(let a): node = Node(op: .not, a: lower(a))
         case .and(let a, let b): node = Node(op: .and, a: lower(a), b: lower(b))
         case .or(let a, let b): node = Node(op: .or, a: lower(a), b: lower(b))
-        case .compare(let op, let a, let b):
-            let numeric = a.isNumeric && b.isNumeric
-            // A signal against a numeric constant (the usual leaf, `account.failures >= 3`) is
-            // one node: the slot in `index`, the constant in `number`, the signal on the left.
-            var fused: (slot: Int32, constant: Double, op: ComparisonOperator)? = nil
-            if numeric, case .signal(let s) = a, let c = b.constantValue?.magnitude { fused = (Int32(s.rawValue), c, op) }
-            if numeric, case .signal(let s) = b, let c = a.constantValue?.magnitude { fused = (Int32(s.rawValue), c, op.swapped) }
-            let code: Op = switch fused?.op ?? op {
-            case .equal: numeric ? .numberEqual : .equal
-            case .notEqual: numeric ? .numberNotEqual : .notEqual
-            case .less: numeric ? .numberLess : .less
-            case .lessEqual: numeric ? .numberLessEqual : .lessEqual
-            case .greater: numeric ? .numberGreater : .greater
-            case .greaterEqual: numeric ? .numberGreaterEqual : .greaterEqual
-            }
-            var text: (slot: Int32, constant: String)? = nil
-            if op == .equal || op == .notEqual {
-                if case .signal(let s) = a, case .string(let c)? = b.constantValue { text = (Int32(s.rawValue), c) }
-                if case .signal(let s) = b, case .string(let c)? = a.constantValue { text = (Int32(s.rawValue), c) }
-            }
-            if let fused {
-                node = Node(op: code, index: fused.slot)
-                node.number = fused.constant
-            } else if let text {
-                strings.append(text.constant)
-                node = Node(op: op == .equal ? .stringEqual : .stringNotEqual, b: Int32(strings.count - 1), index: text.slot)
-            } else {
-                node = Node(op: code, a: lower(a), b: lower(b))
-            }
+        case .compare(let op, let a, let b): node = lowerCompare(op, a, b)
         case .arithmetic(let op, let a, let b, let result, let scale):
             let code: Op = switch op {
             case .add: .add
@@ -92,28 +64,69 @@ package struct ExpressionProgram: Sendable {
             node = Node(op: code, a: lower(a), b: lower(b), type: result, scale: scale)
         case .negate(let a): node = Node(op: .negate, a: lower(a))
         case .extremum(let isMax, let a, let b): node = Node(op: isMax ? .maximum : .minimum, a: lower(a), b: lower(b))
-        case .member(let a, let set, let negated):
-            let operand = lower(a)
-            switch set {
-            case .ipList(let index, _): node = Node(op: .inIPSet, a: operand, index: Int32(index))
-            case .stringList(let index, _): node = Node(op: .inStringSet, a: operand, index: Int32(index))
-            case .ips(let ipSet, _):
-                ipSets.append(ipSet)
-                node = Node(op: .inIPSet, a: operand, index: Int32(ipSets.count - 1))
-            case .strings(let items):
-                stringSets.append(StringMembership(Set(items)))
-                node = Node(op: .inStringSet, a: operand, index: Int32(stringSets.count - 1))
-            case .numbers(let items):
-                numberSets.append(Set(items))
-                node = Node(op: .inNumberSet, a: operand, index: Int32(numberSets.count - 1))
-            }
-            if negated {
-                nodes.append(node)
-                node = Node(op: .not, a: Int32(nodes.count - 1))
-            }
+        case .member(let a, let set, let negated): node = lowerMember(a, set, negated: negated)
         }
         nodes.append(node)
         return Int32(nodes.count - 1)
+    }
+
+    // `lower` recurses once per level of the tree; the bulky cases live in their own functions so
+    // its stack frame stays small.
+
+    private mutating func lowerCompare(_ op: ComparisonOperator, _ a: TypedExpression, _ b: TypedExpression) -> Node {
+        var node: Node
+        let numeric = a.isNumeric && b.isNumeric
+        // A signal against a numeric constant (the usual leaf, `account.failures >= 3`) is
+        // one node: the slot in `index`, the constant in `number`, the signal on the left.
+        var fused: (slot: Int32, constant: Double, op: ComparisonOperator)? = nil
+        if numeric, case .signal(let s) = a, let c = b.constantValue?.magnitude { fused = (Int32(s.rawValue), c, op) }
+        if numeric, case .signal(let s) = b, let c = a.constantValue?.magnitude { fused = (Int32(s.rawValue), c, op.swapped) }
+        let code: Op = switch fused?.op ?? op {
+        case .equal: numeric ? .numberEqual : .equal
+        case .notEqual: numeric ? .numberNotEqual : .notEqual
+        case .less: numeric ? .numberLess : .less
+        case .lessEqual: numeric ? .numberLessEqual : .lessEqual
+        case .greater: numeric ? .numberGreater : .greater
+        case .greaterEqual: numeric ? .numberGreaterEqual : .greaterEqual
+        }
+        var text: (slot: Int32, constant: String)? = nil
+        if op == .equal || op == .notEqual {
+            if case .signal(let s) = a, case .string(let c)? = b.constantValue { text = (Int32(s.rawValue), c) }
+            if case .signal(let s) = b, case .string(let c)? = a.constantValue { text = (Int32(s.rawValue), c) }
+        }
+        if let fused {
+            node = Node(op: code, index: fused.slot)
+            node.number = fused.constant
+        } else if let text {
+            strings.append(text.constant)
+            node = Node(op: op == .equal ? .stringEqual : .stringNotEqual, b: Int32(strings.count - 1), index: text.slot)
+        } else {
+            node = Node(op: code, a: lower(a), b: lower(b))
+        }
+        return node
+    }
+
+    private mutating func lowerMember(_ a: TypedExpression, _ set: SetReference, negated: Bool) -> Node {
+        let operand = lower(a)
+        var node: Node
+        switch set {
+        case .ipList(let index, _): node = Node(op: .inIPSet, a: operand, index: Int32(index))
+        case .stringList(let index, _): node = Node(op: .inStringSet, a: operand, index: Int32(index))
+        case .ips(let ipSet, _):
+            ipSets.append(ipSet)
+            node = Node(op: .inIPSet, a: operand, index: Int32(ipSets.count - 1))
+        case .strings(let items):
+            stringSets.append(StringMembership(Set(items)))
+            node = Node(op: .inStringSet, a: operand, index: Int32(stringSets.count - 1))
+        case .numbers(let items):
+            numberSets.append(Set(items))
+            node = Node(op: .inNumberSet, a: operand, index: Int32(numberSets.count - 1))
+        }
+        if negated {
+            nodes.append(node)
+            node = Node(op: .not, a: Int32(nodes.count - 1))
+        }
+        return node
     }
 }
 

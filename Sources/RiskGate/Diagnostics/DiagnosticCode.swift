@@ -36,6 +36,7 @@ package enum DiagnosticCode: String, Sendable, CaseIterable {
     case unterminatedString = "RG1203"
     case badNumber = "RG1204"
     case expressionTooDeep = "RG1205"
+    case expressionTooLong = "RG1206"
 
     // Names (RG13xx)
     case unknownName = "RG1301"

@@ -57,11 +57,20 @@ public struct PolicyTestRunner: Sendable {
             diagnostics.error(.wrongShape, message, at: node.position, help: help)
             return FileResult(file: path, diagnostics: diagnostics.sorted(), cases: [])
         }
+        if root.isNull {
+            diagnostics.error(.emptyDocument, "test file is empty", at: root.position,
+                              help: "give `policy: PATH` (relative to the test file) and `cases:`, a list of `{name, context, expect}`")
+            return FileResult(file: path, diagnostics: diagnostics.sorted(), cases: [])
+        }
         guard let policyNode = root["policy"], let policyPath = policyNode.scalar else {
             return fail("test file needs `policy: PATH` (relative to the test file)", root)
         }
         guard let caseNodes = root["cases"]?.sequence else {
             return fail("test file needs `cases:`, a list of `{name, context, expect}`", root)
+        }
+        if caseNodes.isEmpty, let node = root["cases"] {
+            diagnostics.error(.invalidValue, "test file has no cases", at: node.position,
+                              help: "add cases such as `- { name: ..., context: { user: u-1 }, expect: { outcome: passive } }`")
         }
         for entry in root.mapping ?? [] where !["policy", "cases"].contains(entry.name) {
             diagnostics.error(.unknownKey, "unknown key `\(entry.name)` in a test file", at: entry.key.position,
@@ -74,7 +83,15 @@ public struct PolicyTestRunner: Sendable {
             return FileResult(file: path, diagnostics: diagnostics.sorted() + compiled.diagnostics, cases: [])
         }
         var results: [CaseResult] = []
+        var names: [String: Int] = [:]
         for (n, node) in caseNodes.enumerated() {
+            // Cases are reported by name, so two with one name could not be told apart.
+            if let name = node["name"]?.scalar, let first = names[name] {
+                results.append(CaseResult(name: name, failures: ["line \(node.position.line): case name `\(name)` is already used by the case at line \(first); names must be unique"],
+                                          decision: nil))
+                continue
+            }
+            if let name = node["name"]?.scalar { names[name] = node.position.line }
             results.append(runCase(node, number: n + 1, policy: policy))
         }
         return FileResult(file: path, diagnostics: diagnostics.sorted(), cases: results)
@@ -82,22 +99,36 @@ public struct PolicyTestRunner: Sendable {
 
     private func runCase(_ node: YAMLNode, number: Int, policy: CompiledPolicy) -> CaseResult {
         let name = node["name"]?.scalar ?? "case \(number)"
-        func failed(_ message: String) -> CaseResult {
-            CaseResult(name: name, failures: ["line \(node.position.line): \(message)"], decision: nil)
+        func failed(_ message: String, at place: YAMLNode? = nil) -> CaseResult {
+            CaseResult(name: name, failures: ["line \((place ?? node).position.line): \(message)"], decision: nil)
         }
         guard node.mapping != nil else { return failed("a case must be a mapping") }
         for entry in node.mapping ?? [] where !["name", "history", "context", "expect"].contains(entry.name) {
-            return failed("unknown key `\(entry.name)` in a case")
+            return failed("unknown key `\(entry.name)` in a case", at: entry.key)
         }
         guard let contextNode = node["context"] else { return failed("case has no `context`") }
-        guard let expect = node["expect"]?.mapping else { return failed("case has no `expect` mapping") }
+        guard let expectNode = node["expect"], let expect = expectNode.mapping else { return failed("case has no `expect` mapping", at: node["expect"]) }
+        if expect.isEmpty {
+            return failed("`expect` is empty, so the case would pass whatever the policy decides", at: expectNode)
+        }
         let context: RequestContext
         var history: [RequestContext] = []
         do {
-            context = try PolicyTestRunner.request(contextNode)
-            for item in node["history"]?.sequence ?? [] { history.append(try PolicyTestRunner.request(item)) }
+            context = try PolicyTestRunner.request(contextNode, field: "context")
         } catch {
-            return failed("bad context: \(error)")
+            return failed(error.description, at: contextNode)
+        }
+        if let historyNode = node["history"], !historyNode.isNull {
+            guard let items = historyNode.sequence else {
+                return failed("`history` must be a list of earlier requests, not \(historyNode.shapeName)", at: historyNode)
+            }
+            for (i, item) in items.enumerated() {
+                do {
+                    history.append(try PolicyTestRunner.request(item, field: "history[\(i)]"))
+                } catch {
+                    return failed(error.description, at: item)
+                }
+            }
         }
         let decision: Decision
         do {
@@ -128,17 +159,73 @@ public struct PolicyTestRunner: Sendable {
         return CaseResult(name: name, failures: failures.map { "line \(node.position.line): \($0)" }, decision: decision)
     }
 
-    /// A request from a YAML mapping (with `user` defaulting to `test-user`).
-    static func request(_ node: YAMLNode) throws -> RequestContext {
-        var json = node.jsonValue
-        if case .object(var object) = json, object["user"] == nil {
-            object["user"] = .string("test-user")
-            json = .object(object)
+    /// Why a case's `context` or `history` entry is not a request, naming the field.
+    struct RequestError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// A request from a YAML mapping; `field` (`context`, `history[2]`) names it in errors.
+    ///
+    /// `user` is required, as in the service: the full engine keys state by user, so a missing one
+    /// would silently decide for another account than the history was recorded for.
+    static func request(_ node: YAMLNode, field: String) throws(RequestError) -> RequestContext {
+        guard let entries = node.mapping else {
+            throw RequestError(description: "`\(field)` must be a mapping of request fields, not \(node.shapeName)")
         }
-        let data = try JSONEncoder().encode(json)
-        let request = try JSONDecoder().decode(RequestContext.self, from: data)
-        try request.validate()
+        guard entries.contains(where: { $0.name == "user" }) else {
+            throw RequestError(description: "`\(field)` has no `user`; every request names its account, e.g. `user: u-1`")
+        }
+        let request: RequestContext
+        do {
+            let data = try JSONEncoder().encode(node.jsonValue)
+            request = try JSONDecoder().decode(RequestContext.self, from: data)
+        } catch let error as DecodingError {
+            throw RequestError(description: describe(error, in: field))
+        } catch {
+            throw RequestError(description: "`\(field)` cannot be read: \(error)")
+        }
+        do {
+            try request.validate()
+        } catch {
+            // The message names the field within the request; name it within the case.
+            let qualified = "`\(field).\(error.field)`"
+            let message = error.message.replacingOccurrences(of: "`\(error.field)`", with: qualified)
+            throw RequestError(description: message.contains(qualified) ? message : "\(qualified): \(message)")
+        }
         return request
+    }
+
+    /// One line naming the field of a decoding error: `context.geo.lat` must be a number, not text.
+    private static func describe(_ error: DecodingError, in field: String) -> String {
+        func path(_ context: DecodingError.Context, _ last: (any CodingKey)? = nil) -> String {
+            var path = field
+            for key in context.codingPath + (last.map { [$0] } ?? []) {
+                if let index = key.intValue { path += "[\(index)]" } else { path += "." + key.stringValue }
+            }
+            return path
+        }
+        func kind(_ type: Any.Type) -> String {
+            switch type {
+            case is String.Type: "text"
+            case is Double.Type, is Int.Type: "a number"
+            case is Bool.Type: "`true` or `false`"
+            default:
+                String(describing: type).hasPrefix("Array") ? "a list" : "a mapping"
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "`\(path(context, key))` is missing"
+        case .typeMismatch(let type, let context):
+            return "`\(path(context))` must be \(kind(type))"
+        case .valueNotFound(let type, let context):
+            return "`\(path(context))` must be \(kind(type)), not null"
+        case .dataCorrupted(let context):
+            let line = context.debugDescription.split(separator: "\n").first.map(String.init) ?? "invalid value"
+            return "`\(path(context))`: \(line.prefix(200))"
+        @unknown default:
+            return "`\(field)` cannot be read"
+        }
     }
 }
 

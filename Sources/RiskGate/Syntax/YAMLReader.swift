@@ -3,7 +3,8 @@ import CYAML
 /// Turns YAML text into a ``YAMLNode`` tree using libyaml's event API, enforcing ``YAMLLimits``
 /// and reporting duplicate keys, non-scalar keys and syntax errors as diagnostics.
 package enum YAMLReader {
-    /// The `parseYAML` stage: `nil` when the document cannot be read at all.
+    /// The `parseYAML` stage: `nil` when the document cannot be read at all (always with a
+    /// diagnostic). A file without a document gives a null node at 1:1.
     package static func read(_ source: String, text: SourceText, limits: YAMLLimits = .standard,
                              diagnostics: inout DiagnosticBag) -> YAMLNode? {
         if source.utf8.count > limits.maxBytes {
@@ -152,7 +153,9 @@ package enum YAMLReader {
                     break
                 }
             }
-            return root
+            // No document at all (an empty or comment-only file) reads as an empty one, a null,
+            // so the caller reports it as empty (RG1010) rather than as nothing.
+            return root ?? YAMLNode(kind: .scalar("", .plain), position: .start, index: 0, size: 1)
         }
 
         /// Counts a node (an alias counts its whole expansion) against the budget.

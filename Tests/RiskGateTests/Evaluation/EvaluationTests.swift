@@ -229,8 +229,8 @@ import Testing
         try """
         policy: p.yaml
         cases:
-          - { name: right, context: { signals: { account.banned: true } }, expect: { outcome: deny, rule: banned } }
-          - { name: wrong, context: { channel: web }, expect: { outcome: otp } }
+          - { name: right, context: { user: u-1, signals: { account.banned: true } }, expect: { outcome: deny, rule: banned } }
+          - { name: wrong, context: { user: u-1, channel: web }, expect: { outcome: otp } }
         """.write(to: directory.appendingPathComponent("p.test.yaml"), atomically: true, encoding: .utf8)
         let result = PolicyTestRunner().run(path: directory.appendingPathComponent("p.test.yaml").path)
         #expect(result.cases.map(\.passed) == [true, false])
