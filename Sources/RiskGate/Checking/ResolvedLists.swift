@@ -54,6 +54,14 @@ package struct ResolvedLists: Sendable {
                 lists.ipSets.append(set)
                 if anonymousLists.contains(name) { lists.anonymous = lists.anonymous.union(set) }
             case .file(let path):
+                // File APIs cut a path at a NUL, so `a\0b` would name another file than the one checked.
+                if path.value.utf8.contains(where: { $0 < 0x20 }) {
+                    d.error(.listFileMissing, "list file path has a control character", at: path.position,
+                            help: "name the file by a plain path")
+                    lists.byName[name] = Entry(kind: .ip, index: lists.ipSets.count, position: declaration.name.position)
+                    lists.ipSets.append(IPSet())
+                    continue
+                }
                 if confined && confinedPath(path.value, in: baseDirectory) == nil {
                     d.error(.listFileOutsideFolder, "list file `\(path.value)` is outside the policy folder", at: path.position,
                             help: "a policy sent to the service may only name files inside its policy folder, by a relative path without `..`")
@@ -103,7 +111,7 @@ package struct ResolvedLists: Sendable {
     /// `path` resolved inside `folder`, or `nil` when it is absolute, has a `..` component, or
     /// leads out of `folder` through a link (both sides compared with links resolved).
     package static func confinedPath(_ path: String, in folder: String?) -> String? {
-        guard let folder, !path.isEmpty, !path.hasPrefix("/"),
+        guard let folder, !path.isEmpty, !path.hasPrefix("/"), !path.utf8.contains(where: { $0 < 0x20 }),
               !path.split(separator: "/").contains("..") else { return nil }
         let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
         let target = URL(fileURLWithPath: (root as NSString).appendingPathComponent(path))

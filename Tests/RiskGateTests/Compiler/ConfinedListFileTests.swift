@@ -62,6 +62,19 @@ import Testing
         #expect(!text.contains("root:"))
     }
 
+    /// File APIs cut a path at a NUL: `lists/link.txt\0` must not pass as a path inside the folder.
+    @Test func aPathWithANulIsRefusedUnread() throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        for confined in [true, false] {
+            let source = Self.policy(file: #""lists/link.txt\u0000""#)
+            let result = PolicyCompiler.compile(source: source, file: "policy.yaml", baseDirectory: folder.policies.path,
+                                                confineListFiles: confined)
+            #expect(result.diagnostics.map(\.code) == ["RG1501"])
+            #expect(!result.diagnostics.map(\.message).joined().contains("sk-live"))
+        }
+    }
+
     @Test func aBadLineIsReportedWithoutItsText() throws {
         let folder = try Folder()
         defer { folder.remove() }
