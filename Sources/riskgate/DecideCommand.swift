@@ -49,6 +49,15 @@ struct DecideCommand: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode(2)
         }
+        // A field given twice is refused, as replay and the service do (decoders disagree on
+        // which value wins).
+        let duplicate = data.withUnsafeBytes { raw -> String? in
+            do throws(JSONScanner.Failure) { _ = try EventLineParser.parse(raw); return nil } catch { return error.duplicateKey.map { _ in error.message } }
+        }
+        if let duplicate {
+            printError("error: invalid context: \(duplicate)")
+            throw ExitCode(2)
+        }
         do {
             var configuration = DecisionEngine.Configuration()
             configuration.geo = try openGeoDatabase(geoDb)

@@ -96,6 +96,7 @@ struct RouterTests {
         (#"{"user": "u", "ip": "fe80::1%eth0"}"#, "invalid_field", "ip"),
         (#"{"user": "u", "device": {"emulator": "no"}}"#, "invalid_field", "device.emulator"),
         (#"{"user": ""}"#, "invalid_field", "user"),
+        (#"{"user": "fi\u0000rst", "user": "second"}"#, "invalid_field", "user"),
         ("{\"user\": \"u\", \"signals\": " + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}",
          "malformed_json", nil),
         (String(repeating: "[", count: 100_000), "malformed_json", nil),

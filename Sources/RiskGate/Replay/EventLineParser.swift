@@ -23,8 +23,20 @@ package enum EventLineParser {
         var sawUser = false
         try s.beginObject()
         var first = true
+        // Known fields seen so far, a bit each: one given twice is refused, since JSON decoders
+        // disagree on which value wins (replay and the service must read the same user).
+        var seen: UInt16 = 0
         while let key = try s.nextMember(first: &first) {
-            switch field(of: key, in: s) {
+            let which = field(of: key, in: s)
+            if which != .other {
+                let bit: UInt16 = 1 << which.rawValue
+                guard seen & bit == 0 else {
+                    let name = s.string(of: key)
+                    throw JSONScanner.Failure(message: "`\(name)` is given twice", column: s.position, duplicateKey: name)
+                }
+                seen |= bit
+            }
+            switch which {
             case .user:
                 guard !s.consumeNull() else { throw s.failure("`user` must be a string, found null") }
                 context.user = try typed("user") { () throws(JSONScanner.Failure) in try s.readString() }
@@ -74,7 +86,7 @@ package enum EventLineParser {
         return (context, seconds, s.unknownMembers > 0)
     }
 
-    private enum Field {
+    private enum Field: Int {
         case id, time, user, channel, action, ip, geo, device, typing, phone, result, label, signals, other
     }
 

@@ -14,6 +14,9 @@ package struct JSONScanner {
     package struct Failure: Error, Sendable, Equatable {
         package var message: String
         package var column: Int
+        /// The top-level key given twice, when that is the failure (decoders disagree on which
+        /// value wins, so callers refuse such requests outright).
+        package var duplicateKey: String? = nil
     }
 
     /// An object key: a byte range of the buffer between the quotes. A plain value type (no

@@ -14,17 +14,22 @@ enum FastDecisionBody {
     ///
     /// - Throws: ``APIError`` naming the offending field.
     static func read(_ buffer: ByteBuffer) throws -> RiskGate.RequestContext {
-        guard let fast = parse(buffer) else { return try JSONInput.decode(DecisionRequestBody.self, from: buffer).context }
+        guard let fast = try parse(buffer) else { return try JSONInput.decode(DecisionRequestBody.self, from: buffer).context }
         try DecisionRequestBody.validate(fast)
         return fast
     }
 
-    static func parse(_ buffer: ByteBuffer) -> RiskGate.RequestContext? {
-        buffer.withUnsafeReadableBytes { raw -> RiskGate.RequestContext? in
-            guard let parsed = try? EventLineParser.parseNotingUnknownKeys(raw, maxDepth: JSONInput.maxDepth),
-                  !parsed.skippedUnknownKeys
-            else { return nil }
-            return parsed.context
+    /// - Throws: ``APIError`` for a field given twice (`JSONDecoder` would silently keep one).
+    static func parse(_ buffer: ByteBuffer) throws -> RiskGate.RequestContext? {
+        let parsed = buffer.withUnsafeReadableBytes { raw in
+            Result { () throws(JSONScanner.Failure) in try EventLineParser.parseNotingUnknownKeys(raw, maxDepth: JSONInput.maxDepth) }
+        }
+        switch parsed {
+        case .success(let event):
+            return event.skippedUnknownKeys ? nil : event.context
+        case .failure(let failure):
+            if let key = failure.duplicateKey { throw APIError.invalidField(key, failure.message) }
+            return nil
         }
     }
 }

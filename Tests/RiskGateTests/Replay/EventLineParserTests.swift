@@ -106,6 +106,19 @@ import Testing
         }
     }
 
+    /// A known field given twice is refused (decoders disagree on which value wins); an unknown
+    /// key given twice is skipped like any unknown key.
+    @Test func refusesAFieldGivenTwice() {
+        for (line, key) in [(#"{"user":"first","user":"second"}"#, "user"),
+                            (#"{"user":"a","time":"2026-11-20T10:00:00Z","ip":"203.0.113.7","\u0074ime":null}"#, "time"),
+                            (#"{"geo":null,"user":"a","geo":{}}"#, "geo")] {
+            guard case .failure(let failure) = parse(line) else { Issue.record("accepted `\(line)`"); continue }
+            #expect(failure.duplicateKey == key)
+            #expect(failure.message == "`\(key)` is given twice")
+        }
+        guard case .success = parse(#"{"user":"a","x":1,"x":2}"#) else { Issue.record("refused a repeated unknown key"); return }
+    }
+
     @Test func refusesDeepNesting() {
         let deep = #"{"user":"a","x":"# + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}"
         guard case .failure(let failure) = parse(deep) else { Issue.record("accepted deep nesting"); return }
