@@ -245,6 +245,16 @@ public struct ROCPoint: Sendable, Hashable, Codable {
     public init(threshold: Double?, fpr: Double, tpr: Double) {
         self.threshold = threshold; self.fpr = fpr; self.tpr = tpr
     }
+
+    enum CodingKeys: String, CodingKey { case threshold, fpr, tpr }
+
+    /// Writes `threshold` as `null` for the start point, so every point has the same keys.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(threshold, forKey: .threshold)
+        try c.encode(fpr, forKey: .fpr)
+        try c.encode(tpr, forKey: .tpr)
+    }
 }
 
 /// Score distributions per label class, as counts in equal-width bins over 0...100.

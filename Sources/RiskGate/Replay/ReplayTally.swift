@@ -108,9 +108,23 @@ package struct ReplayTally: Sendable {
     }
 
     /// The channel key for an event: bounded in length and in number so hostile data cannot grow the report.
+    /// The longest run of `text`'s leading characters that fits in `bytes` UTF-8 bytes (never
+    /// splitting a character, so a character longer than that gives the empty string).
+    static func prefix(_ text: String, bytes: Int) -> String {
+        var end = text.startIndex
+        var used = 0
+        for index in text.indices {
+            let next = text.index(after: index)
+            used += text.utf8.distance(from: index, to: next)
+            guard used <= bytes else { break }
+            end = next
+        }
+        return String(text[..<end])
+    }
+
     package func channelKey(_ channel: String?) -> String {
         guard let channel else { return "(none)" }
-        let key = channel.utf8.count > Self.maxChannelNameBytes ? String(channel.prefix(Self.maxChannelNameBytes)) : channel
+        let key = channel.utf8.count > Self.maxChannelNameBytes ? Self.prefix(channel, bytes: Self.maxChannelNameBytes) : channel
         if candidate.channels[key] != nil || candidate.channels.count < Self.maxChannels - 1 { return key }
         return "(other)"
     }

@@ -11,6 +11,8 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     private var challenges: [String: Challenge] = [:]
     private var blobs: [String: Data] = [:]
     private var outboxMessages: [OutboxMessage] = []
+    /// As `SQLiteWriter`'s: when expired codes were last swept.
+    private var outboxSweptAt = -Double.infinity
     private var nextOutboxID: Int64 = 1
     private var audit: [AuditRecord] = []
     private var auditCount: Int64 = 0
@@ -46,7 +48,8 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
                 outboxMessages.removeAll { $0.kind == "otp" && $0.challenge.map(spent.contains) == true }
             }
             for var message in change.outbox {
-                if message.kind == "otp" {
+                if message.kind == "otp" && message.created.timeIntervalSince1970 >= outboxSweptAt + SQLiteWriter.outboxSweepInterval {
+                    outboxSweptAt = message.created.timeIntervalSince1970
                     outboxMessages.removeAll { $0.kind == "otp" && ($0.otpExpiry.map { $0 < message.created } ?? false) }
                 }
                 message.id = nextOutboxID

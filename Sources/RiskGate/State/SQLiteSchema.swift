@@ -99,5 +99,9 @@ enum SQLiteSchema {
         """
         CREATE INDEX audit_decision_reference ON audit(reference) WHERE kind = 'decision';
         """,
+        // 4: find a challenge's outbox messages (its code is deleted once spent, see `SQLiteWriter`).
+        """
+        CREATE INDEX outbox_challenge ON outbox(challenge);
+        """,
     ]
 }

@@ -51,6 +51,11 @@ final class SQLiteWriter: @unchecked Sendable {
     private var dataVersion: Int64?
     /// User rows written so far (a row replaced later in the same batch is not written).
     package private(set) var userRowsWritten = 0
+    /// The `created` time (seconds since 1970) of the OTP message that last swept expired codes.
+    private var outboxSweptAt = -Double.infinity
+    /// Expired codes are swept at most this often (seconds of message time): a sweep reads the
+    /// whole outbox, which grows with hand-offs and codes while nothing delivers them.
+    static let outboxSweepInterval = 60.0
 
     init(connection: SQLiteConnection, cache: UserStateCache, path: String, maxBatch: Int = 1_000) {
         self.connection = connection
@@ -243,9 +248,10 @@ final class SQLiteWriter: @unchecked Sendable {
     }
 
     private func writeOutbox(_ m: OutboxMessage) throws {
-        if m.kind == "otp" {
-            // Codes that expired undelivered go with each new one, so a service without a
-            // deliverer keeps only codes that still work.
+        if m.kind == "otp" && m.created.timeIntervalSince1970 >= outboxSweptAt + Self.outboxSweepInterval {
+            // Codes that expired undelivered go when a new one is written (at most once a minute),
+            // so a service without a deliverer keeps only codes that still work, give or take a minute.
+            outboxSweptAt = m.created.timeIntervalSince1970
             let expired = try connection.cached(
                 """
                 DELETE FROM outbox WHERE kind = 'otp'

@@ -105,6 +105,10 @@ final class TableDecider: ReplayDecider {
         let roc = r.roc.map { [$0.fpr, $0.tpr] }
         #expect(roc == [[0, 0], [0, 0.25], [0, 0.5], [0.25, 0.75], [0.5, 0.75], [0.75, 0.75], [0.75, 1], [1, 1]])
         #expect(r.roc.map(\.threshold) == [nil, 90, 80, 50, 40, 30, 20, 10])
+        // Every point has the same keys in JSON; the start point's threshold is null.
+        let start = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r.roc[0])) as? [String: Any]
+        #expect(start?.keys.sorted() == ["fpr", "threshold", "tpr"])
+        #expect(start?["threshold"] is NSNull)
 
         let b = try #require(r.baseline)
         #expect(b.outcomes == OutcomeCounts(passive: 6, otp: 2, otpKbaDelay: 0, agentEscalation: 1, deny: 1))
@@ -195,6 +199,15 @@ final class TableDecider: ReplayDecider {
         // 70 vs {70, 0, 0}: 0.5 + 1 + 1; 100 vs all: 3 → 5.5 / 6.
         #expect(ScoreBuckets.auc(positives: positives[...], negatives: negatives[...]) == 5.5 / 6)
         #expect(ScoreBuckets.auc(positives: positives[...], negatives: [Int](repeating: 0, count: ScoreBuckets.count)[...]) == nil)
+    }
+
+    /// Channel names are cut to 64 UTF-8 bytes, at a character boundary.
+    @Test func channelNamesAreCutByBytes() {
+        #expect(ReplayTally.prefix(String(repeating: "é", count: 40), bytes: 64) == String(repeating: "é", count: 32))
+        #expect(ReplayTally.prefix("a" + String(repeating: "é", count: 40), bytes: 64) == "a" + String(repeating: "é", count: 31))
+        #expect(ReplayTally.prefix("web", bytes: 64) == "web")
+        let marks = "e" + String(repeating: "\u{301}", count: 40)  // one character of 81 bytes
+        #expect(ReplayTally.prefix(marks, bytes: 64) == "")
     }
 
     @Test func rocIsThinnedTo200PointsKeepingTheEnds() {

@@ -304,7 +304,7 @@ import Testing
             ]))
         }
         // Back to a version-2 file without the index, as an earlier release left it.
-        try exec(path, "DROP INDEX audit_decision_reference; PRAGMA user_version = 2;")
+        try exec(path, "DROP INDEX audit_decision_reference; DROP INDEX outbox_challenge; PRAGMA user_version = 2;")
         let store = try SQLiteStateStore(path: path)
         #expect(try store.decisionUser("dec-1") == "u-1")
         #expect(try store.decisionUser("dec-2") == nil, "a shadow record is not a decision")
