@@ -137,12 +137,12 @@ public final class DecisionEngine: @unchecked Sendable {
                 var shadowEvaluation = Evaluation()
                 shadowSnapshot.policy.evaluate(&shadowSignals, into: &shadowEvaluation)
                 shadowDecision = shadowSnapshot.policy.decision(
-                    id: makeID("dec"), signals: shadowSignals, evaluation: shadowEvaluation, explain: false)
+                    id: makeID("dec", at: now), signals: shadowSignals, evaluation: shadowEvaluation, explain: false)
             }
 
             var evaluation = Evaluation()
             policy.evaluate(&signals, into: &evaluation)
-            var decision = policy.decision(id: makeID("dec"), signals: signals, evaluation: evaluation, explain: explain)
+            var decision = policy.decision(id: makeID("dec", at: now), signals: signals, evaluation: evaluation, explain: explain)
             if explain { decision.explanation?.model = assessment.top }
             // The audit record and a step-up's hand-off context keep the (redacted) signals whether or not the caller asked for them.
             let auditSignals = decision.explanation.map { AuditEvent.redactedSignals($0.signals) } ?? policy.redactedSignalValues(signals)
@@ -151,7 +151,10 @@ public final class DecisionEngine: @unchecked Sendable {
             var change = StateChange()
             if request.result == "failure" {
                 // A failed first factor counts toward lockout; no challenge is raised for it.
-                decision.lockedAccount = Lockout.recordFailure(&state, settings: policy.settings, now: time).lockedNow
+                // Counted by the engine's clock when the request's time is earlier: the client sets
+                // that time, and a failure dated 1970 would fall outside the window at once and
+                // never add up to a lockout (or start one that had already ended).
+                decision.lockedAccount = Lockout.recordFailure(&state, settings: policy.settings, now: max(time, now)).lockedNow
             } else {
                 switch decision.outcome {
                 case .passive:
@@ -298,8 +301,14 @@ public final class DecisionEngine: @unchecked Sendable {
         return requested.timeIntervalSince(now) > configuration.maxClockSkew ? now : requested
     }
 
-    func makeID(_ prefix: String) -> String {
-        "\(prefix)-\(random.bytes(8).hexString)"
+    /// A decision id: the decision time in milliseconds (11 hex digits) then 8 random bytes.
+    /// Time first, so the audit log's index of decision ids (migration 3) grows at its end like
+    /// the log itself instead of touching a random page per decision; the random part keeps ids
+    /// unguessable.
+    func makeID(_ prefix: String, at time: Date) -> String {
+        let milliseconds = UInt64(max(0, min(time.timeIntervalSince1970 * 1000, 0xFFFF_FFFF_FFF)))
+        let hex = String(milliseconds, radix: 16)
+        return "\(prefix)-\(String(repeating: "0", count: max(0, 11 - hex.count)))\(hex)\(random.bytes(8).hexString)"
     }
 }
 

@@ -99,6 +99,19 @@ import Testing
         #expect(challenge.steps.first?.expires == now.addingTimeInterval(300))
     }
 
+    /// Failed passwords dated in the past still add up to a lockout that holds by the engine's clock.
+    @Test func pastDatedFailuresStillLockTheAccount() throws {
+        let now = Timestamp.parse("2026-11-20T12:00:00Z")!
+        let engine = try DecisionEngine(policy: Self.policy(), store: MemoryStateStore(), clock: ManualClock(now))
+        for _ in 0..<5 {
+            _ = try engine.decide(Self.request("u-4", "1970-01-01T00:00:00Z", ip: "203.0.113.7", country: "DE", lat: 52.5, lon: 13.4,
+                                              result: "failure"))
+        }
+        var next = Self.request("u-4", "2026-11-20T12:00:00Z", ip: "203.0.113.7", country: "DE", lat: 52.5, lon: 13.4)
+        next.time = nil
+        #expect(try engine.decide(next).outcome == .deny)
+    }
+
     @Test func failedPasswordsLockThenBan() throws {
         let start = Timestamp.parse("2026-11-20T12:00:00Z")!
         let clock = ManualClock(start)
