@@ -73,6 +73,11 @@ struct ChallengeIssueCommand: ParsableCommand {
         var request = RequestContext(user: user)
         request.channel = channel
         request.time = clock.now()
+        do {
+            try request.validate()
+        } catch {
+            StateCLI.fail("invalid `--user`: \(error.message)")
+        }
         let decision = Decision(
             id: "dec-" + random.bytes(8).hexString, outcome: chosen, score: 0, band: "low", rule: "operator",
             path: ["operator"], contributions: [], policy: .init(name: "operator", hash: "operator"))

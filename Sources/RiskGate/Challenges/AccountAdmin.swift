@@ -100,7 +100,7 @@ public struct AccountAdmin: Sendable {
         if let email = update.email {
             let e = email.trimmingCharacters(in: .whitespaces)
             let parts = e.split(separator: "@", omittingEmptySubsequences: false)
-            guard e.isEmpty || (parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && e.count <= 254) else {
+            guard e.isEmpty || (!RequestContext.hasControlCharacter(e) && !e.contains(" ") && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && e.count <= 254) else {
                 throw AccountError(field: "email", message: "email is not an address like `name@example.com`")
             }
             profile.email = e.isEmpty ? nil : e
@@ -117,6 +117,10 @@ public struct AccountAdmin: Sendable {
                 let question = item.question.trimmingCharacters(in: .whitespaces)
                 guard !question.isEmpty, question.count <= 500 else {
                     throw AccountError(field: "kba[\(i)].question", message: "kba question \(i + 1) is empty or longer than 500 characters")
+                }
+                // Questions are shown to the user (a front end may print them raw).
+                guard !RequestContext.hasControlCharacter(question) else {
+                    throw AccountError(field: "kba[\(i)].question", message: "kba question \(i + 1) has control characters")
                 }
                 guard !SecretHashing.normalizeAnswer(item.answer).isEmpty, item.answer.count <= 500 else {
                     throw AccountError(field: "kba[\(i)].answer", message: "kba answer \(i + 1) is empty after normalisation or too long")
@@ -138,8 +142,8 @@ public struct AccountAdmin: Sendable {
             fields.append("secret")
         }
         if let devices = update.trustedDevices {
-            guard devices.count <= 100, devices.allSatisfy({ !$0.isEmpty && $0.count <= 200 }) else {
-                throw AccountError(field: "trusted_devices", message: "trusted devices must be at most 100 non-empty ids of up to 200 characters")
+            guard devices.count <= 100, devices.allSatisfy({ !$0.isEmpty && $0.count <= 200 && !RequestContext.hasControlCharacter($0) }) else {
+                throw AccountError(field: "trusted_devices", message: "trusted devices must be at most 100 non-empty ids of up to 200 characters, without control characters")
             }
             var seen = Set<String>()
             profile.trustedDevices = devices.filter { seen.insert($0).inserted }
@@ -153,9 +157,13 @@ public struct AccountAdmin: Sendable {
         return fields
     }
 
+    /// The same limits a request's `user` has (``RequestContext/validate()``).
     static func validateUser(_ user: String) throws {
-        guard !user.isEmpty, user.utf8.count <= 256 else {
-            throw AccountError(field: "user", message: "user id must be 1 to 256 bytes")
+        guard !user.isEmpty, user.utf8.count <= RequestContext.maxUserBytes else {
+            throw AccountError(field: "user", message: "user id must be 1 to \(RequestContext.maxUserBytes) bytes")
+        }
+        guard !RequestContext.hasControlCharacter(user) else {
+            throw AccountError(field: "user", message: "user id must not contain control characters")
         }
     }
 }
