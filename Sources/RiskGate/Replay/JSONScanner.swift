@@ -62,8 +62,20 @@ package struct JSONScanner {
     }
 
     private func unexpected(_ expected: String) -> Failure {
-        if position >= end { return failure("unexpected end of line, expected \(expected) (truncated line?)") }
+        if position >= end || endsInsideLiteral {
+            return failure("unexpected end of line, expected \(expected) (truncated line?)")
+        }
         return failure("expected \(expected), found \(describe(base[position]))")
+    }
+
+    /// Whether the line ends in the first letters of `true`, `false` or `null` (a line cut there).
+    private var endsInsideLiteral: Bool {
+        let rest = end - position
+        guard rest > 0 else { return false }
+        for literal: StaticString in ["true", "false", "null"] where rest < literal.utf8CodeUnitCount {
+            if memcmp(base + position, literal.utf8Start, rest) == 0 { return true }
+        }
+        return false
     }
 
     private func describe(_ byte: UInt8) -> String {
@@ -386,7 +398,10 @@ package struct JSONScanner {
         var i = position
         var negative = false
         if i < end && base[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-        guard i < end, base[i] >= 0x30, base[i] <= 0x39 else { throw unexpected("a number") }
+        guard i < end, base[i] >= 0x30, base[i] <= 0x39 else {
+            if i >= end { position = i }  // a line cut after `-`
+            throw unexpected("a number")
+        }
         var mantissa: UInt64 = 0
         var digits = 0
         var exponent = 0
