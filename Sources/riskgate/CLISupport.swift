@@ -34,13 +34,17 @@ func compilePolicy(at path: String) throws -> CompiledPolicy {
 /// JSON at all, the strict event parser's account of what is wrong and at which byte (Foundation
 /// only says "not valid JSON").
 func describe(_ error: DecodingError, in data: Data) -> String {
-    if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
-        let failure = data.withUnsafeBytes { raw -> JSONScanner.Failure? in
-            do throws(JSONScanner.Failure) { _ = try EventLineParser.parse(raw); return nil } catch { return error }
-        }
-        if let failure { return "not valid JSON: \(failure.message) (byte \(failure.column))" }
+    if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let failure = strictParseFailure(data) {
+        return "not valid JSON: \(failure.message) (byte \(failure.column))"
     }
     return describe(error)
+}
+
+/// What replay's strict event parser finds wrong with `data` as a request, or `nil` when it reads it.
+func strictParseFailure(_ data: Data) -> JSONScanner.Failure? {
+    data.withUnsafeBytes { raw -> JSONScanner.Failure? in
+        do throws(JSONScanner.Failure) { _ = try EventLineParser.parse(raw); return nil } catch { return error }
+    }
 }
 
 /// A one-line description of a JSON decoding error that names the field.

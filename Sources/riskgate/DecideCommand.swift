@@ -51,11 +51,8 @@ struct DecideCommand: ParsableCommand {
         }
         // A field given twice is refused, as replay and the service do (decoders disagree on
         // which value wins).
-        let duplicate = data.withUnsafeBytes { raw -> String? in
-            do throws(JSONScanner.Failure) { _ = try EventLineParser.parse(raw); return nil } catch { return error.duplicateKey.map { _ in error.message } }
-        }
-        if let duplicate {
-            printError("error: invalid context: \(duplicate)")
+        if let failure = strictParseFailure(data), failure.duplicateKey != nil {
+            printError("error: invalid context: \(failure.message)")
             throw ExitCode(2)
         }
         do {

@@ -54,17 +54,9 @@ package struct ResolvedLists: Sendable {
                 lists.ipSets.append(set)
                 if anonymousLists.contains(name) { lists.anonymous = lists.anonymous.union(set) }
             case .file(let path):
-                // File APIs cut a path at a NUL, so `a\0b` would name another file than the one checked.
-                if path.value.utf8.contains(where: { $0 < 0x20 }) {
-                    d.error(.listFileMissing, "list file path has a control character", at: path.position,
-                            help: "name the file by a plain path")
-                    lists.byName[name] = Entry(kind: .ip, index: lists.ipSets.count, position: declaration.name.position)
-                    lists.ipSets.append(IPSet())
-                    continue
-                }
-                if confined && confinedPath(path.value, in: baseDirectory) == nil {
-                    d.error(.listFileOutsideFolder, "list file `\(path.value)` is outside the policy folder", at: path.position,
-                            help: "a policy sent to the service may only name files inside its policy folder, by a relative path without `..`")
+                if let refusal = refusal(of: path.value, confined: confined, baseDirectory: baseDirectory) {
+                    // Refused unread; the list still exists (empty), so its uses report nothing more.
+                    d.error(refusal.code, refusal.message, at: path.position, help: refusal.help)
                     lists.byName[name] = Entry(kind: .ip, index: lists.ipSets.count, position: declaration.name.position)
                     lists.ipSets.append(IPSet())
                     continue
@@ -108,10 +100,26 @@ package struct ResolvedLists: Sendable {
         return lists
     }
 
+    /// Why a list file path must not be read, or `nil`: a control character (file APIs cut a path
+    /// at a NUL, so `a\0b` would name another file than the one checked), or, when `confined`, a
+    /// path outside `baseDirectory`.
+    private static func refusal(of path: String, confined: Bool, baseDirectory: String?)
+        -> (code: DiagnosticCode, message: String, help: String)? {
+        if path.utf8.contains(where: { $0 < 0x20 }) {
+            return (.listFileMissing, "list file path has a control character", "name the file by a plain path")
+        }
+        if confined && confinedPath(path, in: baseDirectory) == nil {
+            return (.listFileOutsideFolder, "list file `\(path)` is outside the policy folder",
+                    "a policy sent to the service may only name files inside its policy folder, by a relative path without `..`")
+        }
+        return nil
+    }
+
     /// `path` resolved inside `folder`, or `nil` when it is absolute, has a `..` component, or
-    /// leads out of `folder` through a link (both sides compared with links resolved).
+    /// leads out of `folder` through a link (both sides compared with links resolved). Paths with
+    /// control characters are refused before this (``refusal(of:confined:baseDirectory:)``).
     package static func confinedPath(_ path: String, in folder: String?) -> String? {
-        guard let folder, !path.isEmpty, !path.hasPrefix("/"), !path.utf8.contains(where: { $0 < 0x20 }),
+        guard let folder, !path.isEmpty, !path.hasPrefix("/"),
               !path.split(separator: "/").contains("..") else { return nil }
         let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
         let target = URL(fileURLWithPath: (root as NSString).appendingPathComponent(path))

@@ -67,6 +67,9 @@ extension RequestContext {
 
     /// Whether `text` has a C0 control character (NUL to U+001F) or DEL.
     public static func hasControlCharacter(_ text: String) -> Bool {
-        text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+        text.utf8.contains(where: isControlByte)
     }
+
+    /// Whether a UTF-8 byte is a C0 control character or DEL (never part of a longer character).
+    public static func isControlByte(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }
 }

@@ -107,7 +107,6 @@ package struct ReplayTally: Sendable {
         examples = [[TransitionExample]](repeating: [], count: withBaseline ? 25 : 0)
     }
 
-    /// The channel key for an event: bounded in length and in number so hostile data cannot grow the report.
     /// The longest run of `text`'s leading characters that fits in `bytes` UTF-8 bytes (never
     /// splitting a character, so a character longer than that gives the empty string).
     static func prefix(_ text: String, bytes: Int) -> String {
@@ -122,6 +121,7 @@ package struct ReplayTally: Sendable {
         return String(text[..<end])
     }
 
+    /// The channel key for an event: bounded in length and in number so hostile data cannot grow the report.
     package func channelKey(_ channel: String?) -> String {
         guard let channel else { return "(none)" }
         let key = channel.utf8.count > Self.maxChannelNameBytes ? Self.prefix(channel, bytes: Self.maxChannelNameBytes) : channel
