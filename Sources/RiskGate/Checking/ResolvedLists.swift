@@ -72,9 +72,11 @@ package struct ResolvedLists: Sendable {
                     let parsed = IPListFile.parse(text)
                     set = parsed.set
                     if !parsed.badLines.isEmpty {
-                        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                        // Split on `\n` bytes, as the list parser counts lines: `\r\n` is one
+                        // Character, so a split on Characters would not break there.
+                        let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
                         for bad in parsed.badLines.prefix(maxBadLinesReported) {
-                            let sourceLine = !confined && bad.line <= lines.count ? String(lines[bad.line - 1].prefix(400)).trimmingSuffixCR() : nil
+                            let sourceLine = !confined && bad.line <= lines.count ? Substring(lines[bad.line - 1]).droppingCR() : nil
                             let message = confined ? "this line is not an IP address or CIDR network"
                                 : "`\(bad.text)` is not an IP address or CIDR network"
                             d.error(.listFileBadLine, message, file: display,

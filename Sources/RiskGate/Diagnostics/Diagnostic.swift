@@ -24,13 +24,35 @@ public struct Diagnostic: Sendable, Hashable, Codable {
     public var column: Int
     /// How to fix it, e.g. "did you mean `geo.velocity_kmh`?".
     public var help: String?
-    /// The text of the offending line, for the caret display.
+    /// The text of the offending line, for the caret display: the whole line, or for a long line
+    /// an excerpt of at most ``excerptLength`` scalars around `column`.
     public var sourceLine: String?
+    /// How many Unicode scalars of the line come before `sourceLine` (0 unless the line was long
+    /// and the column far along it).
+    public var sourceLineOffset: Int
+
+    /// Longest source line excerpt kept, in Unicode scalars.
+    public static let excerptLength = 400
 
     public init(code: String, severity: Severity, message: String, file: String, line: Int, column: Int,
-                help: String? = nil, sourceLine: String? = nil) {
+                help: String? = nil, sourceLine: String? = nil, sourceLineOffset: Int = 0) {
         self.code = code; self.severity = severity; self.message = message; self.file = file
         self.line = line; self.column = column; self.help = help; self.sourceLine = sourceLine
+        self.sourceLineOffset = sourceLineOffset
+    }
+
+    /// At most ``excerptLength`` scalars of `line` (without its line break) that include the 1-based
+    /// `column`, and how many scalars come before them: a caret far along a minified or generated
+    /// line still points at the right place.
+    public static func excerpt(of line: Substring, column: Int) -> (text: String, offset: Int) {
+        let scalars = line.unicodeScalars
+        let count = scalars.count
+        guard count > excerptLength else { return (String(line), 0) }
+        let wanted = max(0, column - 1 - excerptLength / 2)
+        let offset = min(wanted, count - excerptLength)
+        let start = scalars.index(scalars.startIndex, offsetBy: offset)
+        let end = scalars.index(start, offsetBy: excerptLength)
+        return (String(scalars[start..<end]), offset)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -47,6 +69,7 @@ public struct Diagnostic: Sendable, Hashable, Codable {
         column = try c.decode(Int.self, forKey: .column)
         help = try c.decodeIfPresent(String.self, forKey: .help)
         sourceLine = nil
+        sourceLineOffset = 0
     }
 
     /// Encodes the SPEC's JSON shape: `help` is always present (`null` when there is none).

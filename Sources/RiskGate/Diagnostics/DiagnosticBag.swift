@@ -21,13 +21,14 @@ package struct DiagnosticBag: Sendable {
         self.lineStarts = starts
     }
 
-    /// The text of 1-based line `line` without its line break, at most 400 characters.
-    private func sourceLine(_ line: Int) -> String? {
+    /// The text of 1-based line `line` without its line break, or of a long line an excerpt
+    /// around `column` (``Diagnostic/excerpt(of:column:)``).
+    private func sourceLine(_ line: Int, column: Int) -> (text: String, offset: Int)? {
         guard line >= 1, line <= lineStarts.count else { return nil }
         let utf8 = source.utf8
         let start = utf8.index(utf8.startIndex, offsetBy: lineStarts[line - 1])
         let end = line < lineStarts.count ? utf8.index(utf8.startIndex, offsetBy: lineStarts[line] - 1) : utf8.endIndex
-        return String(String(source[start..<end]).trimmingSuffixCR().prefix(400))
+        return Diagnostic.excerpt(of: source[start..<end].droppingCR(), column: column)
     }
 
     package var hasErrors: Bool { items.contains { $0.severity == .error } }
@@ -42,16 +43,19 @@ package struct DiagnosticBag: Sendable {
 
     package mutating func add(_ code: DiagnosticCode, _ severity: Diagnostic.Severity, _ message: String,
                               at position: SourcePosition, help: String? = nil) {
+        let excerpt = sourceLine(position.line, column: position.column)
         items.append(Diagnostic(code: code.rawValue, severity: severity, message: message, file: file,
                                 line: position.line, column: position.column, help: help,
-                                sourceLine: sourceLine(position.line)))
+                                sourceLine: excerpt?.text, sourceLineOffset: excerpt?.offset ?? 0))
     }
 
     /// A diagnostic in another file (a list file), with that file's line text.
     package mutating func error(_ code: DiagnosticCode, _ message: String, file: String, line: Int, column: Int,
-                                sourceLine: String?, help: String? = nil) {
+                                sourceLine: Substring?, help: String? = nil) {
+        let excerpt = sourceLine.map { Diagnostic.excerpt(of: $0, column: column) }
         items.append(Diagnostic(code: code.rawValue, severity: .error, message: message, file: file,
-                                line: line, column: column, help: help, sourceLine: sourceLine))
+                                line: line, column: column, help: help, sourceLine: excerpt?.text,
+                                sourceLineOffset: excerpt?.offset ?? 0))
     }
 
     /// All diagnostics, sorted by position, without exact duplicates.
@@ -61,8 +65,9 @@ package struct DiagnosticBag: Sendable {
     }
 }
 
-extension String {
-    func trimmingSuffixCR() -> String {
-        hasSuffix("\r") ? String(dropLast()) : self
+extension Substring {
+    /// The line without a final carriage return (the `\r` of a `\r\n` line ending).
+    func droppingCR() -> Substring {
+        unicodeScalars.last == "\r" ? Substring(unicodeScalars.dropLast()) : self
     }
 }

@@ -15,8 +15,10 @@ public enum DiagnosticRenderer {
             let gutter = String(d.line)
             let pad = String(repeating: " ", count: gutter.count)
             text += "\(pad) |\n"
-            text += "\(gutter) | \(line.replacingTabs())\n"
-            let caretOffset = max(0, min(d.column - 1, line.unicodeScalars.count))
+            // An excerpt of a long line starts with an ellipsis, which takes one column.
+            let lead = d.sourceLineOffset > 0 ? "…" : ""
+            text += "\(gutter) | \(lead)\(line.replacingTabs())\n"
+            let caretOffset = max(0, min(d.column - 1 - d.sourceLineOffset, line.unicodeScalars.count)) + (lead.isEmpty ? 0 : 1)
             text += "\(pad) | \(String(repeating: " ", count: caretOffset))^\n"
         }
         if let help = d.help {
