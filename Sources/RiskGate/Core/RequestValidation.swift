@@ -65,9 +65,34 @@ extension RequestContext {
         }
     }
 
-    /// Whether `text` has a C0 control character (NUL to U+001F) or DEL.
+    /// Whether `text` has a character that would let one id pass for another where it is shown or
+    /// cut: a C0 control (NUL to U+001F), DEL, a C1 control (U+0080 to U+009F), the line or
+    /// paragraph separator (U+2028, U+2029), or a bidirectional embedding, override or isolate
+    /// (U+202A to U+202E, U+2066 to U+2069), which can show `evil` as `live`.
     public static func hasControlCharacter(_ text: String) -> Bool {
-        text.utf8.contains(where: isControlByte)
+        hasControlCharacter(utf8: text.utf8)
+    }
+
+    /// ``hasControlCharacter(_:)`` over UTF-8 bytes, for text not yet made a `String`.
+    public static func hasControlCharacter<Bytes: Collection<UInt8>>(utf8 bytes: Bytes) -> Bool {
+        var i = bytes.startIndex
+        while i != bytes.endIndex {
+            let lead = bytes[i]
+            i = bytes.index(after: i)
+            if isControlByte(lead) { return true }
+            guard lead == 0xC2 || lead == 0xE2, i != bytes.endIndex else { continue }
+            let second = bytes[i]
+            if lead == 0xC2 {
+                if (0x80...0x9F).contains(second) { return true }  // U+0080 to U+009F
+                continue
+            }
+            let j = bytes.index(after: i)
+            guard j != bytes.endIndex else { continue }
+            let third = bytes[j]
+            if second == 0x80, (0xA8...0xAE).contains(third) { return true }  // U+2028 to U+202E
+            if second == 0x81, (0xA6...0xA9).contains(third) { return true }  // U+2066 to U+2069
+        }
+        return false
     }
 
     /// Whether a UTF-8 byte is a C0 control character or DEL (never part of a longer character).

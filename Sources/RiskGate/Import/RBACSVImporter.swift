@@ -128,7 +128,7 @@ public struct RBACSVImporter: Sendable {
         guard user.count <= RequestContext.maxUserBytes else {
             return "`User ID` is longer than \(RequestContext.maxUserBytes) bytes"
         }
-        guard !user.contains(where: RequestContext.isControlByte) else { return "`User ID` has control characters" }
+        guard !RequestContext.hasControlCharacter(utf8: user) else { return "`User ID` has control characters" }
         let ip = r.bytes(4, in: line)
         guard ip.isEmpty || IPAddress.parse(utf8: ip.assumingMemoryBound(to: UInt8.self)) != nil else {
             return "`IP Address` is not an IPv4 or IPv6 address"

@@ -125,7 +125,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
         guard (1...maxBytes).contains(value.utf8.count) else {
             throw APIError.invalidField(name, "`\(name)` in the path must be 1 to \(maxBytes) bytes")
         }
-        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !RequestContext.hasControlCharacter(value) else {
             throw APIError.invalidField(name, "`\(name)` in the path has control characters")
         }
         return value

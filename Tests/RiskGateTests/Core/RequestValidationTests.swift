@@ -69,4 +69,24 @@ import Testing
             #expect(!error.message.contains("198.51"))
         }
     }
+
+    /// Characters that let one id pass for another on a screen or in a log: C0 and C1 controls,
+    /// the line and paragraph separators, and bidirectional overrides and isolates.
+    @Test(arguments: ["a\u{0}b", "a\u{1F}", "a\u{7F}", "a\u{80}", "a\u{85}b", "a\u{9F}", "a\u{2028}b", "a\u{2029}",
+                      "\u{202A}a", "a\u{202E}evil", "a\u{2066}", "a\u{2069}"])
+    func invisibleAndControlCharactersAreRefusedInIds(user: String) throws {
+        #expect(RequestContext.hasControlCharacter(user))
+        #expect(RequestContext.hasControlCharacter(utf8: Array(user.utf8)))
+        #expect(throws: RequestProblem.self) { try RequestContext(user: user).validate() }
+        var device = RequestContext(user: "u")
+        device.device = .init(id: user)
+        #expect { try device.validate() } throws: { ($0 as? RequestProblem)?.field == "device.id" }
+    }
+
+    /// Their neighbours in the encoding stay allowed: other scripts, punctuation and symbols.
+    @Test(arguments: ["é", "\u{A0}", "\u{A1}", "\u{2027}", "\u{202F}", "\u{2065}", "\u{206A}", "ü-ß-Ж-中-😀", "a\u{2013}b", "–—‘’“”…"])
+    func neighbouringCharactersAreAccepted(user: String) throws {
+        #expect(!RequestContext.hasControlCharacter(user))
+        try RequestContext(user: user).validate()
+    }
 }
