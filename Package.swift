@@ -60,5 +60,10 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // Runs the built `riskgate` executable as a user would and checks exit statuses and output
+        // (SPEC §6). It links none of the RiskGate modules: `swift test` builds every product, `riskgate`
+        // included, before it runs the tests, and the tests find the binary beside their own.
+        // CSQLite only lets the audit test tamper with a state database.
+        .testTarget(name: "RiskGateCLITests", dependencies: ["CSQLite"]),
     ]
 )

@@ -4,7 +4,14 @@ import RiskGate
 
 /// `riskgate test PATH...`: run policy test files (folders are searched for `*.test.yaml`).
 struct TestCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "test", abstract: "Run policy test files.")
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run policy test files.",
+        discussion: """
+            Exit status: 0 every case passed, 1 a case failed or a file could not run (a policy with \
+            errors, a malformed test file, a folder without test files), 2 usage or I/O errors (a path \
+            that does not exist, a test file or its policy that cannot be read: RG1009).
+            """)
 
     @Argument(help: "Test files, or folders holding *.test.yaml files.")
     var paths: [String]
@@ -32,12 +39,16 @@ struct TestCommand: ParsableCommand {
         }
         let runner = PolicyTestRunner(decide: PolicyTestRunner.engine)
         var passed = 0, failed = 0, broken = 0
+        // A test file or its policy that cannot be read is an I/O error (SPEC §6: exit 2), as for
+        // `riskgate check`; the other files still run and are reported.
+        var unreadable = false
         for file in files {
             let result = runner.run(path: file)
             print(file)
             if !result.diagnostics.isEmpty {
                 print(DiagnosticRenderer.human(result.diagnostics))
                 if result.diagnostics.contains(where: { $0.severity == .error }) { broken += 1 }
+                if result.diagnostics.contains(where: { $0.code == DiagnosticCode.unreadableFile.rawValue }) { unreadable = true }
             }
             for c in result.cases {
                 if c.passed {
@@ -51,6 +62,7 @@ struct TestCommand: ParsableCommand {
             }
         }
         print("\(passed) passed, \(failed) failed\(broken > 0 ? ", \(broken) file\(broken == 1 ? "" : "s") could not run" : "")")
+        if unreadable { throw ExitCode(2) }
         if failed > 0 || broken > 0 { throw ExitCode(1) }
     }
 }

@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+
+/// Usage errors exit 2 (SPEC §6), not argument-parser's 64, with a message on standard error.
+@Suite("riskgate usage errors")
+struct UsageErrorTests {
+    @Test func helpExits0() async throws {
+        let result = try await CLIRunner.run(["--help"])
+        result.expectStatus(0)
+        #expect(result.stdout.contains("USAGE: riskgate <subcommand>"), "\(result)")
+    }
+
+    @Test("a bad command line exits 2", arguments: [
+        (["frobnicate"], "Unexpected argument 'frobnicate'"),
+        (["check", "--frobnicate", "policy.yaml"], "Unknown option '--frobnicate'"),
+        (["check"], "Missing expected argument"),
+        (["check", "--format", "xml", "policy.yaml"], "The value 'xml' is invalid for '--format <format>'"),
+        (["decide"], "Missing expected argument '--policy <policy>'"),
+        (["replay", "--policy", "p.yaml", "--dataset", "d.jsonl", "--threads", "0"], "--threads must be between 1 and"),
+        (["import", "other-csv", "file.csv"], "2 unexpected arguments: 'other-csv', 'file.csv'"),
+        (["generate", "--users", "ten", "--events", "5", "--seed", "1"], "The value 'ten' is invalid for '--users <users>'"),
+    ])
+    func usageError(arguments: [String], message: String) async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let result = try await CLIRunner.run(arguments, in: folder.url)
+        result.expectStatus(2)
+        #expect(result.stderr.contains(message), "\(result)")
+        #expect(result.stdout.isEmpty, "\(result)")
+    }
+}
