@@ -8,6 +8,7 @@
 #   2. every acknowledged challenge id is in the database,
 #   3. SQLite's integrity_check is ok.
 # Usage: scripts/crash-test.sh [ROUNDS]   (builds the debug binary first)
+# `swift test --filter CrashDurabilityTests` runs the same check (three rounds), and one on `riskgate serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-5}"
