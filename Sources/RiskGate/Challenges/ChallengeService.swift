@@ -14,6 +14,9 @@ public struct NewChallenge: Sendable, Hashable {
     public var outbox: [OutboxMessage]
     /// For `agent_escalation`.
     public var handOff: HandOff?
+    /// Why the decision's own challenge could not be carried out, when `outcome` is its
+    /// `on_failure` (``Decision/Escalation/reason``).
+    public var failoverReason: String?
 }
 
 /// Creates and verifies challenges (SPEC §5): OTP, KBA, partial secret, enforced delay.
@@ -161,13 +164,16 @@ public struct ChallengeService: Sendable {
     /// A challenge that goes straight to `outcome` (with a hand-off for `agent_escalation`).
     private func escalation(to outcome: Outcome, decision: Decision, request: RequestContext, context: HandOffContext,
                             now: Date, reason: String) -> NewChallenge {
+        // "decision": the rule itself chose agent_escalation; anything else is a fail-over.
+        let failover = reason == "decision" ? nil : reason
         guard outcome == .agentEscalation else {
-            return NewChallenge(outcome: outcome, challenge: nil, summary: nil, outbox: [], handOff: nil)
+            return NewChallenge(outcome: outcome, challenge: nil, summary: nil, outbox: [], handOff: nil,
+                                failoverReason: failover)
         }
         let handOff = HandOff(user: request.user, decisionID: decision.id, challengeID: nil, created: now,
                               context: context, stepsPassed: [], reason: reason)
         return NewChallenge(outcome: outcome, challenge: nil, summary: nil,
-                            outbox: [handOffMessage(handOff, now: now)], handOff: handOff)
+                            outbox: [handOffMessage(handOff, now: now)], handOff: handOff, failoverReason: failover)
     }
 
     func handOffMessage(_ handOff: HandOff, now: Date) -> OutboxMessage {

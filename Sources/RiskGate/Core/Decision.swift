@@ -14,6 +14,9 @@ public struct Decision: Sendable, Hashable, Codable {
     public var contributions: [Contribution]
     /// The challenge created for this decision, when the outcome needs one.
     public var challenge: ChallengeSummary?
+    /// Set when `outcome` is not the deciding rule's: that outcome's challenge could not be carried
+    /// out for this user (see ``Escalation``).
+    public var escalated: Escalation?
     public var policy: PolicyReference
     /// With explain: every signal used, and the deciding rule's sub-conditions.
     public var explanation: Explanation?
@@ -30,7 +33,20 @@ public struct Decision: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, outcome, score, band, rule, path, contributions, challenge, policy, explanation
+        case id, outcome, score, band, rule, path, contributions, challenge, escalated, policy, explanation
+    }
+
+    /// Why a decision's outcome is not its deciding rule's: a step of the rule's challenge cannot
+    /// be used for this user and no policy fallback replaced it, so the challenge went to its
+    /// `on_failure` outcome (SPEC §5's failure path, taken before the user is asked anything).
+    public struct Escalation: Sendable, Hashable, Codable {
+        /// The deciding rule's outcome.
+        public var from: Outcome
+        /// `no_otp_channel` (no phone, email or trusted device for any configured channel),
+        /// `no_kba_answers` (fewer KBA answers on file than questions to ask), `no_partial_secret`
+        /// or `no_usable_step`.
+        public var reason: String
+        public init(from: Outcome, reason: String) { self.from = from; self.reason = reason }
     }
 
     /// One score rule's share of the score.

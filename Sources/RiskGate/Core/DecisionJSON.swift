@@ -24,6 +24,13 @@ extension Decision {
             w.key("points"); try w.number(contribution.points)
             w.key("reason"); w.string(contribution.reason)
         }
+        if let escalated {
+            w.key("escalated")
+            try w.beginObject()
+            w.key("from"); w.string(escalated.from.rawValue)
+            w.key("reason"); w.string(escalated.reason)
+            w.endObject()
+        }
         if let explanation { w.key("explanation"); try explanation.write(to: &w) }
         w.key("id"); w.string(id)
         w.key("outcome"); w.string(outcome.rawValue)

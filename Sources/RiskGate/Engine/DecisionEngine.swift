@@ -173,6 +173,10 @@ public final class DecisionEngine: @unchecked Sendable {
                                                                fallbackApplies: { policy.fallbackApplies($0, signals: signals) })
                         else { break }
                         let escalated = made.outcome != decision.outcome
+                        if escalated, decision.escalated == nil, let reason = made.failoverReason {
+                            // The first reason: why the deciding rule's own outcome could not be used.
+                            decision.escalated = Decision.Escalation(from: decision.outcome, reason: reason)
+                        }
                         decision.outcome = made.outcome
                         decision.challenge = made.summary
                         if var challenge = made.challenge {

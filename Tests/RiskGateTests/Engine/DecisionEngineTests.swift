@@ -84,6 +84,29 @@ import Testing
         #expect(decision.challenge?.otp?.channel == "sms")
     }
 
+    /// A user with no phone or email on file cannot be sent a code: the `otp` rule's challenge
+    /// goes to its `on_failure`, and the decision says so and why, instead of only showing an
+    /// outcome its rule never named. With a phone on file the rule's outcome stands, unmarked.
+    @Test func anUndeliverableOTPSaysItEscalatedAndWhy() throws {
+        let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
+        let engine = try DecisionEngine(policy: Self.policy(), store: MemoryStateStore(), clock: clock)
+        let tor = Self.request("u-9", "2026-11-20T11:00:00Z", ip: "185.220.101.7", country: "DE", lat: 52.5, lon: 13.4)
+        let escalated = try engine.decide(tor)
+        #expect(escalated.rule == "medium")
+        #expect(escalated.outcome == .agentEscalation)
+        #expect(escalated.escalated == Decision.Escalation(from: .otp, reason: "no_otp_channel"))
+        let json = String(decoding: try escalated.responseJSON(), as: UTF8.self)
+        #expect(json.contains(#""escalated":{"from":"otp","reason":"no_otp_channel"}"#), "\(json)")
+
+        try engine.updateAccount(user: "u-10", AccountUpdate(phone: "+4915112345678"))
+        var reachable = tor
+        reachable.user = "u-10"
+        let otp = try engine.decide(reachable)
+        #expect(otp.outcome == .otp)
+        #expect(otp.escalated == nil)
+        #expect(!String(decoding: try otp.responseJSON(), as: UTF8.self).contains("escalated"))
+    }
+
     /// A challenge's timers start when the engine decided, whatever `time` the request carries:
     /// a past time would expire the code at once, a future one keep it valid for years.
     @Test(arguments: ["1999-01-01T00:00:00Z", "2026-11-20T11:59:00Z", "2099-01-01T00:00:00Z"])
