@@ -166,7 +166,7 @@ package enum YAMLReader {
         /// so an unquoted expression holding them (`when: ip in ["192.0.2.0/24"]`) breaks the
         /// mapping. The help quotes the expression of the key being read when it can find it.
         func flowMappingHelp() -> String {
-            let generic = "inside `{ ... }`, YAML reads `[`, `]`, `{`, `}` and `,` itself: quote an expression that holds them, e.g. `when: 'ip in [\"192.0.2.0/24\"]'`"
+            let generic = "close each `{` with `}`; inside `{ ... }`, YAML reads `[`, `]`, `{`, `}` and `,` itself, so quote an expression that holds them, e.g. `when: 'ip in [\"192.0.2.0/24\"]'`"
             guard let frame = stack.last, frame.isMapping, frame.items.count >= 2, frame.items.count % 2 == 0,
                   let key = frame.items[frame.items.count - 2].scalar,
                   case .scalar(_, .plain) = frame.items[frame.items.count - 1].kind else { return generic }

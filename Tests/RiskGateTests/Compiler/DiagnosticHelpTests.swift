@@ -111,6 +111,12 @@ import Testing
         #expect(d.help?.hasSuffix("quote the expression, e.g. `when: 'ip.address in [\"192.0.2.0/24\"]'`") == true, "\(d.help ?? "")")
     }
 
+    @Test func unclosedFlowMappingSaysCloseIt() throws {
+        let d = try only("decide:\n  - { id: a, outcome: otp\n  - { id: default, outcome: passive }\n")
+        #expect(d.code == "RG1001")
+        #expect(d.help?.hasPrefix("close each `{` with `}`") == true, "\(d.help ?? "")")
+    }
+
     @Test func quotedVersionSaysItMustBeANumber() throws {
         let d = try only("riskgate: \"1\"\npolicy: p\n" + Self.decide, header: false)
         #expect(d.code == "RG1102")
