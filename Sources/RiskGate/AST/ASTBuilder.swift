@@ -37,7 +37,8 @@ package struct ASTBuilder {
             if root.isNull {
                 d.error(.emptyDocument, "policy is empty", at: root.position, help: "start with `riskgate: 1` and `policy: NAME`")
             } else {
-                d.error(.wrongShape, "a policy must be a mapping of sections, not \(root.shapeName)", at: root.position)
+                d.error(.wrongShape, "a policy must be a mapping of sections, not \(root.shapeName)", at: root.position,
+                        help: "start with `riskgate: 1`, `policy: NAME` and `decide:` on lines of their own")
             }
             return
         }
@@ -46,7 +47,10 @@ package struct ASTBuilder {
             switch entry.name {
             case "riskgate":
                 sawVersion = true
-                if entry.value.scalar != "1" || entry.value.style != .plain {
+                if entry.value.scalar == "1" && entry.value.style != .plain {
+                    d.error(.unsupportedVersion, "the language version must be the number 1, not a string",
+                            at: entry.value.position, help: "write `riskgate: 1` without quotes")
+                } else if entry.value.scalar != "1" || entry.value.style != .plain {
                     d.error(.unsupportedVersion, "unsupported language version `\(entry.value.scalar ?? entry.value.shapeName)`",
                             at: entry.value.position, help: "this release reads `riskgate: 1`")
                 }
@@ -74,16 +78,19 @@ package struct ASTBuilder {
                 }
             case "challenges": buildChallenges(entry.value, &d)
             default:
-                unknownKey(entry, in: ASTBuilder.topLevelKeys, where: "at the top level", &d)
+                unknownKey(entry, in: ASTBuilder.topLevelKeys, where: "at the top level",
+                           missing: ASTBuilder.absent(["riskgate", "policy", "decide"], from: entries), &d)
             }
         }
-        if !sawVersion {
+        // A misspelt required key (`decid:`) is reported once, as an unknown key, not also as missing.
+        let misspelt = { (key: String) in ASTBuilder.isMisspelt(key, in: entries, known: ASTBuilder.topLevelKeys) }
+        if !sawVersion && !misspelt("riskgate") {
             d.error(.missingVersion, "missing `riskgate:` language version", at: root.position, help: "add `riskgate: 1` as the first line")
         }
-        if document.name == nil {
+        if document.name == nil && !misspelt("policy") {
             d.error(.missingName, "missing `policy:` name", at: root.position, help: "add `policy: my-policy` (lowercase letters, digits, `-`)")
         }
-        if document.decidePosition == nil {
+        if document.decidePosition == nil && !misspelt("decide") {
             d.error(.missingKey, "missing `decide:` section", at: root.position,
                     help: "add `decide:` with rules ending in `- { id: default, outcome: passive }`")
         }
@@ -152,7 +159,7 @@ package struct ASTBuilder {
             }
             if value < 0 || (setting.integer && value != value.rounded()) || !value.isFinite || value > SettingsTable.maxNumber {
                 d.error(.invalidValue, "\(name) must be a \(setting.integer ? "whole " : "")number from 0 to \(Value.format(SettingsTable.maxNumber))",
-                        at: entry.value.position)
+                        at: entry.value.position, help: setting.integer ? "e.g. `5`" : "e.g. `0.5`")
                 continue
             }
             if value == 0, let why = setting.zeroRefused {
@@ -182,11 +189,14 @@ package struct ASTBuilder {
                         case "when": rule.when = expression(field.value, &d)
                         case "points": rule.points = expression(field.value, &d)
                         case "reason": rule.reason = scalar(field.value, "reason", &d)
-                        default: unknownKey(field, in: ASTBuilder.scoreRuleKeys, where: "in a score rule", &d)
+                        default:
+                            unknownKey(field, in: ASTBuilder.scoreRuleKeys, where: "in a score rule",
+                                       missing: ASTBuilder.absent(["id", "points"], from: fields), &d)
                         }
                     }
-                    if !sawID { d.error(.missingKey, "score rule has no `id`", at: item.position, help: "add `id: NAME`; ids name rules in decisions") }
-                    if fields.first(where: { $0.name == "points" }) == nil {
+                    let misspelt = { (key: String) in ASTBuilder.isMisspelt(key, in: fields, known: ASTBuilder.scoreRuleKeys) }
+                    if !sawID && !misspelt("id") { d.error(.missingKey, "score rule has no `id`", at: item.position, help: "add `id: NAME`; ids name rules in decisions") }
+                    if fields.first(where: { $0.name == "points" }) == nil && !misspelt("points") {
                         d.error(.missingKey, "score rule `\(rule.id.value)` has no `points`", at: item.position, help: "add `points: 20`")
                     }
                     document.scoreRules.append(rule)
@@ -203,8 +213,11 @@ package struct ASTBuilder {
                 }
                 let b = document.bands
                 if !(b.medium > 0 && b.medium < b.high && b.high <= 100) {
+                    let swapped = b.high > 0 && b.high < b.medium && b.medium <= 100
                     d.error(.bandsOutOfOrder, "bands must satisfy 0 < medium < high <= 100, found medium \(Value.format(b.medium)) and high \(Value.format(b.high))",
-                            at: entry.value.position)
+                            at: entry.value.position,
+                            help: swapped ? "swap them: `bands: { medium: \(Value.format(b.high)), high: \(Value.format(b.medium)) }`"
+                                : "scores run from 0 to 100, e.g. `bands: { medium: 40, high: 70 }`")
                 }
             default:
                 unknownKey(entry, in: ["rules", "bands"], where: "in `score`", &d)
@@ -239,16 +252,19 @@ package struct ASTBuilder {
                 }
                 rule.rules = items.map { buildDecideRule($0, depth: depth + 1, &d) }
             default:
-                unknownKey(field, in: ASTBuilder.decideRuleKeys, where: "in a decide rule", &d)
+                let required = fields.contains { $0.name == "outcome" || $0.name == "rules" } ? ["id"] : ["id", "outcome", "rules"]
+                unknownKey(field, in: ASTBuilder.decideRuleKeys, where: "in a decide rule",
+                           missing: ASTBuilder.absent(required, from: fields), &d)
             }
         }
-        if !sawID { d.error(.missingKey, "decide rule has no `id`", at: node.position, help: "add `id: NAME`; ids name rules in decisions") }
+        let misspelt = { (key: String) in ASTBuilder.isMisspelt(key, in: fields, known: ASTBuilder.decideRuleKeys) }
+        if !sawID && !misspelt("id") { d.error(.missingKey, "decide rule has no `id`", at: node.position, help: "add `id: NAME`; ids name rules in decisions") }
         let hasOutcome = fields.contains { $0.name == "outcome" }
         let hasRules = fields.contains { $0.name == "rules" }
         if hasOutcome && hasRules {
             d.error(.outcomeAndRules, "rule `\(rule.id.value)` has both `outcome` and `rules`", at: node.position,
                     help: "a rule either decides (`outcome`) or groups further rules (`rules`)")
-        } else if !hasOutcome && !hasRules {
+        } else if !hasOutcome && !hasRules && !misspelt("outcome") && !misspelt("rules") {
             d.error(.missingKey, "rule `\(rule.id.value)` has neither `outcome` nor `rules`", at: node.position,
                     help: "add `outcome: passive` (or another outcome)")
         }
@@ -325,10 +341,12 @@ package struct ASTBuilder {
                             }
                             if field.name == "replace" { fallback.replace = term } else { fallback.with = term }
                         default:
-                            unknownKey(field, in: ["when", "replace", "with"], where: "in a fallback", &d)
+                            unknownKey(field, in: ["when", "replace", "with"], where: "in a fallback",
+                                       missing: ASTBuilder.absent(["replace", "with"], from: fields), &d)
                         }
                     }
-                    for key in ["replace", "with"] where !fields.contains(where: { $0.name == key }) {
+                    for key in ["replace", "with"] where !fields.contains(where: { $0.name == key })
+                        && !ASTBuilder.isMisspelt(key, in: fields, known: ["when", "replace", "with"]) {
                         d.error(.missingKey, "fallback has no `\(key)`", at: item.position, help: "e.g. `{ when: not account.has_phone, replace: otp, with: kba }`")
                     }
                     document.fallbacks.append(fallback)
@@ -402,7 +420,9 @@ package struct ASTBuilder {
     private func ruleID(_ node: YAMLNode, _ d: inout DiagnosticBag) -> Located<String>? {
         guard let id = scalar(node, "rule id", &d) else { return nil }
         if id.isEmpty || id.count > 100 || !id.unicodeScalars.allSatisfy({ ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || $0 == "_" || $0 == "-" || $0 == "." }) {
-            d.error(.invalidRuleID, "rule id `\(id)` is not letters, digits, `-`, `_` and `.`", at: node.position)
+            let suggestion = String(id.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") ? $0 : "_" }.prefix(100))
+            d.error(.invalidRuleID, "rule id `\(id)` is not letters, digits, `-`, `_` and `.`", at: node.position,
+                    help: suggestion.isEmpty ? "e.g. `id: new-device`" : "e.g. `id: \(suggestion)`")
         }
         return Located(id, node.position)
     }
@@ -417,7 +437,12 @@ package struct ASTBuilder {
         var source = ExpressionSource(text: textValue, locator: locator, expression: nil)
         let (expression, problems) = ExpressionParser.parse(textValue)
         for p in problems {
-            d.error(p.code, p.message, at: locator.position(at: p.offset), help: p.help)
+            var help = p.help
+            if let related = p.relatedOffset {
+                let at = locator.position(at: related)
+                help = help?.replacing("{at}", with: "line \(at.line), column \(at.column)")
+            }
+            d.error(p.code, p.message, at: locator.position(at: p.offset), help: help)
         }
         source.expression = expression
         return source
@@ -425,7 +450,8 @@ package struct ASTBuilder {
 
     private func scalar(_ node: YAMLNode, _ what: String, _ d: inout DiagnosticBag) -> String? {
         guard let s = node.scalar, !node.isNull || what == "description" else {
-            d.error(.wrongShape, "expected \(what), found \(node.shapeName)", at: node.position)
+            d.error(.wrongShape, "expected \(what), found \(node.shapeName)", at: node.position,
+                    help: node.isNull ? "write a value after the `:`" : "write a single value on the same line, quoted if it holds `:`, `[` or `{`")
             return nil
         }
         return s
@@ -445,14 +471,15 @@ package struct ASTBuilder {
 
     private func number(_ node: YAMLNode, _ d: inout DiagnosticBag) -> Double? {
         if let s = node.scalar, node.style == .plain, let v = Double(s), v.isFinite { return v }
-        d.error(.invalidValue, "expected a number, found `\(node.scalar ?? node.shapeName)`", at: node.position)
+        d.error(.invalidValue, "expected a number, found `\(node.scalar ?? node.shapeName)`", at: node.position,
+                help: "write a plain number without quotes, e.g. `40`")
         return nil
     }
 
     private func integer(_ node: YAMLNode, _ range: ClosedRange<Int>, _ d: inout DiagnosticBag) -> Int? {
         if let s = node.scalar, node.style == .plain, let v = Int(s), range.contains(v) { return v }
         d.error(.invalidValue, "expected a whole number from \(range.lowerBound) to \(range.upperBound), found `\(node.scalar ?? node.shapeName)`",
-                at: node.position)
+                at: node.position, help: "write a plain whole number without quotes, e.g. `\(min(max(range.lowerBound, 6), range.upperBound))`")
         return nil
     }
 
@@ -461,7 +488,8 @@ package struct ASTBuilder {
             if s == "true" { return true }
             if s == "false" { return false }
         }
-        d.error(.invalidValue, "expected `true` or `false`, found `\(node.scalar ?? node.shapeName)`", at: node.position)
+        d.error(.invalidValue, "expected `true` or `false`, found `\(node.scalar ?? node.shapeName)`", at: node.position,
+                help: "write `true` or `false` without quotes")
         return nil
     }
 
@@ -469,7 +497,8 @@ package struct ASTBuilder {
     /// speeds and distances (their unit is implied by the setting's name) and for numbers.
     private func quantity(_ node: YAMLNode, _ type: ValueType, _ d: inout DiagnosticBag) -> Double? {
         guard let s = node.scalar, !node.isNull else {
-            d.error(.invalidValue, "expected a \(type), found \(node.shapeName)", at: node.position)
+            d.error(.invalidValue, "expected a \(type), found \(node.shapeName)", at: node.position,
+                    help: type == .duration ? "e.g. `30s`, `15m`, `2h`, `90d`" : "e.g. `10`")
             return nil
         }
         var lexer = Lexer(s)
@@ -501,7 +530,7 @@ package struct ASTBuilder {
             return nil
         }
         if value == 0 && !allowZero {
-            d.error(.invalidValue, "\(name) must be longer than 0s", at: node.position, help: zeroHelp)
+            d.error(.invalidValue, "\(name) must be longer than 0s", at: node.position, help: zeroHelp ?? "e.g. `5m`")
             return nil
         }
         return value
@@ -515,9 +544,31 @@ package struct ASTBuilder {
         return "\(Value.format(seconds))s"
     }
 
-    private func unknownKey(_ entry: YAMLNode.Entry, in known: [String], where place: String, _ d: inout DiagnosticBag) {
-        let help = Suggestions.didYouMean(entry.name, in: known)
-            ?? "known keys: \(known.map { "`\($0)`" }.joined(separator: ", "))"
+    /// Reports an unknown key with the closest known one. When that is a required key the mapping
+    /// lacks (`missing`), the help says so, and the caller reports no missing key: one mistake,
+    /// one diagnostic.
+    private func unknownKey(_ entry: YAMLNode.Entry, in known: [String], where place: String,
+                            missing: Set<String> = [], _ d: inout DiagnosticBag) {
+        let help: String
+        if let suggestion = Suggestions.closest(to: entry.name, in: known) {
+            help = missing.contains(suggestion) ? "did you mean `\(suggestion)`? `\(suggestion)` is required here and missing"
+                : "did you mean `\(suggestion)`?"
+        } else {
+            help = "known keys: \(known.map { "`\($0)`" }.joined(separator: ", "))"
+        }
         d.error(.unknownKey, "unknown key `\(entry.name)` \(place)", at: entry.key.position, help: help)
+    }
+
+    /// The keys of `required` that no entry of `entries` has.
+    static func absent(_ required: [String], from entries: [YAMLNode.Entry]) -> Set<String> {
+        Set(required).subtracting(entries.map(\.name))
+    }
+
+    /// Whether `key` is absent from `entries` but an unknown key there is a near miss of it (its
+    /// "did you mean"): `outcom:` for `outcome:`. Such a key is reported as unknown (RG1105) only,
+    /// not also as missing.
+    static func isMisspelt(_ key: String, in entries: [YAMLNode.Entry], known: [String]) -> Bool {
+        !entries.contains { $0.name == key }
+            && entries.contains { !known.contains($0.name) && Suggestions.closest(to: $0.name, in: known) == key }
     }
 }

@@ -244,7 +244,9 @@ package struct ExpressionParser {
             defer { depth -= 1 }
             guard let inner = parseOr() else { return nil }
             guard case .symbol(.rightParen) = current.kind else {
-                return fail("expected `)`, found \(current.display)", at: current, help: "the `(` at offset \(t.start + 1) is not closed")
+                let result = fail("expected `)`, found \(current.display)", at: current, help: "close the `(` at {at} with `)`")
+                problems[problems.count - 1].relatedOffset = t.start
+                return result
             }
             let close = advance()
             return Expression(inner.kind, start: t.start, end: close.end)

@@ -23,6 +23,9 @@ package struct Lexer {
         package var message: String
         package var offset: Int
         package var help: String?
+        /// Another place the problem involves (the unclosed `(`), as an offset; `{at}` in `help`
+        /// stands for its line and column once the offset is placed in the file.
+        package var relatedOffset: Int? = nil
     }
 
     package static let durationUnits: [String: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]

@@ -31,8 +31,11 @@ package struct ResolvedLists: Sendable {
         var lists = ResolvedLists()
         for declaration in document.lists {
             let name = declaration.name.value
-            if lists.byName[name] != nil {
-                d.error(.duplicateListName, "list `\(name)` is defined twice", at: declaration.name.position)
+            if let first = lists.byName[name] {
+                // YAML reported the duplicate key already (RG1006); this is the same mistake, said better.
+                d.remove(.duplicateKey, at: declaration.name.position)
+                d.error(.duplicateListName, "list `\(name)` is defined twice", at: declaration.name.position,
+                        help: "first defined at line \(first.position.line); rename one, or merge their entries into one list")
                 continue
             }
             switch declaration.source {
@@ -63,10 +66,12 @@ package struct ResolvedLists: Sendable {
                 }
                 let resolved = path.value.hasPrefix("/") || baseDirectory == nil
                     ? path.value : (baseDirectory! as NSString).appendingPathComponent(path.value)
+                let shown = normalised(resolved)
                 let display = path.value.hasPrefix("/") ? path.value : ((d.file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path.value)
                 var set = IPSet()
                 if let size = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.size] as? Int, size > maxListFileBytes {
-                    d.error(.listFileMissing, "list file `\(path.value)` is larger than \(maxListFileBytes >> 20) MiB", at: path.position)
+                    d.error(.listFileMissing, "list file `\(path.value)` is larger than \(maxListFileBytes >> 20) MiB", at: path.position,
+                            help: "split it into several lists, or keep only the networks this policy needs")
                 } else if let data = FileManager.default.contents(atPath: resolved) {
                     let text = String(decoding: data, as: UTF8.self)
                     let parsed = IPListFile.parse(text)
@@ -85,14 +90,14 @@ package struct ResolvedLists: Sendable {
                         }
                         if parsed.badLines.count > maxBadLinesReported {
                             d.error(.listFileBadLine, "\(parsed.badLines.count - maxBadLinesReported) more bad lines in `\(path.value)`",
-                                    at: path.position)
+                                    at: path.position, help: "list files hold one IP or CIDR a line; `#` starts a comment")
                         }
                     }
                 } else {
                     var isDirectory: ObjCBool = false
                     let exists = FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory)
                     d.error(.listFileMissing, exists ? "list file `\(path.value)` cannot be read" : "list file `\(path.value)` does not exist",
-                            at: path.position, help: "paths are relative to the policy file's folder (looked for `\(resolved)`)")
+                            at: path.position, help: "paths are relative to the policy file's folder (looked for `\(shown)`)")
                 }
                 lists.byName[name] = Entry(kind: .ip, index: lists.ipSets.count, position: declaration.name.position)
                 lists.ipSets.append(set)
@@ -100,6 +105,15 @@ package struct ResolvedLists: Sendable {
             }
         }
         return lists
+    }
+
+    /// `path` without `.` components and repeated `/`: `././lists/a.txt` is shown as `lists/a.txt`.
+    /// (`..` is kept: without resolving links, dropping it could name another file.)
+    static func normalised(_ path: String) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        let joined = parts.joined(separator: "/")
+        if path.hasPrefix("/") { return "/" + joined }
+        return joined.isEmpty ? "." : joined
     }
 
     /// Why a list file path must not be read, or `nil`: a control character (file APIs cut a path

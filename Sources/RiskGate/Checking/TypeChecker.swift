@@ -4,7 +4,9 @@
 /// after `in`). Each sub-expression gets a static type; errors are reported once, at the
 /// innermost offending place, and their parents stay silent.
 package struct TypeChecker {
-    package enum Context: Sendable { case condition, points, fallback }
+    /// What an expression is: a decide rule's condition, a score rule's points or condition
+    /// (neither may read the score, which they make up), or a fallback's condition.
+    package enum Context: Sendable { case condition, points, scoreCondition, fallback }
 
     private let lists: ResolvedLists
     private let settings: [String: Value]
@@ -34,7 +36,7 @@ package struct TypeChecker {
             } else {
                 scoreIDs[rule.id.value] = rule.id.position
             }
-            let when = rule.when.flatMap { checker.checkTop($0, context: .condition, &d) }
+            let when = rule.when.flatMap { checker.checkTop($0, context: .scoreCondition, &d) }
             let points = rule.points.flatMap { checker.checkTop($0, context: .points, &d) }
             guard let points else { continue }
             if rule.when != nil && when == nil { continue }
@@ -113,7 +115,7 @@ package struct TypeChecker {
     package mutating func checkTop(_ source: ExpressionSource, context: Context, _ d: inout DiagnosticBag) -> TypedExpression? {
         guard let e = source.expression, let (typed, type) = check(e, source, context: context, &d) else { return nil }
         switch context {
-        case .condition, .fallback:
+        case .condition, .scoreCondition, .fallback:
             if type != .bool {
                 d.error(.conditionNotBool, "condition is \(article(type)), not a boolean", at: source.position(e.start),
                         help: type == .number ? "compare it, e.g. `\(source.text) >= 0.5`" : "a condition must be true or false")
@@ -161,7 +163,8 @@ package struct TypeChecker {
     private mutating func checkNot(_ operand: Expression, _ src: ExpressionSource, context: Context, _ d: inout DiagnosticBag) -> (TypedExpression, ValueType)? {
         guard let (a, type) = check(operand, src, context: context, &d) else { return nil }
         guard type == .bool else {
-            d.error(.logicTypes, "`not` needs a boolean, found \(article(type))", at: src.position(operand.start))
+            d.error(.logicTypes, "`not` needs a boolean, found \(article(type))", at: src.position(operand.start),
+                    help: type == .number ? "compare the number first, e.g. `not (... >= 0.5)`" : "`not` applies to conditions, e.g. `not device.known`")
             return nil
         }
         if case .constant(.bool(let b)) = a { return (.constant(.bool(!b)), .bool) }
@@ -171,7 +174,8 @@ package struct TypeChecker {
     private mutating func checkNegate(_ operand: Expression, _ src: ExpressionSource, context: Context, _ d: inout DiagnosticBag) -> (TypedExpression, ValueType)? {
         guard let (a, type) = check(operand, src, context: context, &d) else { return nil }
         guard type.isNumeric else {
-            d.error(.arithmeticTypes, "cannot negate \(article(type))", at: src.position(operand.start))
+            d.error(.arithmeticTypes, "cannot negate \(article(type))", at: src.position(operand.start),
+                    help: type == .bool ? "use `not` for conditions" : "only numbers and quantities can be negated")
             return nil
         }
         if let v = a.constantValue?.magnitude { return (.constant(Value.make(type, -v)), type) }
@@ -187,7 +191,7 @@ package struct TypeChecker {
         case .and, .or:
             for (side, type) in [(left, ta), (right, tb)] where type != .bool {
                 d.error(.logicTypes, "`\(op.rawValue)` needs booleans on both sides, found \(article(type))", at: src.position(side.start),
-                        help: type == .number ? "compare the number, e.g. `... >= 0.5`" : nil)
+                        help: type == .number ? "compare the number, e.g. `... >= 0.5`" : "`\(op.rawValue)` joins conditions, e.g. `device.new and ip.anonymous`")
                 return nil
             }
             return (op == .and ? .and(a, b) : .or(a, b), .bool)
@@ -222,7 +226,10 @@ package struct TypeChecker {
             return nil
         }
         guard arguments.count >= 2 else {
-            d.error(.wrongArgumentCount, "`\(name)` takes at least 2 arguments, found \(arguments.count)", at: src.position(e.start))
+            let help = arguments.count == 1
+                ? "`\(name)` of one value is that value: write `\(src.text(of: arguments[0]))` alone, or add another, e.g. `\(name)(\(src.text(of: arguments[0])), 50)`"
+                : "e.g. `\(name)(20, 40 * typing.anomaly)`"
+            d.error(.wrongArgumentCount, "`\(name)` takes at least 2 arguments, found \(arguments.count)", at: src.position(e.start), help: help)
             return nil
         }
         var typed: [(TypedExpression, ValueType)] = []
@@ -233,7 +240,7 @@ package struct TypeChecker {
         let type = typed[0].1
         for (i, t) in typed.enumerated() where !t.1.isNumeric || t.1 != type {
             d.error(.arithmeticTypes, "`\(name)` needs numbers or quantities of one kind, found \(article(type)) and \(article(t.1))",
-                    at: src.position(arguments[i].start))
+                    at: src.position(arguments[i].start), help: "e.g. `min(20, 40 * typing.anomaly)` or `max(5m, device.age)`")
             return nil
         }
         var result = typed[0].0
@@ -250,6 +257,11 @@ package struct TypeChecker {
                         help: "use `\(name)` in `decide`, or base the points on signals")
                 return nil
             }
+            if context == .scoreCondition && signal.dependsOnScore {
+                d.error(.pointsUseScore, "a score rule's `when` cannot depend on `\(name)`: the score is the sum of the points",
+                        at: src.position(e.start), help: "test `\(name)` in a `decide` rule, or base the score rule's `when` on signals")
+                return nil
+            }
             return (.signal(signal), signal.type)
         }
         if let value = settings[name], let type = value.type { return (.constant(value), type) }
@@ -260,8 +272,11 @@ package struct TypeChecker {
             return nil
         }
         let candidates = Signal.allNames + Array(settings.keys) + Array(lists.byName.keys)
+        let suggestion = Suggestions.closest(to: name, in: candidates)
+        // A list named by a "did you mean" counts as used: its one mistake gets no unused warning.
+        if let suggestion, lists.byName[suggestion] != nil { usedLists.insert(suggestion) }
         d.error(.unknownName, "unknown signal or setting `\(name)`", at: src.position(e.start),
-                help: Suggestions.didYouMean(name, in: candidates) ?? "signals are listed in docs/policy-language.md")
+                help: suggestion.map { "did you mean `\($0)`?" } ?? "signals are listed in docs/policy-language.md")
         return nil
     }
 
@@ -269,8 +284,11 @@ package struct TypeChecker {
         switch right.kind {
         case .name(let name):
             guard let entry = lists.byName[name] else {
+                let suggestion = Suggestions.closest(to: name, in: lists.byName.keys)
+                // A list named by a "did you mean" counts as used: its one mistake gets no unused warning.
+                if let suggestion { usedLists.insert(suggestion) }
                 d.error(.unknownList, "unknown list `\(name)`", at: src.position(right.start),
-                        help: Suggestions.didYouMean(name, in: lists.byName.keys) ?? "define it under `lists:`")
+                        help: suggestion.map { "did you mean `\($0)`?" } ?? "define it under `lists:`")
                 return nil
             }
             usedLists.insert(name)
@@ -295,12 +313,13 @@ package struct TypeChecker {
                     if let network = IPNetwork(s) {
                         networks.append(network)
                     } else {
-                        d.error(.badCIDR, "`\(s)` is not an IP address or CIDR network", at: src.position(item.start))
+                        d.error(.badCIDR, "`\(s)` is not an IP address or CIDR network", at: src.position(item.start),
+                                help: "e.g. `\"203.0.113.0/24\"` or `\"2001:db8::/32\"`")
                         return nil
                     }
                 default:
                     d.error(.membershipTypes, "list items must be \(elementType == .ip ? "quoted IPs or CIDRs" : "constants of type \(elementType)") to test \(article(elementType))",
-                            at: src.position(item.start))
+                            at: src.position(item.start), help: listItemHelp(items, elementType: elementType, src))
                     return nil
                 }
             }
@@ -309,12 +328,29 @@ package struct TypeChecker {
             case .number: return .numbers(numbers)
             case .ip: return .ips(IPSet(networks), text: src.text(of: right))
             default:
-                d.error(.membershipTypes, "`in` cannot test \(article(elementType))", at: src.position(right.start))
+                d.error(.membershipTypes, "`in` cannot test \(article(elementType))", at: src.position(right.start),
+                        help: elementType == .bool ? "test a boolean alone, or with `not`" : "compare it with `==`, `<` or `>` instead")
                 return nil
             }
         default:
-            d.error(.membershipTypes, "`in` must be followed by a list name or a `[...]` list", at: src.position(right.start))
+            d.error(.membershipTypes, "`in` must be followed by a list name or a `[...]` list", at: src.position(right.start),
+                    help: elementType == .ip ? "e.g. `ip in office` or `ip in [\"192.0.2.0/24\"]`" : "e.g. `channel in [\"chat\", \"voice\"]`")
             return nil
+        }
+    }
+
+    /// How to write the items of a `[...]` list for `in`: bare words quoted (`[chat, voice]` as
+    /// `["chat", "voice"]`), IPs and CIDRs quoted.
+    private func listItemHelp(_ items: [Expression], elementType: ValueType, _ src: ExpressionSource) -> String {
+        switch elementType {
+        case .string, .ip:
+            let quoted = items.map { item -> String in
+                if case .string(let s) = item.kind { return "\"\(s)\"" }
+                return "\"\(src.text(of: item))\""
+            }
+            return "quote each item: `[\(quoted.joined(separator: ", "))]`"
+        case .number: return "items must be plain numbers, e.g. `[1, 2, 3]`"
+        default: return "`in` tests strings, numbers and ips; compare \(article(elementType))s with `==`"
         }
     }
 
@@ -322,17 +358,8 @@ package struct TypeChecker {
                          _ src: ExpressionSource, _ d: inout DiagnosticBag) -> (TypedExpression, ValueType)? {
         let comparison = ComparisonOperator(rawValue: op.rawValue)!
         guard l.1 == r.1 else {
-            var help: String? = nil
-            if l.1 == .number || r.1 == .number {
-                let quantity = l.1 == .number ? r.1 : l.1
-                switch quantity {
-                case .speed: help = "give the number a unit, e.g. `900 km/h`"
-                case .distance: help = "give the number a unit, e.g. `50 km`"
-                case .duration: help = "give the number a unit, e.g. `30s`, `5m`, `2h`, `7d`"
-                default: break
-                }
-            }
-            d.error(.comparisonTypes, "cannot compare \(article(l.1)) with \(article(r.1))", at: src.position(r.2.start), help: help)
+            d.error(.comparisonTypes, "cannot compare \(article(l.1)) with \(article(r.1))", at: src.position(r.2.start),
+                    help: mismatchHelp(op, l, r, src))
             return nil
         }
         if comparison != .equal && comparison != .notEqual && !l.1.isNumeric {
@@ -351,6 +378,32 @@ package struct TypeChecker {
             }
         }
         return (.compare(comparison, l.0, r.0), .bool)
+    }
+
+    /// How to fix a comparison of two different types: name both types and the usual repair.
+    private func mismatchHelp(_ op: BinaryOperator, _ l: (TypedExpression, ValueType, Expression),
+                              _ r: (TypedExpression, ValueType, Expression), _ src: ExpressionSource) -> String {
+        let (lt, rt) = (l.1, r.1)
+        if lt.isNumeric && rt.isNumeric {
+            let quantity = lt == .number ? rt : lt
+            let example = switch quantity {
+            case .speed: "`900 km/h`"
+            case .distance: "`50 km`"
+            default: "`30s`, `5m`, `2h`, `7d`"
+            }
+            if lt == .number || rt == .number { return "give the number a unit, e.g. \(example)" }
+            return "`\(src.text(of: l.2))` is \(article(lt)) and `\(src.text(of: r.2))` is \(article(rt)): give both sides the same unit, e.g. \(example)"
+        }
+        // A quoted number (`ip.asn == "13335"`), or a quoted boolean.
+        for (side, other) in [(l, r), (r, l)] {
+            guard case .constant(.string(let text)) = side.0 else { continue }
+            if other.1 == .number, Double(text) != nil {
+                return "`\(src.text(of: other.2))` is a number: drop the quotes, e.g. `\(src.text(of: other.2)) \(op.rawValue) \(text)`"
+            }
+            if other.1 == .bool { return "`\(src.text(of: other.2))` is a boolean: test it alone, e.g. `\(src.text(of: other.2))` or `not \(src.text(of: other.2))`" }
+            if other.1 == .ip { return "test an ip against addresses or networks with `in`, e.g. `\(src.text(of: other.2)) in [\"\(text)\"]`" }
+        }
+        return "`\(src.text(of: l.2))` is \(article(lt)) and `\(src.text(of: r.2))` is \(article(rt)); compare values of the same type"
     }
 
     private func arithmetic(_ op: BinaryOperator, _ l: (TypedExpression, ValueType, Expression), _ r: (TypedExpression, ValueType, Expression),
@@ -372,7 +425,7 @@ package struct TypeChecker {
         }
         guard let type = result else {
             d.error(.arithmeticTypes, "cannot apply `\(op.rawValue)` to \(article(ta)) and \(article(tb))", at: src.position(r.2.start),
-                    help: ta == tb ? nil : "both sides must be numbers, or quantities of the same kind")
+                    help: ta == tb ? "`\(op.rawValue)` works on numbers and quantities only" : "both sides must be numbers, or quantities of the same kind")
             return nil
         }
         let arithmeticOp = ArithmeticOperator(rawValue: op.rawValue)!

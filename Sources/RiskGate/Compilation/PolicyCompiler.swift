@@ -64,8 +64,11 @@ public enum PolicyCompiler {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
             let message = !exists ? "file does not exist" : (isDirectory.boolValue ? "is a folder, not a policy file" : "file cannot be read")
+            let help = !exists ? "check the path; it is relative to the current folder"
+                : (isDirectory.boolValue ? "name a policy `.yaml` file inside the folder" : "check the file's permissions")
             return CompileResult(policy: nil, diagnostics: [
-                Diagnostic(code: DiagnosticCode.unreadableFile.rawValue, severity: .error, message: message, file: path, line: 1, column: 1)
+                Diagnostic(code: DiagnosticCode.unreadableFile.rawValue, severity: .error, message: message, file: path, line: 1, column: 1,
+                           help: help)
             ])
         }
         guard let source = String(data: data, encoding: .utf8) else {

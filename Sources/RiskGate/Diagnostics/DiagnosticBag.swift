@@ -58,6 +58,13 @@ package struct DiagnosticBag: Sendable {
                                 sourceLineOffset: excerpt?.offset ?? 0))
     }
 
+    /// Drops the diagnostics of `code` at `position` in the policy file: a later stage that
+    /// reports the same mistake more precisely (a list defined twice, rather than a duplicate
+    /// key) replaces the earlier report, so one mistake gives one diagnostic.
+    package mutating func remove(_ code: DiagnosticCode, at position: SourcePosition) {
+        items.removeAll { $0.code == code.rawValue && $0.file == file && $0.line == position.line && $0.column == position.column }
+    }
+
     /// All diagnostics, sorted by position, without exact duplicates.
     package func sorted() -> [Diagnostic] {
         var seen = Set<Diagnostic>()

@@ -46,7 +46,8 @@ public struct PolicyTestRunner: Sendable {
     public func run(path: String) -> FileResult {
         guard let data = FileManager.default.contents(atPath: path), let source = String(data: data, encoding: .utf8) else {
             return FileResult(file: path, diagnostics: [Diagnostic(code: DiagnosticCode.unreadableFile.rawValue, severity: .error,
-                                                                   message: "file cannot be read", file: path, line: 1, column: 1)], cases: [])
+                                                                   message: "file cannot be read", file: path, line: 1, column: 1,
+                                                                   help: "check that the path exists, is readable and is UTF-8")], cases: [])
         }
         var diagnostics = DiagnosticBag(file: path, source: source)
         let text = SourceText(source)

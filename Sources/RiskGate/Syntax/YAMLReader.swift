@@ -17,7 +17,7 @@ package enum YAMLReader {
         return bytes.withUnsafeBufferPointer { buffer -> YAMLNode? in
             var parser = yaml_parser_t()
             guard yaml_parser_initialize(&parser) == 1 else {
-                diagnostics.error(.yamlSyntax, "cannot initialise the YAML parser", at: .start)
+                diagnostics.error(.yamlSyntax, "cannot initialise the YAML parser", at: .start, help: "the system is out of memory; try again")
                 return nil
             }
             defer { yaml_parser_delete(&parser) }
@@ -62,9 +62,10 @@ package enum YAMLReader {
                     let context = parser.context.map { String(cString: $0) }
                     var message = problem
                     if let context { message = "\(problem) \(context)" }
-                    diagnostics.error(.yamlSyntax, "yaml: \(message)", at: position(parser.problem_mark),
-                                      help: parser.error == YAML_READER_ERROR ? "save the file as UTF-8" :
-                                        "check indentation, quoting and that every `key:` is followed by a space")
+                    let help = parser.error == YAML_READER_ERROR ? "save the file as UTF-8"
+                        : context == "while parsing a flow mapping" ? flowMappingHelp()
+                        : "check indentation, quoting and that every `key:` is followed by a space"
+                    diagnostics.error(.yamlSyntax, "yaml: \(message)", at: position(parser.problem_mark), help: help)
                     return nil
                 }
                 defer { yaml_event_delete(&event) }
@@ -82,7 +83,8 @@ package enum YAMLReader {
                     let s = event.data.scalar
                     if s.length > limits.maxScalarBytes {
                         diagnostics.error(.scalarTooLong, "scalar of \(s.length) bytes is longer than the \(limits.maxScalarBytes) allowed",
-                                          at: position(event.start_mark))
+                                          at: position(event.start_mark),
+                                          help: "shorten it; long value lists belong in a list file (`file:`), long conditions in several rules")
                         return nil
                     }
                     let value = s.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(s.length)), as: UTF8.self) } ?? ""
@@ -101,7 +103,8 @@ package enum YAMLReader {
                 case YAML_ALIAS_EVENT:
                     let name = event.data.alias.anchor.map { String(cString: $0) } ?? ""
                     guard var node = anchors[name] else {
-                        diagnostics.error(.yamlSyntax, "yaml: unknown alias `*\(name)`", at: position(event.start_mark))
+                        diagnostics.error(.yamlSyntax, "yaml: unknown alias `*\(name)`", at: position(event.start_mark),
+                                          help: "define the anchor `&\(name)` before this alias, or quote a value that starts with `*`")
                         return nil
                     }
                     guard account(node, at: event.start_mark, &diagnostics) else { return nil }
@@ -137,7 +140,8 @@ package enum YAMLReader {
                                     seen[name] = key.position
                                 }
                             } else {
-                                diagnostics.error(.complexKey, "a key must be a plain name, not \(key.shapeName)", at: key.position)
+                                diagnostics.error(.complexKey, "a key must be a plain name, not \(key.shapeName)", at: key.position,
+                                                  help: "write `name: value`; a `?`, `[` or `{` at the start of a key makes YAML read a structure")
                             }
                             entries.append(YAMLNode.Entry(key: key, value: value))
                             i += 2
@@ -156,6 +160,29 @@ package enum YAMLReader {
             // No document at all (an empty or comment-only file) reads as an empty one, a null,
             // so the caller reports it as empty (RG1010) rather than as nothing.
             return root ?? YAMLNode(kind: .scalar("", .plain), position: .start, index: 0, size: 1)
+        }
+
+        /// The help for a syntax error inside `{ ... }`: there `[`, `]`, `{`, `}` and `,` are YAML's,
+        /// so an unquoted expression holding them (`when: ip in ["192.0.2.0/24"]`) breaks the
+        /// mapping. The help quotes the expression of the key being read when it can find it.
+        func flowMappingHelp() -> String {
+            let generic = "close each `{` with `}`; inside `{ ... }`, YAML reads `[`, `]`, `{`, `}` and `,` itself, so quote an expression that holds them, e.g. `when: 'ip in [\"192.0.2.0/24\"]'`"
+            guard let frame = stack.last, frame.isMapping, frame.items.count >= 2, frame.items.count % 2 == 0,
+                  let key = frame.items[frame.items.count - 2].scalar,
+                  case .scalar(_, .plain) = frame.items[frame.items.count - 1].kind else { return generic }
+            // The value's text from its start to the end of the line, cut before `}` and a following `, key:`.
+            var scalars: [Unicode.Scalar] = []
+            var i = frame.items[frame.items.count - 1].index
+            while i < text.scalars.count, text.scalars[i] != "\n", text.scalars[i] != "\r" {
+                scalars.append(text.scalars[i])
+                i += 1
+            }
+            if let close = scalars.lastIndex(of: "}") { scalars = Array(scalars[..<close]) }
+            var value = String(String.UnicodeScalarView(scalars))
+            if let next = value.firstRange(of: #/,\s*[A-Za-z_]+:\s/#) { value = String(value[..<next.lowerBound]) }
+            while value.last == " " { value.removeLast() }
+            guard !value.isEmpty, value.contains(where: { "[]{},".contains($0) }) else { return generic }
+            return "inside `{ ... }`, YAML reads `[`, `]`, `{`, `}` and `,` itself: quote the expression, e.g. `\(key): '\(value.replacing("'", with: "''"))'`"
         }
 
         /// Counts a node (an alias counts its whole expansion) against the budget.
