@@ -29,6 +29,13 @@ struct RiskGateCommand: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
+            // A command group without its subcommand (`riskgate`, `riskgate audit`) is a usage
+            // error: its help goes to standard error and the exit status is 2, not argument-parser's 0.
+            let group = type(of: command)
+            if !group.configuration.subcommands.isEmpty {
+                FileHandle.standardError.write(Data(helpMessage(for: group).utf8))
+                Foundation.exit(2)
+            }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -10,6 +10,22 @@ struct UsageErrorTests {
         #expect(result.stdout.contains("USAGE: riskgate <subcommand>"), "\(result)")
     }
 
+    /// A command group run without its subcommand says how to use it, on standard error, and exits 2.
+    @Test(arguments: [[], ["audit"], ["account"], ["challenge"], ["import"]])
+    func aGroupWithoutItsSubcommandExits2(arguments: [String]) async throws {
+        let result = try await CLIRunner.run(arguments)
+        result.expectStatus(2)
+        #expect(result.stderr.contains("USAGE: riskgate"), "\(result)")
+        #expect(result.stderr.contains("SUBCOMMANDS:"), "\(result)")
+        #expect(result.stdout.isEmpty, "\(result)")
+    }
+
+    @Test func aGroupsHelpExits0() async throws {
+        let result = try await CLIRunner.run(["audit", "--help"])
+        result.expectStatus(0)
+        #expect(result.stdout.contains("USAGE: riskgate audit <subcommand>"), "\(result)")
+    }
+
     @Test("a bad command line exits 2", arguments: [
         (["frobnicate"], "Unexpected argument 'frobnicate'"),
         (["check", "--frobnicate", "policy.yaml"], "Unknown option '--frobnicate'"),
