@@ -24,6 +24,14 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
         isV4 = false
     }
 
+    /// The IPv4 address an IPv4-mapped IPv6 address (`::ffff:192.0.2.66`) stands for, or this
+    /// address. Signals use it, so the mapped form of a listed or known IPv4 address is not a
+    /// way around IPv4 lists, `ip.known` or the databases.
+    public var unmapped: IPAddress {
+        guard !isV4, high == 0, low >> 32 == 0xFFFF else { return self }
+        return IPAddress(v4: UInt32(truncatingIfNeeded: low))
+    }
+
     /// Number of bits in an address of this family (32 or 128).
     public var bitWidth: Int { isV4 ? 32 : 128 }
 

@@ -12,6 +12,8 @@ public struct RequestProblem: Error, Sendable, Hashable, CustomStringConvertible
 extension RequestContext {
     /// Longest `user`, in UTF-8 bytes.
     public static let maxUserBytes = 256
+    /// Largest `geo.accuracy_km`: about half the Earth's circumference, a radius that covers it all.
+    public static let maxAccuracyKm = 20_000.0
 
     /// Checks what the JSON types do not: sizes, ranges and forms.
     ///
@@ -46,8 +48,10 @@ extension RequestContext {
             if let lon = geo.lon, !(lon.isFinite && (-180...180).contains(lon)) {
                 throw problem("geo.lon", "`geo.lon` must be between -180 and 180")
             }
-            if let accuracy = geo.accuracyKm, !(accuracy.isFinite && accuracy >= 0) {
-                throw problem("geo.accuracy_km", "`geo.accuracy_km` must be a non-negative number")
+            // Travel subtracts both radii from the distance: a radius past half the globe would
+            // switch `geo.impossible_travel` off for any pair of places.
+            if let accuracy = geo.accuracyKm, !(accuracy.isFinite && (0...Self.maxAccuracyKm).contains(accuracy)) {
+                throw problem("geo.accuracy_km", "`geo.accuracy_km` must be between 0 and \(Int(Self.maxAccuracyKm))")
             }
         }
         if let overrides = signals {

@@ -150,11 +150,12 @@ public final class DecisionEngine: @unchecked Sendable {
 
             var change = StateChange()
             if request.result == "failure" {
-                // A failed first factor counts toward lockout; no challenge is raised for it.
-                // Counted by the engine's clock when the request's time is earlier: the client sets
-                // that time, and a failure dated 1970 would fall outside the window at once and
-                // never add up to a lockout (or start one that had already ended).
-                decision.lockedAccount = Lockout.recordFailure(&state, settings: policy.settings, now: max(time, now)).lockedNow
+                // A failed first factor counts toward lockout; no challenge is raised for it. It is
+                // counted at the request's time, the time `account.failures` and the lock guard
+                // read: a sequence of timed requests (three failures at 10:01-10:03, a login at
+                // 10:20) then sees its own failures and lockout, whenever it is sent. A caller that
+                // could backdate a failure to dodge lockout could as well leave `result` out.
+                decision.lockedAccount = Lockout.recordFailure(&state, settings: policy.settings, now: time).lockedNow
             } else {
                 switch decision.outcome {
                 case .passive:

@@ -17,7 +17,7 @@ public enum RequestSignals {
     public static func fill(_ request: RequestContext, into signals: inout SignalValues) throws {
         if let channel = request.channel { signals[.channel] = .string(channel) }
         if let action = request.action { signals[.requestAction] = .string(action) }
-        if let text = request.ip, let address = IPAddress(text) { signals[.ipAddress] = .ip(address) }
+        if let text = request.ip, let address = IPAddress(text) { signals[.ipAddress] = .ip(address.unmapped) }
         if let country = request.geo?.country { signals[.ipCountry] = .string(country) }
         if let asn = request.geo?.asn { signals[.ipASN] = .number(asn) }
         if let emulator = request.device?.emulator { signals[.deviceEmulator] = .bool(emulator) }

@@ -13,6 +13,18 @@ import Testing
         #expect(IPAddress(text) == nil)
     }
 
+    @Test func mappedAddressesUnmapToTheirIPv4() {
+        #expect(IPAddress("::ffff:192.0.2.66")!.unmapped == IPAddress("192.0.2.66")!)
+        #expect(IPAddress("::ffff:c000:242")!.unmapped == IPAddress("192.0.2.66")!)
+        #expect(IPAddress("192.0.2.66")!.unmapped == IPAddress("192.0.2.66")!)
+        // Not mapped: compatible (deprecated) form, a neighbouring prefix, ordinary IPv6.
+        for text in ["::192.0.2.66", "::fffe:192.0.2.66", "::1:ffff:192.0.2.66", "2001:db8::ffff:c000:242", "::"] {
+            let address = IPAddress(text)!
+            #expect(address.unmapped == address, "\(text)")
+            #expect(!address.unmapped.isV4, "\(text)")
+        }
+    }
+
     @Test func setMembershipFollowsNetworks() {
         let (set, count, bad) = IPListFile.parse("# header\n10.0.0.0/8\n192.168.1.7 # host\n\n2001:db8::/32\nnot-an-ip\n")
         #expect(count == 3)

@@ -28,6 +28,8 @@ import Testing
         (#"{"user": "u", "ip": "203.0.113.7, 10.0.0.1"}"#, "ip"),
         (#"{"user": "u", "ip": "unknown"}"#, "ip"),
         (#"{"user": "u", "ip": ""}"#, "ip"),
+        (#"{"user": "u", "geo": {"accuracy_km": 1e308}}"#, "geo.accuracy_km"),
+        (#"{"user": "u", "geo": {"accuracy_km": 20000.5}}"#, "geo.accuracy_km"),
         (#"{"user": "victim\u0000x"}"#, "user"),
         (#"{"user": "u\u001b[2J"}"#, "user"),
         (#"{"user": "u", "device": {"id": "d\u0000"}}"#, "device.id"),

@@ -84,6 +84,24 @@ import Testing
         #expect(decision.challenge?.otp?.channel == "sms")
     }
 
+    /// The IPv4-mapped IPv6 form of a listed IPv4 address is the listed address: it scores as the
+    /// Tor exit, and after a login from it the plain IPv4 form is a known IP.
+    @Test func aMappedIPv4AddressIsTheIPv4Address() throws {
+        let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
+        let engine = try DecisionEngine(policy: Self.readingPolicy(), store: MemoryStateStore(), clock: clock)
+        try engine.updateAccount(user: "u-11", AccountUpdate(phone: "+4915112345678"))
+        let mapped = try engine.decide(Self.request("u-11", "2026-11-20T11:00:00Z", ip: "::ffff:185.220.101.7", country: "DE",
+                                                    lat: 52.5, lon: 13.4), explain: true)
+        #expect(mapped.contributions.map(\.id).contains("tor"))
+        #expect(mapped.explanation?.signals["ip.address"] == .string("185.220.101.7"))
+        let home = try engine.decide(Self.request("u-11", "2026-11-20T11:10:00Z", ip: "::ffff:198.51.100.7", country: "DE",
+                                                  lat: 52.5, lon: 13.4))
+        #expect(home.outcome == .passive)
+        let again = try engine.decide(Self.request("u-11", "2026-11-20T11:20:00Z", ip: "198.51.100.9", country: "DE",
+                                                   lat: 52.5, lon: 13.4), explain: true)
+        #expect(again.explanation?.signals["ip.known"] == .bool(true))
+    }
+
     /// A user with no phone or email on file cannot be sent a code: the `otp` rule's challenge
     /// goes to its `on_failure`, and the decision says so and why, instead of only showing an
     /// outcome its rule never named. With a phone on file the rule's outcome stands, unmarked.
@@ -122,17 +140,48 @@ import Testing
         #expect(challenge.steps.first?.expires == now.addingTimeInterval(300))
     }
 
-    /// Failed passwords dated in the past still add up to a lockout that holds by the engine's clock.
-    @Test func pastDatedFailuresStillLockTheAccount() throws {
-        let now = Timestamp.parse("2026-11-20T12:00:00Z")!
-        let engine = try DecisionEngine(policy: Self.policy(), store: MemoryStateStore(), clock: ManualClock(now))
-        for _ in 0..<5 {
-            _ = try engine.decide(Self.request("u-4", "1970-01-01T00:00:00Z", ip: "203.0.113.7", country: "DE", lat: 52.5, lon: 13.4,
-                                              result: "failure"))
+    /// A policy that reads `account.failures`, `account.locked` and `ip.known`, so explanations show them.
+    static func readingPolicy() throws -> CompiledPolicy {
+        let source = """
+        riskgate: 1
+        policy: reading
+        lists:
+          tor_exit: { cidrs: [185.220.101.0/24], anonymous: true }
+        score:
+          rules:
+            - { id: tor, when: ip in tor_exit, points: 40 }
+            - { id: failures, when: account.failures >= 1, points: 5 }
+            - { id: unknown-ip, when: not ip.known, points: 5 }
+        decide:
+          - { id: locked, when: account.locked, outcome: deny }
+          - { id: default, outcome: passive }
+        lockout: { threshold: 5, window: 15m, duration: 30m, bans_after: 0 }
+        """
+        let result = PolicyCompiler.compile(source: source, file: "reading.yaml", baseDirectory: nil)
+        return try #require(result.policy, "policy does not compile: \(result.diagnostics)")
+    }
+
+    /// A timed sequence sees its own failures and lockout, by its own times, whenever it is sent
+    /// (here two days after it happened): `account.failures` counts up, the threshold locks, and
+    /// the lock ends `duration` after the last failure by request time.
+    @Test func pastDatedFailuresCountAndLockByTheirOwnTimes() throws {
+        let now = Timestamp.parse("2026-11-22T12:00:00Z")!
+        let engine = try DecisionEngine(policy: Self.readingPolicy(), store: MemoryStateStore(), clock: ManualClock(now))
+        func attempt(_ time: String, _ result: String?) throws -> Decision {
+            try engine.decide(Self.request("u-4", time, ip: "203.0.113.7", country: "DE", lat: 52.5, lon: 13.4, result: result),
+                              explain: true)
         }
-        var next = Self.request("u-4", "2026-11-20T12:00:00Z", ip: "203.0.113.7", country: "DE", lat: 52.5, lon: 13.4)
-        next.time = nil
-        #expect(try engine.decide(next).outcome == .deny)
+        var seen: [JSONValue?] = []
+        for minute in 1...4 {
+            seen.append(try attempt("2026-11-20T10:0\(minute):00Z", "failure").explanation?.signals["account.failures"])
+        }
+        #expect(seen == [.number(0), .number(1), .number(2), .number(3)])
+        let fifth = try attempt("2026-11-20T10:05:00Z", "failure")
+        #expect(fifth.lockedAccount)
+        #expect(try attempt("2026-11-20T10:20:00Z", "success").outcome == .deny)
+        let after = try attempt("2026-11-20T10:40:00Z", "success")
+        #expect(after.rule != "locked")
+        #expect(after.explanation?.signals["account.locked"] == .bool(false))
     }
 
     @Test func failedPasswordsLockThenBan() throws {

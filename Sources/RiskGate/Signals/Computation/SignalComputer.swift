@@ -178,7 +178,7 @@ public struct SignalComputer: Sendable {
     /// it does not fall back to the database, since the caller meant to override it.
     public func resolveLocation(_ request: RequestContext) -> ResolvedLocation {
         var location = ResolvedLocation()
-        location.ip = request.ip.flatMap { IPAddress($0) }
+        location.ip = request.ip.flatMap { IPAddress($0)?.unmapped }
         let found = location.ip.flatMap { environment.geo?.locate($0) }
 
         let geo = request.geo
