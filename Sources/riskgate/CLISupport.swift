@@ -25,9 +25,15 @@ func compilePolicy(at path: String) throws -> CompiledPolicy {
     let result = PolicyCompiler.compile(path: path)
     guard let policy = result.policy else {
         printError(DiagnosticRenderer.human(result.diagnostics))
-        throw ExitCode(result.diagnostics.contains { $0.code == DiagnosticCode.unreadableFile.rawValue } ? 2 : 1)
+        throw ExitCode(hasUnreadableFile(result.diagnostics) ? 2 : 1)
     }
     return policy
+}
+
+/// Whether `diagnostics` say a file could not be read (`RG1009`: missing, a folder, not UTF-8):
+/// an I/O error, so the command exits 2 rather than 1 (SPEC §6).
+func hasUnreadableFile(_ diagnostics: [Diagnostic]) -> Bool {
+    diagnostics.contains { $0.code == DiagnosticCode.unreadableFile.rawValue }
 }
 
 /// A one-line description of a JSON decoding error that names the field; for text that is not

@@ -25,7 +25,7 @@ struct CheckCommand: ParsableCommand {
         var ioError = false
         for path in policies {
             let result = PolicyCompiler.compile(path: path)
-            if result.diagnostics.contains(where: { $0.code == "RG1009" }) { ioError = true }
+            if hasUnreadableFile(result.diagnostics) { ioError = true }
             all += result.diagnostics
         }
         switch format {

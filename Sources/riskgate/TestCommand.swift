@@ -48,7 +48,7 @@ struct TestCommand: ParsableCommand {
             if !result.diagnostics.isEmpty {
                 print(DiagnosticRenderer.human(result.diagnostics))
                 if result.diagnostics.contains(where: { $0.severity == .error }) { broken += 1 }
-                if result.diagnostics.contains(where: { $0.code == DiagnosticCode.unreadableFile.rawValue }) { unreadable = true }
+                if hasUnreadableFile(result.diagnostics) { unreadable = true }
             }
             for c in result.cases {
                 if c.passed {

@@ -551,8 +551,8 @@ package struct ASTBuilder {
                             missing: Set<String> = [], _ d: inout DiagnosticBag) {
         let help: String
         if let suggestion = Suggestions.closest(to: entry.name, in: known) {
-            help = missing.contains(suggestion) ? "did you mean `\(suggestion)`? `\(suggestion)` is required here and missing"
-                : "did you mean `\(suggestion)`?"
+            help = Suggestions.didYouMean(suggestion)
+                + (missing.contains(suggestion) ? " `\(suggestion)` is required here and missing" : "")
         } else {
             help = "known keys: \(known.map { "`\($0)`" }.joined(separator: ", "))"
         }

@@ -66,7 +66,6 @@ package struct ResolvedLists: Sendable {
                 }
                 let resolved = path.value.hasPrefix("/") || baseDirectory == nil
                     ? path.value : (baseDirectory! as NSString).appendingPathComponent(path.value)
-                let shown = normalised(resolved)
                 let display = path.value.hasPrefix("/") ? path.value : ((d.file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path.value)
                 var set = IPSet()
                 if let size = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.size] as? Int, size > maxListFileBytes {
@@ -97,7 +96,7 @@ package struct ResolvedLists: Sendable {
                     var isDirectory: ObjCBool = false
                     let exists = FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory)
                     d.error(.listFileMissing, exists ? "list file `\(path.value)` cannot be read" : "list file `\(path.value)` does not exist",
-                            at: path.position, help: "paths are relative to the policy file's folder (looked for `\(shown)`)")
+                            at: path.position, help: "paths are relative to the policy file's folder (looked for `\(normalised(resolved))`)")
                 }
                 lists.byName[name] = Entry(kind: .ip, index: lists.ipSets.count, position: declaration.name.position)
                 lists.ipSets.append(set)

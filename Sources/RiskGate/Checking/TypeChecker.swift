@@ -276,7 +276,7 @@ package struct TypeChecker {
         // A list named by a "did you mean" counts as used: its one mistake gets no unused warning.
         if let suggestion, lists.byName[suggestion] != nil { usedLists.insert(suggestion) }
         d.error(.unknownName, "unknown signal or setting `\(name)`", at: src.position(e.start),
-                help: suggestion.map { "did you mean `\($0)`?" } ?? "signals are listed in docs/policy-language.md")
+                help: suggestion.map(Suggestions.didYouMean) ?? "signals are listed in docs/policy-language.md")
         return nil
     }
 
@@ -288,7 +288,7 @@ package struct TypeChecker {
                 // A list named by a "did you mean" counts as used: its one mistake gets no unused warning.
                 if let suggestion { usedLists.insert(suggestion) }
                 d.error(.unknownList, "unknown list `\(name)`", at: src.position(right.start),
-                        help: suggestion.map { "did you mean `\($0)`?" } ?? "define it under `lists:`")
+                        help: suggestion.map(Suggestions.didYouMean) ?? "define it under `lists:`")
                 return nil
             }
             usedLists.insert(name)

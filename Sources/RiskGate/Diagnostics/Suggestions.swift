@@ -18,8 +18,11 @@ package enum Suggestions {
 
     /// "did you mean `x`?" or `nil`.
     package static func didYouMean<S: Sequence>(_ name: String, in candidates: S) -> String? where S.Element == String {
-        closest(to: name, in: candidates).map { "did you mean `\($0)`?" }
+        closest(to: name, in: candidates).map(didYouMean)
     }
+
+    /// "did you mean `suggestion`?", for a suggestion already found with ``closest(to:in:)``.
+    package static func didYouMean(_ suggestion: String) -> String { "did you mean `\(suggestion)`?" }
 
     /// Damerau–Levenshtein (optimal string alignment) distance, giving up above `limit`.
     package static func distance(_ a: String, _ b: String, limit: Int = .max) -> Int {
