@@ -1,7 +1,8 @@
 import Foundation
 
 /// Runs policy test files: YAML with `policy:` (relative to the test file) and `cases:` of
-/// `{name, history?, context, expect: {outcome, rule?, score?, band?}}`.
+/// `{name, history?, context, expect: {outcome, rule?, score?, band?}}` (also `expected:`, or the
+/// expectations written in the case itself).
 ///
 /// The decide closure is pluggable so the full engine (signals from stored state) can stand in for
 /// the default, which fills signals from each request alone (``RequestSignals``) and ignores history.
@@ -103,14 +104,16 @@ public struct PolicyTestRunner: Sendable {
         func failed(_ message: String, at place: YAMLNode? = nil) -> CaseResult {
             CaseResult(name: name, failures: ["line \((place ?? node).position.line): \(message)"], decision: nil)
         }
-        guard node.mapping != nil else { return failed("a case must be a mapping") }
-        for entry in node.mapping ?? [] where !["name", "history", "context", "expect"].contains(entry.name) {
-            return failed("unknown key `\(entry.name)` in a case", at: entry.key)
+        guard let entries = node.mapping else { return failed("a case must be a mapping") }
+        for entry in entries where !Self.caseKeys.contains(entry.name) {
+            return failed("unknown key `\(entry.name)` in a case"
+                          + (Suggestions.didYouMean(entry.name, in: Self.caseKeys).map { " (\($0))" } ?? ""), at: entry.key)
         }
         guard let contextNode = node["context"] else { return failed("case has no `context`") }
-        guard let expectNode = node["expect"], let expect = expectNode.mapping else { return failed("case has no `expect` mapping", at: node["expect"]) }
-        if expect.isEmpty {
-            return failed("`expect` is empty, so the case would pass whatever the policy decides", at: expectNode)
+        let expect: [Expectation]
+        switch Self.expectations(of: node) {
+        case .success(let found): expect = found
+        case .failure(let problem): return failed(problem.message, at: problem.node)
         }
         let context: RequestContext
         var history: [RequestContext] = []
@@ -158,6 +161,61 @@ public struct PolicyTestRunner: Sendable {
             }
         }
         return CaseResult(name: name, failures: failures.map { "line \(node.position.line): \($0)" }, decision: decision)
+    }
+
+    /// The keys a case may have: the expectations may sit under `expect` (or `expected`), or
+    /// directly in the case (`outcome: otp`), as people write "a context and its expected outcome".
+    static let caseKeys = ["name", "history", "context", "expect", "expected"] + expectationKeys
+    /// What a case can expect of its decision.
+    static let expectationKeys = ["outcome", "rule", "score", "band"]
+
+    /// A case's expectations wherever it gives them, or why they cannot be used.
+    ///
+    /// `expect: {outcome: otp, rule: medium}`, the same under `expected:`, `expect: otp` (the
+    /// outcome alone), or `outcome:`/`rule:`/`score:`/`band:` in the case itself; one of these
+    /// forms per case, so no expectation is silently overridden.
+    static func expectations(of node: YAMLNode) -> Result<[Expectation], CaseProblem> {
+        let entries = node.mapping ?? []
+        let wrappers = entries.filter { $0.name == "expect" || $0.name == "expected" }
+        let inline = entries.filter { expectationKeys.contains($0.name) }
+        if wrappers.count > 1 {
+            return .failure(CaseProblem(message: "case has both `expect` and `expected`; give one", node: wrappers[1].key))
+        }
+        guard let wrapper = wrappers.first else {
+            guard !inline.isEmpty else {
+                return .failure(CaseProblem(message: "case has no `expect` mapping (e.g. `expect: { outcome: passive }`)", node: nil))
+            }
+            return .success(inline.map { Expectation(name: $0.name, value: $0.value) })
+        }
+        if let first = inline.first {
+            return .failure(CaseProblem(message: "`\(first.name)` is given both in the case and under `\(wrapper.name)`; give it once, under `\(wrapper.name)`",
+                                        node: first.key))
+        }
+        if wrapper.value.scalar != nil, !wrapper.value.isNull {
+            // `expect: otp`: the outcome alone.
+            return .success([Expectation(name: "outcome", value: wrapper.value)])
+        }
+        guard let expect = wrapper.value.mapping else {
+            return .failure(CaseProblem(message: "`\(wrapper.name)` must be a mapping such as `{ outcome: otp, rule: medium }`, not \(wrapper.value.shapeName)",
+                                        node: wrapper.value))
+        }
+        if expect.isEmpty {
+            return .failure(CaseProblem(message: "`\(wrapper.name)` is empty, so the case would pass whatever the policy decides",
+                                        node: wrapper.value))
+        }
+        return .success(expect.map { Expectation(name: $0.name, value: $0.value) })
+    }
+
+    /// One expectation of a case: `outcome`, `rule`, `score` or `band` (others are reported), and its value.
+    struct Expectation {
+        var name: String
+        var value: YAMLNode
+    }
+
+    /// Why a case's expectations cannot be used, and where.
+    struct CaseProblem: Error {
+        var message: String
+        var node: YAMLNode?
     }
 
     /// Why a case's `context` or `history` entry is not a request, naming the field.

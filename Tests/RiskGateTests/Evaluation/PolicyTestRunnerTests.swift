@@ -102,4 +102,39 @@ import Testing
         #expect(result.passed, "\(result.cases.flatMap(\.failures))")
         #expect(result.cases.count == 2)
     }
+
+    /// "Cases of context + expected outcome/rule" (SPEC §6) is written in several ways; each is read
+    /// the same, and each checks what it names (the second case of every pair must fail).
+    @Test(arguments: [
+        "expect: { outcome: deny, rule: banned }",
+        "expected: { outcome: deny, rule: banned }",
+        "outcome: deny, rule: banned",
+        "expect: deny",
+        "expected: deny",
+    ])
+    func expectationsMayBeWrittenSeveralWays(expectation: String) throws {
+        let wrong = expectation.replacingOccurrences(of: "deny", with: "passive")
+        let result = try run("""
+        policy: p.yaml
+        cases:
+          - { name: right, context: { user: u, signals: { account.banned: true } }, \(expectation) }
+          - { name: wrong, context: { user: u, signals: { account.banned: true } }, \(wrong) }
+
+        """)
+        #expect(result.diagnostics.isEmpty)
+        #expect(result.cases.map(\.passed) == [true, false], "\(result.cases.flatMap(\.failures))")
+        #expect(result.cases.last?.failures == ["line 4: outcome: expected `passive`, got `deny` (rule `banned`)"])
+    }
+
+    @Test(arguments: [
+        ("expect: { outcome: deny }, rule: banned", "line 3: `rule` is given both in the case and under `expect`; give it once, under `expect`"),
+        ("expect: { outcome: deny }, expected: { rule: banned }", "line 3: case has both `expect` and `expected`; give one"),
+        ("expectd: { outcome: deny }", "line 3: unknown key `expectd` in a case (did you mean `expect`?)"),
+        ("expect: [deny]", "line 3: `expect` must be a mapping such as `{ outcome: otp, rule: medium }`, not a list"),
+        ("name2: x", "line 3: unknown key `name2` in a case (did you mean `name`?)"),
+    ])
+    func ambiguousOrMisspeltExpectationsFail(expectation: String, expected: String) throws {
+        let message = try failure("  - { name: e, context: { user: u }, \(expectation) }\n")
+        #expect(message == expected)
+    }
 }
