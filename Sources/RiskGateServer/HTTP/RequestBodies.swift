@@ -43,12 +43,17 @@ struct DecisionRequestBody: Decodable {
     }
 
     /// Checks what the type system does not: the core's ``RiskGate/RequestContext/validate()`` (the
-    /// checks replay applies too), then this endpoint's limit on keystrokes.
+    /// checks replay applies too), then this endpoint's own: `channel` and the limit on keystrokes.
     static func validate(_ context: RiskGate.RequestContext) throws {
         do {
             try context.validate()
         } catch {
             throw APIError.invalidField(error.field, error.message)
+        }
+        // Another value (`"Web"`, `"sms"`) would match no `channel == ...` rule (the compiler warns
+        // such a comparison is always false), so every channel rule would be skipped without a word.
+        if let channel = context.channel, !RiskGate.RequestContext.channels.contains(channel) {
+            throw APIError.invalidField("channel", "`channel` must be one of `web`, `app`, `chat`, `voice`, `agent`")
         }
         if let typing = context.typing, typing.keys.count > Self.maxKeys {
             throw APIError.invalidField("typing.keys", "`typing.keys` has more than \(Self.maxKeys) keys")
