@@ -62,6 +62,9 @@ struct DecisionRequestBody: Decodable {
 }
 
 /// `POST /v1/challenges/{id}/verify` body.
+///
+/// A `delay` step asks for nothing, so its `response` may be left out (or empty); every other
+/// step needs one.
 struct VerifyRequestBody: Decodable {
     var step: String
     var response: String
@@ -70,10 +73,17 @@ struct VerifyRequestBody: Decodable {
         try decoder.container(keyedBy: AnyKey.self).rejectUnknownKeys(["step", "response"], prefix: "")
         let c = try decoder.container(keyedBy: AnyKey.self)
         step = try c.decode(String.self, forKey: AnyKey("step"))
-        response = try c.decode(String.self, forKey: AnyKey("response"))
         guard (1...32).contains(step.utf8.count) else {
             throw APIError.invalidField("step", "`step` must be 1 to 32 bytes")
         }
+        if step == "delay" {
+            response = try c.decodeIfPresent(String.self, forKey: AnyKey("response")) ?? ""
+            guard response.utf8.count <= 256 else {
+                throw APIError.invalidField("response", "`response` must be at most 256 bytes")
+            }
+            return
+        }
+        response = try c.decode(String.self, forKey: AnyKey("response"))
         guard (1...256).contains(response.utf8.count) else {
             throw APIError.invalidField("response", "`response` must be 1 to 256 bytes")
         }
