@@ -109,6 +109,24 @@ struct EngineBackendTests {
         }
     }
 
+    @Test func aShadowDecisionIsLoggedAsItWouldHaveBeenCarriedOut() async throws {
+        let s = try Setup()
+        let shadow = Self.policy.replacingOccurrences(of: "policy: engine-http", with: "policy: engine-shadow")
+            .replacingOccurrences(of: "{ id: default, outcome: passive }", with: "{ id: default, outcome: otp }")
+        try await s.app.test(.router) { client in
+            let put = try await client.send(.put, "/v1/policy/shadow", key: TestKeys.admin, body: shadow)
+            #expect(put.status == .ok, "\(put.text)")
+            let before = try s.engine.store.outbox(limit: 100).count
+            // u-6 has no profile: no phone or email to send the shadow's OTP to.
+            let decided = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-6"}"#)
+            #expect(decided.json["outcome"] as? String == "passive", "\(decided.text)")
+            let id = try #require(decided.json["id"] as? String)
+            let record = try #require(try s.engine.store.auditEntries().first { $0.kind == "shadow" && $0.reference == id })
+            #expect(record.outcome == "agent_escalation", "an OTP that cannot be sent goes to `on_failure`, as it would have")
+            #expect(try s.engine.store.outbox(limit: 100).count == before, "a shadow sends nothing and hands nothing off")
+        }
+    }
+
     @Test func feedbackForAnUnknownDecisionIsNotFoundAndWritesNothing() async throws {
         let s = try Setup()
         try await s.app.test(.router) { client in
