@@ -26,14 +26,12 @@ struct EngineBackendTests {
         let engine: DecisionEngine
         let app: Application<RouterResponder<ServerContext>>
 
-        init(sourceLocation: SourceLocation = #_sourceLocation) throws {
-            let compiled = PolicyCompiler.compile(source: Self.policySource, file: "engine-http.yaml", baseDirectory: nil)
+        init(policy source: String = EngineBackendTests.policy, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let compiled = PolicyCompiler.compile(source: source, file: "engine-http.yaml", baseDirectory: nil)
             let policy = try #require(compiled.policy, "\(compiled.diagnostics)", sourceLocation: sourceLocation)
-            engine = try DecisionEngine(policy: policy, source: Self.policySource, store: MemoryStateStore())
+            engine = try DecisionEngine(policy: policy, source: source, store: MemoryStateStore())
             app = makeApplication(backend: EngineBackend(engine: engine, baseDirectory: nil), keys: try TestKeys.store())
         }
-
-        static var policySource: String { EngineBackendTests.policy }
 
         /// The code of the OTP queued for `challenge`.
         func code(for challenge: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
@@ -80,6 +78,52 @@ struct EngineBackendTests {
 
             let metrics = try await client.send(.get, "/metrics")
             #expect(metrics.text.contains("riskgate_lockouts_total 0"), "\(metrics.text)")
+        }
+    }
+
+    @Test func aDelayStepNeedsNoResponse() async throws {
+        let s = try Setup(policy: Self.policy.replacingOccurrences(of: "delay: 0s", with: "delay: 30s"))
+        try await s.app.test(.router) { client in
+            let account = #"{"phone": "+4915112345678", "kba": [{"question": "first pet", "answer": "Rex"}]}"#
+            #expect(try await client.send(.put, "/v1/accounts/u-5", key: TestKeys.admin, body: account).status == .ok)
+            let decided = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-5", "channel": "chat"}"#)
+            let challenge = try #require(decided.json["challenge"] as? [String: Any], "\(decided.text)")
+            #expect(challenge["steps"] as? [String] == ["otp", "kba", "delay"])
+            let id = try #require(challenge["id"] as? String)
+            let path = "/v1/challenges/\(id)/verify"
+            let code = try s.code(for: id)
+            _ = try await client.send(.post, path, key: TestKeys.verify, body: #"{"step": "otp", "response": "\#(code)"}"#)
+            let kba = try await client.send(.post, path, key: TestKeys.verify, body: #"{"step": "kba", "response": "rex"}"#)
+            #expect(kba.json["next_step"] as? String == "delay", "\(kba.text)")
+
+            // The wait is all a delay step asks for: no response, or an empty one, is an answer.
+            for body in [#"{"step": "delay"}"#, #"{"step": "delay", "response": ""}"#] {
+                let early = try await client.send(.post, path, key: TestKeys.verify, body: body)
+                #expect(early.status == .ok, "\(body): \(early.text)")
+                #expect(early.json["result"] as? String == "too_early", "\(early.text)")
+                #expect(early.json["next_step"] as? String == "delay")
+            }
+            // Other steps still need one.
+            let otp = try await client.send(.post, path, key: TestKeys.verify, body: #"{"step": "otp"}"#)
+            expectError(otp, .badRequest, code: "missing_field", field: "response")
+        }
+    }
+
+    @Test func aShadowDecisionIsLoggedAsItWouldHaveBeenCarriedOut() async throws {
+        let s = try Setup()
+        let shadow = Self.policy.replacingOccurrences(of: "policy: engine-http", with: "policy: engine-shadow")
+            .replacingOccurrences(of: "{ id: default, outcome: passive }", with: "{ id: default, outcome: otp }")
+        try await s.app.test(.router) { client in
+            let put = try await client.send(.put, "/v1/policy/shadow", key: TestKeys.admin, body: shadow)
+            #expect(put.status == .ok, "\(put.text)")
+            let before = try s.engine.store.outbox(limit: 100).count
+            // u-6 has no profile: no phone or email to send the shadow's OTP to.
+            let decided = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-6"}"#)
+            #expect(decided.json["outcome"] as? String == "passive", "\(decided.text)")
+            let id = try #require(decided.json["id"] as? String)
+            let record = try #require(try s.engine.store.auditEntries().first { $0.kind == "shadow" && $0.reference == id })
+            #expect(record.outcome == "agent_escalation", "an OTP that cannot be sent goes to `on_failure`, as it would have")
+            #expect(try s.engine.store.outbox(limit: 100).count == before, "a shadow sends nothing and hands nothing off")
         }
     }
 

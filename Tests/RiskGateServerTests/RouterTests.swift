@@ -85,6 +85,9 @@ struct RouterTests {
         (#"{"user": "u", "geo": "DE"}"#, "invalid_field", "geo"),
         (#"{"user": "u", "geo": {"country": "DE", "altitude": 3}}"#, "unknown_field", "geo.altitude"),
         (#"{"user": "u", "chanel": "web"}"#, "unknown_field", "chanel"),
+        // SPEC §3's channels only: another value would match no `channel == ...` rule.
+        (#"{"user": "u", "channel": "fax"}"#, "invalid_field", "channel"),
+        (#"{"user": "u", "channel": "Web"}"#, "invalid_field", "channel"),
         (#"{"user": "u", "typing": {"field": "password", "keys": [{"down": 0, "up": 9}, {"down": 5, "up": "x"}]}}"#,
          "invalid_field", "typing.keys[1].up"),
         (#"{"user": "u", "typing": {"field": "password", "keys": [{"down": 0, "up": 9, "key": "a"}]}}"#,

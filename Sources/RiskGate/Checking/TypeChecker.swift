@@ -15,7 +15,7 @@ package struct TypeChecker {
     static let functions = ["min", "max"]
     /// Values a string signal can take, for typo warnings in comparisons.
     static let knownStrings: [Signal: [String]] = [
-        .channel: ["web", "app", "chat", "voice", "agent"],
+        .channel: RequestContext.channels,
         .scoreBand: ["low", "medium", "high"],
     ]
 

@@ -14,6 +14,9 @@ extension RequestContext {
     public static let maxUserBytes = 256
     /// Largest `geo.accuracy_km`: about half the Earth's circumference, a radius that covers it all.
     public static let maxAccuracyKm = 20_000.0
+    /// The values `channel` takes (SPEC §3): policies are type-checked against this list and the
+    /// service refuses a request with another. Replay does not (its reports pool unknown channels).
+    public static let channels = ["web", "app", "chat", "voice", "agent"]
 
     /// Checks what the JSON types do not: sizes, ranges and forms.
     ///

@@ -133,11 +133,20 @@ public final class DecisionEngine: @unchecked Sendable {
 
             var shadowDecision: Decision?
             if let shadowSnapshot {
+                let shadowPolicy = shadowSnapshot.policy
                 var shadowSignals = signals
                 var shadowEvaluation = Evaluation()
-                shadowSnapshot.policy.evaluate(&shadowSignals, into: &shadowEvaluation)
-                shadowDecision = shadowSnapshot.policy.decision(
+                shadowPolicy.evaluate(&shadowSignals, into: &shadowEvaluation)
+                var shadow = shadowPolicy.decision(
                     id: makeID("dec", at: now), signals: shadowSignals, evaluation: shadowEvaluation, explain: false)
+                // Logged as it would have been carried out (lock guard, fallbacks, on_failure), like
+                // the enforced decision beside it; its challenges and deliveries are dropped.
+                DecisionEngine.applyLockGuard(&shadow, state: state, now: time)
+                if request.result != "failure" {
+                    stepUp(&shadow, request: request, state: state, policy: shadowPolicy, signals: shadowSignals,
+                           redactedSignals: [:], now: now) { _ in }
+                }
+                shadowDecision = shadow
             }
 
             var evaluation = Evaluation()
@@ -164,29 +173,13 @@ public final class DecisionEngine: @unchecked Sendable {
                 case .deny:
                     break
                 case .otp, .otpKbaDelay, .agentEscalation:
-                    let service = ChallengeService(store: store, clock: FixedClock(now), random: random, settings: policy.settings)
-                    // A step-up that cannot be carried out for this user goes to its `on_failure`
-                    // outcome, which gets its own challenge in turn (on_failure chains are acyclic,
-                    // checked by the compiler; the bound is a second guard).
-                    for _ in 0..<Outcome.allCases.count {
-                        guard let made = service.makeChallenge(for: decision, request: request, user: state, policy: policy.challenges,
-                                                               redactedSignals: auditSignals,
-                                                               fallbackApplies: { policy.fallbackApplies($0, signals: signals) })
-                        else { break }
-                        let escalated = made.outcome != decision.outcome
-                        if escalated, decision.escalated == nil, let reason = made.failoverReason {
-                            // The first reason: why the deciding rule's own outcome could not be used.
-                            decision.escalated = Decision.Escalation(from: decision.outcome, reason: reason)
-                        }
-                        decision.outcome = made.outcome
-                        decision.challenge = made.summary
+                    stepUp(&decision, request: request, state: state, policy: policy, signals: signals,
+                           redactedSignals: auditSignals, now: now) { made in
                         if var challenge = made.challenge {
                             challenge.pendingLogin = request
                             change.challenges.append(challenge)
                         }
                         change.outbox += made.outbox
-                        guard escalated, made.challenge == nil,
-                              made.outcome == .otp || made.outcome == .otpKbaDelay else { break }
                     }
                 }
             }
@@ -287,6 +280,34 @@ public final class DecisionEngine: @unchecked Sendable {
                                      time: time, model: model, global: globalStats, state: &state)
         if learnCounter.increment() % max(1, configuration.persistModelEvery) == 0 {
             change.blobs[DecisionEngine.modelBlobKey] = globalStats.encoded()
+        }
+    }
+
+    /// Carries out a step-up decision's challenge for this user: a fallback or a step that cannot
+    /// be used moves `decision` to its `on_failure` outcome, which gets its own challenge in turn
+    /// (on_failure chains are acyclic, checked by the compiler; the bound is a second guard).
+    ///
+    /// Updates `decision`'s `outcome`, `challenge` and `escalated`, and hands each challenge made,
+    /// in order, to `made`, which stores its record and deliveries (or, for a shadow, drops them).
+    private func stepUp(_ decision: inout Decision, request: RequestContext, state: UserState, policy: CompiledPolicy,
+                        signals: SignalValues, redactedSignals: [String: JSONValue], now: Date,
+                        made: (NewChallenge) -> Void) {
+        let service = ChallengeService(store: store, clock: FixedClock(now), random: random, settings: policy.settings)
+        for _ in 0..<Outcome.allCases.count {
+            guard let next = service.makeChallenge(for: decision, request: request, user: state, policy: policy.challenges,
+                                                   redactedSignals: redactedSignals,
+                                                   fallbackApplies: { policy.fallbackApplies($0, signals: signals) })
+            else { break }
+            made(next)
+            let escalated = next.outcome != decision.outcome
+            if escalated, decision.escalated == nil, let reason = next.failoverReason {
+                // The first reason: why the deciding rule's own outcome could not be used.
+                decision.escalated = Decision.Escalation(from: decision.outcome, reason: reason)
+            }
+            decision.outcome = next.outcome
+            decision.challenge = next.summary
+            guard escalated, next.challenge == nil,
+                  next.outcome == .otp || next.outcome == .otpKbaDelay else { break }
         }
     }
 

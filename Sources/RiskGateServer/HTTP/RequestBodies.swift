@@ -43,12 +43,17 @@ struct DecisionRequestBody: Decodable {
     }
 
     /// Checks what the type system does not: the core's ``RiskGate/RequestContext/validate()`` (the
-    /// checks replay applies too), then this endpoint's limit on keystrokes.
+    /// checks replay applies too), then this endpoint's own: `channel` and the limit on keystrokes.
     static func validate(_ context: RiskGate.RequestContext) throws {
         do {
             try context.validate()
         } catch {
             throw APIError.invalidField(error.field, error.message)
+        }
+        // Another value (`"Web"`, `"sms"`) would match no `channel == ...` rule (the compiler warns
+        // such a comparison is always false), so every channel rule would be skipped without a word.
+        if let channel = context.channel, !RiskGate.RequestContext.channels.contains(channel) {
+            throw APIError.invalidField("channel", "`channel` must be one of `web`, `app`, `chat`, `voice`, `agent`")
         }
         if let typing = context.typing, typing.keys.count > Self.maxKeys {
             throw APIError.invalidField("typing.keys", "`typing.keys` has more than \(Self.maxKeys) keys")
@@ -57,6 +62,9 @@ struct DecisionRequestBody: Decodable {
 }
 
 /// `POST /v1/challenges/{id}/verify` body.
+///
+/// A `delay` step asks for nothing, so its `response` may be left out (or empty); every other
+/// step needs one.
 struct VerifyRequestBody: Decodable {
     var step: String
     var response: String
@@ -65,10 +73,17 @@ struct VerifyRequestBody: Decodable {
         try decoder.container(keyedBy: AnyKey.self).rejectUnknownKeys(["step", "response"], prefix: "")
         let c = try decoder.container(keyedBy: AnyKey.self)
         step = try c.decode(String.self, forKey: AnyKey("step"))
-        response = try c.decode(String.self, forKey: AnyKey("response"))
         guard (1...32).contains(step.utf8.count) else {
             throw APIError.invalidField("step", "`step` must be 1 to 32 bytes")
         }
+        if step == "delay" {
+            response = try c.decodeIfPresent(String.self, forKey: AnyKey("response")) ?? ""
+            guard response.utf8.count <= 256 else {
+                throw APIError.invalidField("response", "`response` must be at most 256 bytes")
+            }
+            return
+        }
+        response = try c.decode(String.self, forKey: AnyKey("response"))
         guard (1...256).contains(response.utf8.count) else {
             throw APIError.invalidField("response", "`response` must be 1 to 256 bytes")
         }

@@ -273,9 +273,13 @@ import Testing
         engine.replaceShadow(compiled, source: strict)
         let first = try engine.decideWithShadow(Self.request("u-5", "2026-11-20T11:00:00Z", ip: "81.2.69.1", country: "DE", lat: 52.5, lon: 13.4))
         #expect(first.decision.outcome == .passive)
-        #expect(first.shadow?.outcome == .otp)
+        // The shadow is logged as it would have been carried out: u-5 has no phone or email on
+        // file, so its OTP could not be sent and it would have gone to `on_failure`.
+        #expect(first.shadow?.outcome == .agentEscalation)
+        #expect(first.shadow?.escalated?.from == .otp)
         let audit = try store.auditEntries()
-        #expect(audit.contains { $0.kind == "shadow" && $0.outcome == "otp" })
+        #expect(audit.contains { $0.kind == "shadow" && $0.outcome == "agent_escalation" })
+        #expect(try store.outbox(limit: 10).allSatisfy { $0.kind != "otp" }, "a shadow delivers nothing")
         engine.replacePolicy(compiled, source: strict)
         #expect(engine.policy.name == "strict")
     }
