@@ -377,7 +377,45 @@ struct RouterTests {
         try await h.app.test(.router) { client in
             expectError(try await client.send(.get, "/v1/nothing", key: TestKeys.all), .notFound, code: "not_found")
             expectError(try await client.send(.get, "/../../etc/passwd"), .notFound, code: "not_found")
-            expectError(try await client.send(.delete, "/v1/decisions", key: TestKeys.all), .notFound, code: "not_found")
+            expectError(try await client.send(.get, "/v1/decisions/extra", key: TestKeys.all), .notFound, code: "not_found")
+            expectError(try await client.send(.get, "/v1/accounts", key: TestKeys.all), .notFound, code: "not_found")
+        }
+    }
+
+    /// A known path with another method was 404 "no such endpoint", as if the path did not exist.
+    @Test(arguments: [
+        (HTTPRequest.Method.delete, "/v1/decisions", "POST"),
+        (.get, "/v1/decisions", "POST"),
+        (.get, "/v1/challenges/ch-1/verify", "POST"),
+        (.post, "/v1/accounts/u-1", "PUT"),
+        (.delete, "/v1/policy", "GET, PUT"),
+        (.post, "/v1/policy/shadow", "GET, PUT"),
+        (.post, "/healthz", "GET"),
+        (.head, "/metrics", "GET"),
+    ])
+    func knownPathWithAnotherMethodIs405(method: HTTPRequest.Method, path: String, allow: String) async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            let response = try await client.send(method, path, key: TestKeys.all)
+            #expect(response.status == .methodNotAllowed, "body: \(response.text)")
+            #expect(response.headers[.allow] == allow)
+            if method != .head { expectError(response, .methodNotAllowed, code: "method_not_allowed") }
+        }
+    }
+
+    /// Every method ``EndpointTable`` lists reaches a handler, so the table and the routes agree.
+    @Test func everyListedMethodReachesAHandler() async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            for endpoint in EndpointTable.endpoints {
+                let path = endpoint.template.replacingOccurrences(of: "{id}", with: "ch-1").replacingOccurrences(of: "{user}", with: "u-1")
+                for method in endpoint.methods {
+                    let response = try await client.send(method, path, key: TestKeys.all, body: method == .get ? nil : "{}")
+                    // A handler may answer 404 itself (no such challenge, no shadow set), never "no such endpoint".
+                    #expect(response.status != .methodNotAllowed && !response.text.contains("no such endpoint"),
+                            "\(method) \(path): \(response.status) \(response.text)")
+                }
+            }
         }
     }
 

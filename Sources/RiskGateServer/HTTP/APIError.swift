@@ -50,8 +50,14 @@ public struct APIError: Error, Sendable, Hashable {
         APIError(.forbidden, code: "forbidden", message: "this API key lacks the `\(scope.rawValue)` scope")
     }
     static let notFound = APIError(.notFound, code: "not_found", message: "no such endpoint")
-    static let methodNotAllowed = APIError(.methodNotAllowed, code: "method_not_allowed",
-                                           message: "method not allowed on this endpoint")
+    /// A known path asked with a method it does not answer; `allowed` goes in the `Allow` header.
+    static func methodNotAllowed(_ allowed: [HTTPRequest.Method]) -> APIError {
+        let names = allowed.map(\.rawValue)
+        return APIError(.methodNotAllowed, code: "method_not_allowed",
+                        message: names.isEmpty ? "method not allowed on this endpoint"
+                            : "method not allowed on this endpoint; use \(names.joined(separator: " or "))",
+                        headers: names.isEmpty ? [:] : [.allow: names.joined(separator: ", ")])
+    }
     static let internalError = APIError(.internalServerError, code: "internal_error", message: "internal error")
 
     /// The wire form.

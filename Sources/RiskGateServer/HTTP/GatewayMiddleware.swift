@@ -38,7 +38,11 @@ struct GatewayMiddleware: RouterMiddleware {
             ])
             throw error
         } catch {
-            let apiError = Self.apiError(for: error, context: context)
+            var apiError = Self.apiError(for: error, context: context)
+            // The router found no handler: a known path with another method is 405, not 404.
+            if (error as? HTTPError)?.status == .notFound, let allowed = EndpointTable.methods(forPath: request.uri.path) {
+                apiError = .methodNotAllowed(allowed)
+            }
             errorCode = apiError.code
             response = apiError.response()
             if apiError.headers[.connection] == "close" {
@@ -112,7 +116,7 @@ struct GatewayMiddleware: RouterMiddleware {
             switch error.status {
             case .notFound: return .notFound
             case .contentTooLarge: return .bodyTooLarge(nil)
-            case .methodNotAllowed: return .methodNotAllowed
+            case .methodNotAllowed: return .methodNotAllowed([])
             default:
                 return APIError(error.status, code: "http_\(error.status.code)", message: error.status.reasonPhrase.lowercased())
             }
