@@ -17,7 +17,7 @@ struct DecideCommand: ParsableCommand {
     @Option(name: .long, help: "The policy (YAML).")
     var policy: String
 
-    @Option(name: .long, help: "The request context as JSON ('-' or absent for standard input).")
+    @Option(name: .long, help: "A file holding the request context as JSON ('-' or absent for standard input).")
     var context: String = "-"
 
     @Option(name: .long, help: "SQLite state store to read and update (created if missing).")

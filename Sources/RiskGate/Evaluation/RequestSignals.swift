@@ -1,7 +1,8 @@
 /// Fills the signals a request carries by itself, without any stored state.
 ///
 /// The full engine computes history, device and typing signals from the store; this filler is
-/// what `riskgate test` uses by default and what a stateless caller can use.
+/// what `PolicyTestRunner` uses by default (`riskgate test` passes the full engine,
+/// `PolicyTestRunner.engine`) and what a stateless caller can use.
 public enum RequestSignals {
     /// A `signals` override that cannot become the named signal's value.
     public struct OverrideError: Error, Sendable, Hashable, CustomStringConvertible {
