@@ -89,11 +89,33 @@ public struct LoginRecord: Sendable, Hashable, Codable {
     public var anonymous: Bool
     public var userAgent: String?
     public var deviceId: String?
+    /// Whether the request was a login (`action` absent or `login`), counted by `history.logins`;
+    /// another accepted action (a payment) is kept for `ip.known`, countries, devices and travel.
+    public var isLogin: Bool
     public init(time: Date, ip: IPAddress? = nil, country: String? = nil, asn: Double? = nil, lat: Double? = nil,
                 lon: Double? = nil, accuracyKm: Double? = nil, anonymous: Bool = false,
-                userAgent: String? = nil, deviceId: String? = nil) {
+                userAgent: String? = nil, deviceId: String? = nil, isLogin: Bool = true) {
         self.time = time; self.ip = ip; self.country = country; self.asn = asn; self.lat = lat; self.lon = lon
         self.accuracyKm = accuracyKm; self.anonymous = anonymous; self.userAgent = userAgent; self.deviceId = deviceId
+        self.isLogin = isLogin
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case time, ip, country, asn, lat, lon, accuracyKm, anonymous, userAgent, deviceId, isLogin
+    }
+
+    /// Reads a record; one stored before `isLogin` existed was a login (only logins were kept then).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(time: try c.decode(Date.self, forKey: .time), ip: try c.decodeIfPresent(IPAddress.self, forKey: .ip),
+                  country: try c.decodeIfPresent(String.self, forKey: .country),
+                  asn: try c.decodeIfPresent(Double.self, forKey: .asn), lat: try c.decodeIfPresent(Double.self, forKey: .lat),
+                  lon: try c.decodeIfPresent(Double.self, forKey: .lon),
+                  accuracyKm: try c.decodeIfPresent(Double.self, forKey: .accuracyKm),
+                  anonymous: try c.decode(Bool.self, forKey: .anonymous),
+                  userAgent: try c.decodeIfPresent(String.self, forKey: .userAgent),
+                  deviceId: try c.decodeIfPresent(String.self, forKey: .deviceId),
+                  isLogin: try c.decodeIfPresent(Bool.self, forKey: .isLogin) ?? true)
     }
 }
 

@@ -417,6 +417,7 @@ private struct Writer: ~Copyable {
         if l.pointee.anonymous { flags |= 0x80 }
         if l.pointee.userAgent != nil { flags |= 0x100 }
         if l.pointee.deviceId != nil { flags |= 0x200 }
+        if !l.pointee.isLogin { flags |= 0x800 }
         // A user mostly logs in from the same place: coordinates equal (bit for bit) to the
         // previous login's are a flag instead of 16 bytes.
         var position: (lat: UInt64, lon: UInt64)?
@@ -724,7 +725,7 @@ private struct Reader {
     mutating func login() throws(UserStateCodec.DecodingError) -> LoginRecord {
         let start = offset
         let flags = try varint()
-        guard flags < 0x800, flags & 0x03 != 0x03 else { throw .invalid("login flags", offset: start) }
+        guard flags < 0x1000, flags & 0x03 != 0x03 else { throw .invalid("login flags", offset: start) }
         let repeatsPosition = flags & 0x400 != 0
         guard !repeatsPosition || (flags & 0x30 == 0x30 && lastPosition != nil) else {
             throw .invalid("login position reference", offset: start)
@@ -758,7 +759,8 @@ private struct Reader {
         let userAgent = flags & 0x100 != 0 ? try string() : nil
         let deviceId = flags & 0x200 != 0 ? try string() : nil
         return LoginRecord(time: time, ip: ip, country: country, asn: asn, lat: lat, lon: lon, accuracyKm: accuracy,
-                           anonymous: flags & 0x80 != 0, userAgent: userAgent, deviceId: deviceId)
+                           anonymous: flags & 0x80 != 0, userAgent: userAgent, deviceId: deviceId,
+                           isLogin: flags & 0x800 == 0)
     }
 
     mutating func template() throws(UserStateCodec.DecodingError) -> TypingTemplate {

@@ -48,6 +48,27 @@ import Testing
         #expect(signals[.historyLogins] == .number(1))
     }
 
+    /// `history.logins` counts logins only: an accepted payment counted as one before. The payment
+    /// still makes its IP known and its country seen; a request without `action` is a login.
+    @Test func historyLoginsCountsLoginsNotOtherActions() throws {
+        let computer = SignalComputer(settings: PolicySettings(), environment: SignalEnvironment())
+        var state = UserState()
+        _ = accept(request(ip: "203.0.113.7", geo: berlin), at: start, computer: computer, state: &state)
+        var payment = request(ip: "198.51.100.9", geo: berlin)
+        payment.action = "payment"
+        _ = accept(payment, at: start + 60, computer: computer, state: &state)
+        var noAction = request(ip: "203.0.113.7", geo: berlin)
+        noAction.action = nil
+        _ = accept(noAction, at: start + 120, computer: computer, state: &state)
+        let next = accept(request(ip: "198.51.100.9", geo: berlin), at: start + 180, computer: computer, state: &state)
+        #expect(next[.historyLogins] == .number(2))
+        #expect(next[.ipKnown] == .bool(true))  // seen on the payment
+        // The flag survives the state codec.
+        let decoded = try UserStateCodec.decode(UserStateCodec.encode(state))
+        #expect(decoded.logins.map(\.isLogin) == [true, false, true, true])
+        #expect(decoded == state)
+    }
+
     @Test func nearbyLoginIsPlausibleAndRadiiAreSubtracted() {
         let computer = SignalComputer(settings: PolicySettings(), environment: SignalEnvironment())
         var state = UserState()

@@ -72,7 +72,7 @@ public struct SignalComputer: Sendable {
                 anchorIndex = i
             }
             guard t >= windowStart else { continue }
-            loginsInWindow += 1
+            if logins[i].isLogin { loginsInWindow += 1 }
             if !ipKnown, let ip = location.ip, let seen = logins[i].ip {
                 ipKnown = seen == ip || seen.neighbourhood == neighbourhood
             }

@@ -35,7 +35,7 @@ public enum HistoryRecorder {
                 // At most as many characters as bytes: a short header is kept as is (shared, not copied).
                 $0.utf8.count <= maxUserAgentLength ? $0 : String($0.prefix(maxUserAgentLength))
             },
-            deviceId: deviceId)
+            deviceId: deviceId, isLogin: isLogin(request))
         var insertAt = state.logins.count
         while insertAt > 0 && state.logins[insertAt - 1].time > now { insertAt -= 1 }
         state.logins.insert(record, at: insertAt)
@@ -60,6 +60,12 @@ public enum HistoryRecorder {
         if let typing = request.typing {
             TypingDynamics.learn(typing, into: &state.typing, scored: scored)
         }
+    }
+
+    /// Whether `request` is a login: `action` absent (login streams often leave it out) or `login`.
+    static func isLogin(_ request: RequestContext) -> Bool {
+        guard let action = request.action else { return true }
+        return action == "login"
     }
 
     /// Drops logins older than the history window and all but the newest `historyMaxLogins`.
