@@ -29,6 +29,8 @@ public enum DiagnosticRenderer {
 
     /// The JSON array `[{"code", "severity", "message", "file", "line", "column", "help"}]`.
     public static func json(_ diagnostics: [Diagnostic]) -> String {
+        // Foundation pretty-prints an empty array as `[`, a blank line, `]`.
+        guard !diagnostics.isEmpty else { return "[]" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(diagnostics) else { return "[]" }

@@ -52,6 +52,8 @@ import Testing
         let decoded = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
         #expect(decoded?.first?["code"] as? String == "RG1301")
         #expect(decoded?.first?.keys.sorted() == ["code", "column", "file", "help", "line", "message", "severity"])
+        // A clean policy is `[]` (Foundation pretty-printed it as `[`, a blank line, `]`).
+        #expect(DiagnosticRenderer.json([]) == "[]")
     }
 
     /// `\r\n` is one `Character`: lines must still be found (they once were not, and such files
