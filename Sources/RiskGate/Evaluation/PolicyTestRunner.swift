@@ -157,7 +157,7 @@ public struct PolicyTestRunner: Sendable {
                     failures.append("score: `\(expected)` is not a number")
                 }
             default:
-                failures.append("unknown expectation `\(entry.name)` (use outcome, rule, score, band)")
+                failures.append("unknown expectation `\(entry.name)` (use \(Self.expectationKeys.joined(separator: ", ")))")
             }
         }
         return CaseResult(name: name, failures: failures.map { "line \(node.position.line): \($0)" }, decision: decision)

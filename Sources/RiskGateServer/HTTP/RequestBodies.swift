@@ -53,7 +53,8 @@ struct DecisionRequestBody: Decodable {
         // Another value (`"Web"`, `"sms"`) would match no `channel == ...` rule (the compiler warns
         // such a comparison is always false), so every channel rule would be skipped without a word.
         if let channel = context.channel, !RiskGate.RequestContext.channels.contains(channel) {
-            throw APIError.invalidField("channel", "`channel` must be one of `web`, `app`, `chat`, `voice`, `agent`")
+            let allowed = RiskGate.RequestContext.channels.map { "`\($0)`" }.joined(separator: ", ")
+            throw APIError.invalidField("channel", "`channel` must be one of \(allowed)")
         }
         if let typing = context.typing, typing.keys.count > Self.maxKeys {
             throw APIError.invalidField("typing.keys", "`typing.keys` has more than \(Self.maxKeys) keys")
@@ -76,16 +77,11 @@ struct VerifyRequestBody: Decodable {
         guard (1...32).contains(step.utf8.count) else {
             throw APIError.invalidField("step", "`step` must be 1 to 32 bytes")
         }
-        if step == "delay" {
-            response = try c.decodeIfPresent(String.self, forKey: AnyKey("response")) ?? ""
-            guard response.utf8.count <= 256 else {
-                throw APIError.invalidField("response", "`response` must be at most 256 bytes")
-            }
-            return
-        }
-        response = try c.decode(String.self, forKey: AnyKey("response"))
-        guard (1...256).contains(response.utf8.count) else {
-            throw APIError.invalidField("response", "`response` must be 1 to 256 bytes")
+        let asksNothing = step == "delay"
+        response = asksNothing ? try c.decodeIfPresent(String.self, forKey: AnyKey("response")) ?? ""
+            : try c.decode(String.self, forKey: AnyKey("response"))
+        guard ((asksNothing ? 0 : 1)...256).contains(response.utf8.count) else {
+            throw APIError.invalidField("response", asksNothing ? "`response` must be at most 256 bytes" : "`response` must be 1 to 256 bytes")
         }
     }
 }
