@@ -22,10 +22,14 @@ let package = Package(
         // System C libraries, wrapped the way swift-nio wraps CNIOLinux.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // Digests, HMAC, AES-GCM and constant-time comparison (OpenSSL libcrypto).
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Argon2id for KBA answers (the reference implementation).
+        .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         // The core: Foundation and system C libraries only.
         .target(
             name: "RiskGate",
-            dependencies: ["CYAML", "CSQLite"]
+            dependencies: ["CYAML", "CSQLite", "CCrypto", "CArgon2"]
         ),
         // The HTTP service: a thin Hummingbird layer over a `DecisionBackend`.
         .target(

@@ -16,31 +16,70 @@ struct AccountSetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set", abstract: "Create or update an account profile; secrets are hashed on arrival.")
     @Option(help: "State database (SQLite; created if missing).") var state: String
+    @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "User id.") var user: String
     @Option(help: "ISO 3166 alpha-2 home country.") var homeCountry: String?
     @Option(help: "E.164 phone number.") var phone: String?
     @Option(help: "Email address.") var email: String?
-    @Option(help: "A knowledge question and answer as \"question=answer\" (repeatable; replaces all).") var kba: [String] = []
-    @Option(help: "PIN or passphrase for partial-secret steps.") var secret: String?
+    @Option(help: ArgumentHelp("File of knowledge questions and answers, one \"question=answer\" a line (replaces all; - reads standard input).",
+                               valueName: "file"))
+    var kbaFile: String?
+    @Option(help: ArgumentHelp("File holding the PIN or passphrase for partial-secret steps on its first line (- reads standard input).",
+                               valueName: "file"))
+    var secretFile: String?
     @Option(help: "Trusted device id (repeatable; replaces all).") var trustedDevice: [String] = []
 
+    /// Largest secrets file read.
+    static let maxSecretsFileBytes = 64 * 1024
+
+    func validate() throws {
+        if kbaFile == "-" && secretFile == "-" {
+            throw ValidationError("--kba-file and --secret-file cannot both read standard input")
+        }
+    }
+
     func run() throws {
-        var update = AccountUpdate(homeCountry: homeCountry, phone: phone, email: email, secret: secret)
-        if !kba.isEmpty {
+        // Secrets come from files or standard input, never from the command line, where any user of
+        // the machine can read them (`ps`, /proc/PID/cmdline, shell history).
+        var update = AccountUpdate(homeCountry: homeCountry, phone: phone, email: email)
+        if let secretFile {
+            let text = try Self.read(secretFile, flag: "--secret-file")
+            update.secret = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+                .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        }
+        if let kbaFile {
             var items: [AccountUpdate.KBAInput] = []
-            for (i, pair) in kba.enumerated() {
-                guard let eq = pair.firstIndex(of: "=") else {
-                    StateCLI.fail("error: --kba \(i + 1) must look like \"question=answer\"")
+            let text = try Self.read(kbaFile, flag: "--kba-file")
+            for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let line = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+                if line.trimmingCharacters(in: .whitespaces).isEmpty || line.hasPrefix("#") { continue }
+                guard let eq = line.firstIndex(of: "=") else {
+                    StateCLI.fail("error: --kba-file line \(i + 1) must look like \"question=answer\"")
                 }
-                items.append(.init(question: String(pair[..<eq]), answer: String(pair[pair.index(after: eq)...])))
+                items.append(.init(question: String(line[..<eq]), answer: String(line[line.index(after: eq)...])))
             }
             update.kba = items
         }
         if !trustedDevice.isEmpty { update.trustedDevices = trustedDevice }
-        let store = try StateCLI.open(state, create: true)
+        let store = try StateCLI.open(state, create: true, secrets: secrets)
         let admin = AccountAdmin(store: store, clock: SystemClock(), random: SystemRandomSource())
-        let result = try StateCLI.run { try admin.update(user: user, update) }
-        StateCLI.printJSON(AccountSummary(user: user, state: result, now: Date()))
+        let canonical = try StateCLI.run { try AccountAdmin.canonicalUser(user) }
+        let result = try StateCLI.run { try admin.update(user: canonical, update) }
+        StateCLI.printJSON(AccountSummary(user: canonical, state: result, now: Date()))
+    }
+
+    /// The text of `path`, or of standard input for `-`; exits 2 when it cannot be read.
+    static func read(_ path: String, flag: String) throws -> String {
+        let data: Data?
+        if path == "-" {
+            data = try? FileHandle.standardInput.read(upToCount: maxSecretsFileBytes + 1) ?? Data()
+        } else {
+            data = FileManager.default.contents(atPath: path)
+        }
+        guard let data, data.count <= maxSecretsFileBytes, let text = String(data: data, encoding: .utf8) else {
+            StateCLI.fail("error: \(flag) `\(path)` cannot be read as UTF-8 text of at most \(maxSecretsFileBytes) bytes")
+        }
+        return text
     }
 }
 
@@ -48,14 +87,16 @@ struct AccountSetCommand: ParsableCommand {
 struct AccountClearCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "clear", abstract: "End a lockout; with --unban also lift a ban.")
     @Option(help: "State database (SQLite).") var state: String
+    @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "User id.") var user: String
     @Flag(help: "Also lift a ban.") var unban = false
 
     func run() throws {
-        let store = try StateCLI.open(state, create: false)
+        let store = try StateCLI.open(state, create: false, secrets: secrets)
         let admin = AccountAdmin(store: store, clock: SystemClock(), random: SystemRandomSource())
-        let result = try StateCLI.run { try admin.clear(user: user, unban: unban) }
-        StateCLI.printJSON(AccountSummary(user: user, state: result, now: Date()))
+        let canonical = try StateCLI.run { try AccountAdmin.canonicalUser(user) }
+        let result = try StateCLI.run { try admin.clear(user: canonical, unban: unban) }
+        StateCLI.printJSON(AccountSummary(user: canonical, state: result, now: Date()))
     }
 }
 
@@ -63,14 +104,16 @@ struct AccountClearCommand: ParsableCommand {
 struct AccountShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Print an account's profile and lockout state (no secrets).")
     @Option(help: "State database (SQLite).") var state: String
+    @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "User id.") var user: String
 
     func run() throws {
-        let store = try StateCLI.open(state, create: false)
-        guard let result = try StateCLI.run({ try store.loadUser(user) }) else {
+        let store = try StateCLI.open(state, create: false, secrets: secrets)
+        let canonical = try StateCLI.run { try AccountAdmin.canonicalUser(user) }
+        guard let result = try StateCLI.run({ try store.loadUser(canonical) }) else {
             StateCLI.fail("error: user: no account `\(user)`", status: 1)
         }
-        StateCLI.printJSON(AccountSummary(user: user, state: result, now: Date()))
+        StateCLI.printJSON(AccountSummary(user: canonical, state: result, now: Date()))
     }
 }
 
@@ -82,26 +125,30 @@ struct AccountSummary: Encodable {
     var phone: String?
     var email: String?
     var kbaQuestions: [String]
-    var secretLength: Int
+    var secretSet: Bool
     var trustedDevices: [String]
     var failures: Int
+    var familiarFailures: Int
     var locked: Bool
     var lockedUntil: String?
+    var familiarLocked: Bool
     var lockouts: Int
     var banned: Bool
 
     init(user: String, state: UserState, now: Date) {
-        let status = Lockout.status(state, now: now)
+        let status = Lockout.status(state, familiar: false, now: now)
         self.user = user
         known = state.profile.known
         homeCountry = state.profile.homeCountry
         phone = state.profile.phone
         email = state.profile.email
         kbaQuestions = state.profile.kba.map(\.question)
-        secretLength = state.profile.partialSecret.count
+        secretSet = state.profile.partialSecret != nil
         trustedDevices = state.profile.trustedDevices
         failures = state.failures.count
+        familiarFailures = state.familiarFailures.count
         locked = status.locked
+        familiarLocked = Lockout.status(state, familiar: true, now: now).locked
         lockedUntil = status.until.map(Timestamp.format)
         lockouts = state.lockouts
         banned = state.banned
@@ -111,8 +158,10 @@ struct AccountSummary: Encodable {
         case user, known, phone, email, failures, locked, lockouts, banned
         case homeCountry = "home_country"
         case kbaQuestions = "kba_questions"
-        case secretLength = "secret_length"
+        case secretSet = "secret_set"
         case trustedDevices = "trusted_devices"
         case lockedUntil = "locked_until"
+        case familiarFailures = "familiar_failures"
+        case familiarLocked = "familiar_locked"
     }
 }

@@ -6,7 +6,7 @@ import RiskGateServer
 /// store at `statePath` (in memory when nil), with optional MMDB databases.
 ///
 /// - Throws: ``BackendFactoryError`` with the policy's diagnostics or the store's error.
-func makeBackend(policyPath: String, statePath: String?, geoPaths: [String] = []) throws -> any DecisionBackend {
+func makeBackend(policyPath: String, statePath: String?, secrets: SecretsKeyring?, geoPaths: [String] = []) throws -> any DecisionBackend {
     let result = PolicyCompiler.compile(path: policyPath)
     guard let policy = result.policy else {
         throw BackendFactoryError.policy(DiagnosticRenderer.human(result.diagnostics))
@@ -19,7 +19,7 @@ func makeBackend(policyPath: String, statePath: String?, geoPaths: [String] = []
         } catch {
             throw BackendFactoryError.geo("\(error)")
         }
-        let store: any StateStore = try statePath.map { try SQLiteStateStore(path: $0) } ?? MemoryStateStore()
+        let store: any StateStore = try statePath.map { try SQLiteStateStore(path: $0, secrets: secrets) } ?? MemoryStateStore()
         let engine = try DecisionEngine(policy: policy, source: source, store: store, configuration: configuration)
         let folder = URL(fileURLWithPath: policyPath).deletingLastPathComponent().path
         return EngineBackend(engine: engine, baseDirectory: folder)

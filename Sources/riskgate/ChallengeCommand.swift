@@ -22,12 +22,13 @@ struct ChallengeVerifyCommand: ParsableCommand {
             or `error: not found: ...` on standard error and exits 2; nothing is counted.
             """)
     @Option(help: "State database (SQLite).") var state: String
+    @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "Challenge id (ch-...).") var challenge: String
     @Option(help: "Step: otp, kba, partial_secret, delay.") var step: String
     @Option(help: "The user's response (never logged).") var response: String = ""
 
     func run() throws {
-        let store = try StateCLI.open(state, create: false)
+        let store = try StateCLI.open(state, create: false, secrets: secrets)
         let service = ChallengeService(store: store, clock: SystemClock(), random: SystemRandomSource())
         let result = try StateCLI.run { try service.verify(challengeID: challenge, step: step, response: response) }
         StateCLI.printJSON(result)
@@ -41,6 +42,7 @@ struct ChallengeIssueCommand: ParsableCommand {
         commandName: "issue",
         abstract: "Issue a challenge to a user directly (operator step-up); prints the challenge summary.")
     @Option(help: "State database (SQLite).") var state: String
+    @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "User id.") var user: String
     @Option(help: "otp or otp_kba_delay.") var outcome: String = "otp"
     @Option(help: "The channel the user is on (deliveries avoid it).") var channel: String = "web"
@@ -53,7 +55,7 @@ struct ChallengeIssueCommand: ParsableCommand {
         guard let chosen = Outcome(rawValue: outcome), chosen == .otp || chosen == .otpKbaDelay else {
             StateCLI.fail("`--outcome` must be `otp` or `otp_kba_delay`, not `\(outcome)`")
         }
-        let store = try StateCLI.open(state, create: true)
+        let store = try StateCLI.open(state, create: true, secrets: secrets)
         let clock = SystemClock()
         let random = SystemRandomSource()
         let service = ChallengeService(store: store, clock: clock, random: random)
@@ -69,7 +71,6 @@ struct ChallengeIssueCommand: ParsableCommand {
 
     private func issueOne(store: SQLiteStateStore, service: ChallengeService, clock: SystemClock, random: SystemRandomSource,
                           outcome chosen: Outcome, policy: ChallengePolicy) throws {
-        let userState = try StateCLI.run { try store.loadUser(user) } ?? UserState()
         var request = RequestContext(user: user)
         request.channel = channel
         request.time = clock.now()
@@ -78,6 +79,7 @@ struct ChallengeIssueCommand: ParsableCommand {
         } catch {
             StateCLI.fail("invalid `--user`: \(error.message)")
         }
+        let userState = try StateCLI.run { try store.loadUser(request.user) } ?? UserState()
         let decision = Decision(
             id: "dec-" + random.bytes(8).hexString, outcome: chosen, score: 0, band: "low", rule: "operator",
             path: ["operator"], contributions: [], policy: .init(name: "operator", hash: "operator"))
@@ -85,7 +87,7 @@ struct ChallengeIssueCommand: ParsableCommand {
                                                fallbackApplies: { _ in false }) else {
             StateCLI.fail("no challenge for outcome `\(outcome)`")
         }
-        var events = [AuditEvent.decision(decision, user: user, time: clock.now())]
+        var events = [AuditEvent.decision(decision, user: request.user, time: clock.now())]
         events[0].outcome = made.outcome.rawValue
         try StateCLI.run {
             try store.commit(StateChange(challenges: made.challenge.map { [$0] } ?? [], outbox: made.outbox, audit: events))
@@ -105,23 +107,29 @@ struct ChallengeOutboxCommand: ParsableCommand {
         commandName: "outbox",
         abstract: "Print pending deliveries as JSON lines; with --deliver, delete them after printing.")
     @Option(help: "State database (SQLite).") var state: String
+    @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "Most messages to take.") var limit: Int = 100
     @Flag(help: "Delete the printed messages (they carry OTP codes).") var deliver = false
 
     func run() throws {
-        let store = try StateCLI.open(state, create: false)
+        let store = try StateCLI.open(state, create: false, secrets: secrets)
         let messages = try StateCLI.run { try store.outbox(limit: limit) }
-        for message in messages { StateCLI.printJSON(message, pretty: false) }
+        for message in messages {
+            // The code waits encrypted under the secrets key; the deliverer gets it in clear.
+            let opened = try StateCLI.run { try message.openedForDelivery(keyring: store.secrets) }
+            StateCLI.printJSON(opened, pretty: false)
+        }
         if deliver { try StateCLI.run { try store.removeOutbox(messages.compactMap(\.id)) } }
     }
 }
 
 /// Helpers shared by the state commands.
 enum StateCLI {
-    static func open(_ path: String, create: Bool) throws -> SQLiteStateStore {
+    static func open(_ path: String, create: Bool, secrets: SecretsKeyOption) throws -> SQLiteStateStore {
         var options = SQLiteStateStore.Options()
         options.createIfMissing = create
-        return try run { try SQLiteStateStore(path: path, options: options) }
+        let keyring = try secrets.keyring()
+        return try run { try SQLiteStateStore(path: path, options: options, secrets: keyring) }
     }
 
     /// Runs `body`, turning library errors into a message on stderr and exit status 2.
@@ -136,6 +144,8 @@ enum StateCLI {
             fail(error.code == .invalid ? "error: \(error.field): \(error.message)" : "error: \(error.code): \(error.message)")
         } catch let error as AccountError {
             fail("error: \(error.field): \(error.message)")
+        } catch let error as SecretsKeyFile.Failure {
+            fail("error: \(error)")
         }
     }
 

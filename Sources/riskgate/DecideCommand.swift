@@ -23,6 +23,8 @@ struct DecideCommand: ParsableCommand {
     @Option(name: .long, help: "SQLite state store to read and update (created if missing).")
     var state: String?
 
+    @OptionGroup var secrets: SecretsKeyOption
+
     @Flag(name: .long, help: "List every signal used and the deciding rule's sub-conditions.")
     var explain = false
 
@@ -33,7 +35,7 @@ struct DecideCommand: ParsableCommand {
 
     func run() throws {
         let compiledPolicy = try compilePolicy(at: policy)
-        let request: RequestContext
+        var request: RequestContext
         var data = Data()
         do {
             data = try readInput(context, limit: DecideCommand.maxContextBytes)
@@ -58,7 +60,8 @@ struct DecideCommand: ParsableCommand {
         do {
             var configuration = DecisionEngine.Configuration()
             configuration.geo = try openGeoDatabase(geoDb)
-            let store: any StateStore = try state.map { try SQLiteStateStore(path: $0) } ?? MemoryStateStore()
+            let keyring = try secrets.keyring()
+            let store: any StateStore = try state.map { try SQLiteStateStore(path: $0, secrets: keyring) } ?? MemoryStateStore()
             let source = (try? String(contentsOfFile: policy, encoding: .utf8)) ?? ""
             let engine = try DecisionEngine(policy: compiledPolicy, source: source, store: store, configuration: configuration)
             let decision = try engine.decide(request, explain: explain)

@@ -39,6 +39,8 @@ struct ReplayCommand: ParsableCommand {
     @Flag(name: .long, help: "Empty the --state store before replaying, so the run starts from nothing.")
     var freshState = false
 
+    @OptionGroup var secrets: SecretsKeyOption
+
     @Option(name: .long, help: "An MMDB database (City/Country, ASN, Anonymous-IP); repeat for several.")
     var geoDb: [String] = []
 
@@ -69,9 +71,11 @@ struct ReplayCommand: ParsableCommand {
                 try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             }
             let geo = try openGeoDatabase(geoDb)
-            candidate = try makeReplayDecider(policyPath: policy, statePath: state, writesBack: true, geo: geo, threads: threads)
+            let keyring = try secrets.keyring()
+            candidate = try makeReplayDecider(policyPath: policy, statePath: state, secrets: keyring, writesBack: true,
+                                              geo: geo, threads: threads)
             base = try baseline.map {
-                try makeReplayDecider(policyPath: $0, statePath: state, writesBack: false, geo: geo, threads: threads)
+                try makeReplayDecider(policyPath: $0, statePath: state, secrets: keyring, writesBack: false, geo: geo, threads: threads)
             }
         } catch let error as ValidationError {
             printError("error: \(error.message)")

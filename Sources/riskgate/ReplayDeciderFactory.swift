@@ -8,12 +8,12 @@ import RiskGate
 /// empty in-memory store. With it, the candidate reads and writes that SQLite store (created if missing;
 /// emptied first with `fresh`), and a baseline starts from the same initial contents in memory and
 /// never writes. `threads` as `riskgate replay --threads` (one: the service's strict order).
-func makeReplayDecider(policyPath: String, statePath: String?, writesBack: Bool, geo: GeoDatabase?,
-                       threads: Int) throws -> ReplayEngine {
+func makeReplayDecider(policyPath: String, statePath: String?, secrets: SecretsKeyring? = nil, writesBack: Bool,
+                       geo: GeoDatabase?, threads: Int) throws -> ReplayEngine {
     let policy = try compilePolicy(at: policyPath)
     guard let statePath else { return try ReplayEngine(policy: policy, geo: geo, threads: threads) }
     do {
-        let store = try SQLiteStateStore(path: statePath)
+        let store = try SQLiteStateStore(path: statePath, secrets: secrets)
         return try ReplayEngine(policy: policy, geo: geo, backing: store, writesBack: writesBack, threads: threads)
     } catch let error as StoreError {
         throw ValidationError("cannot open state store `\(statePath)`: \(error)")

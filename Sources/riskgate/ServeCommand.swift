@@ -20,6 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "SQLite state database (created if missing); in memory when omitted.")
     var state: String?
 
+    @OptionGroup var secrets: SecretsKeyOption
+
     @Option(name: .long, help: "Address to listen on, HOST:PORT (IPv6 as [::1]:PORT).")
     var listen: String = "127.0.0.1:8080"
 
@@ -88,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let backend: any DecisionBackend
         do {
-            backend = try makeBackend(policyPath: policy, statePath: state, geoPaths: geoDb)
+            backend = try makeBackend(policyPath: policy, statePath: state, secrets: try secrets.keyring(), geoPaths: geoDb)
         } catch {
             Self.fail("riskgate serve: \(error)")
             // A database that cannot be read is an I/O problem (2); a policy or state problem is 1.

@@ -37,7 +37,8 @@ struct EngineBackendTests {
         func code(for challenge: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
             let message = try #require(try engine.store.outbox(limit: 100).first { $0.challenge == challenge && $0.kind == "otp" },
                                        sourceLocation: sourceLocation)
-            let body = try JSONDecoder().decode([String: String].self, from: Data(message.body.utf8))
+            let opened = try message.openedForDelivery(keyring: engine.store.secrets)
+            let body = try JSONDecoder().decode([String: String].self, from: Data(opened.body.utf8))
             return try #require(body["code"], sourceLocation: sourceLocation)
         }
     }

@@ -10,7 +10,7 @@ import Testing
     static let accepted = [
         RouterTests.login,
         #"{"user": "u"}"#,
-        #"{"user": "\u00fcser \"quoted\" \/ slash", "channel": null, "geo": null, "typing": null}"#,
+        #"{"user": "\u00fcser\"quoted\"\/slash", "channel": null, "geo": null, "typing": null}"#,
         #"{"user": "u", "time": "2026-11-20T12:00:00.250Z", "ip": "2001:db8::1", "geo": {"country": "DE", "asn": 3320, "lat": -0.0, "lon": 1e1}}"#,
         #"{"user": "u", "signals": {"device.new": true, "geo.distance_km": 2.5, "ip.country": null}, "label": {"attack": true, "account_takeover": false}}"#,
         #"  {"user": "u", "device": {"id": "d", "emulator": true, "rooted": null}, "phone": {"ani": "+1"}}  "#,

@@ -1,10 +1,12 @@
 import Foundation
 
-/// One stored, numbered and chained audit entry (SPEC §5).
+/// One stored, numbered, chained and keyed audit entry.
 ///
-/// `hash` = SHA-256(`prevHash` as ASCII hex || ``canonicalBytes``); the first record's `prevHash`
-/// is 64 zeros. Every field but `hash` is covered, including `id`, so an edit, a deletion or a
-/// reordering breaks the chain at the first affected record.
+/// `hash` = HMAC-SHA256 under the secrets key named by `keyID` of (`prevHash` as ASCII hex ||
+/// ``canonicalBytes``); the first record's `prevHash` is 64 zeros. Every field but `hash` is
+/// covered, including `id` (the sequence number) and `keyID`, so an edit, a deletion or a
+/// reordering breaks the chain at the first affected record; and because the chain is keyed,
+/// someone who can write the file but does not hold the key cannot rebuild a consistent one.
 public struct AuditRecord: Sendable, Hashable, Codable {
     public var id: Int64
     /// `YYYY-MM-DDTHH:MM:SS(.mmm)Z`, hashed as stored.
@@ -21,6 +23,8 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public var result: String?
     public var reference: String?
     public var prevHash: String
+    /// The secrets key that authenticated the record.
+    public var keyID: String
     public var hash: String
 
     /// The `prevHash` of the first record.
@@ -30,11 +34,12 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         case id, time, kind, user, outcome, rules, signals, method, result, reference, hash
         case policyHash = "policy_hash"
         case prevHash = "prev_hash"
+        case keyID = "key_id"
     }
 
-    /// Numbers and chains `event` after the record whose hash is `prevHash`.
-    public init(id: Int64, event: AuditEvent, prevHash: String) {
-        self = AuditRecord(draft: event).chained(id: id, prevHash: prevHash)
+    /// Numbers and chains `event` after the record whose hash is `prevHash`, keyed under `key`.
+    public init(id: Int64, event: AuditEvent, prevHash: String, key: SecretsKeyring.Key) {
+        self = AuditRecord(draft: event).chained(id: id, prevHash: prevHash, key: key)
     }
 
     /// `event`'s columns without number or chain: the costly part (JSON, timestamp) done ahead, off
@@ -43,40 +48,40 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         self.init(id: 0, time: Timestamp.format(event.time), kind: event.kind.rawValue, user: event.user,
                   policyHash: event.policyHash, outcome: event.outcome, rules: AuditRecord.compactJSON(event.rules),
                   signals: AuditRecord.compactJSON(event.signals), method: event.method, result: event.result,
-                  reference: event.reference, prevHash: "", hash: "")
+                  reference: event.reference, prevHash: "", keyID: "", hash: "")
     }
 
-    /// This draft numbered `id` and chained after `prevHash`.
-    package func chained(id: Int64, prevHash: String) -> AuditRecord {
+    /// This draft numbered `id`, chained after `prevHash` and keyed under `key`.
+    package func chained(id: Int64, prevHash: String, key: SecretsKeyring.Key) -> AuditRecord {
         var record = self
         record.id = id
         record.prevHash = prevHash
-        record.hash = record.computedHash()
+        record.keyID = key.id
+        record.hash = record.computedHash(key: key)
         return record
     }
 
     /// Rebuilds a record from stored columns (no hashing).
     public init(id: Int64, time: String, kind: String, user: String, policyHash: String?, outcome: String?,
                 rules: String, signals: String, method: String?, result: String?, reference: String?,
-                prevHash: String, hash: String) {
+                prevHash: String, keyID: String, hash: String) {
         self.id = id; self.time = time; self.kind = kind; self.user = user; self.policyHash = policyHash
         self.outcome = outcome; self.rules = rules; self.signals = signals; self.method = method
-        self.result = result; self.reference = reference; self.prevHash = prevHash; self.hash = hash
+        self.result = result; self.reference = reference; self.prevHash = prevHash; self.keyID = keyID; self.hash = hash
     }
 
-    /// The hash this record should carry given its fields and `prevHash`.
-    public func computedHash() -> String {
-        var h = SHA256()
-        h.update(prevHash)
-        h.update(canonicalBytes)
-        return h.finalize().hexString
+    /// The hash this record should carry given its fields and `prevHash`, under `key`.
+    public func computedHash(key: SecretsKeyring.Key) -> String {
+        var message = Array(prevHash.utf8)
+        message += canonicalBytes
+        return HMACSHA256.authenticate(key: key.audit, message: message).hexString
     }
 
     /// Unambiguous serialisation: a version tag, then every field as `length:bytes,` (`-` for absent).
     public var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(160 + rules.utf8.count + signals.utf8.count)
-        out += "riskgate-audit-v1\n".utf8
+        out += "riskgate-audit-v2\n".utf8
         func field(_ text: String?) {
             guard let text else { out.append(UInt8(ascii: "-")); return }
             out += String(text.utf8.count).utf8
@@ -85,7 +90,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
             out.append(UInt8(ascii: ","))
         }
         field(String(id)); field(time); field(kind); field(user); field(policyHash); field(outcome)
-        field(rules); field(signals); field(method); field(result); field(reference)
+        field(rules); field(signals); field(method); field(result); field(reference); field(keyID)
         return out
     }
 

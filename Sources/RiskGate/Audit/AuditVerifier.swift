@@ -20,17 +20,40 @@ public struct AuditVerification: Sendable, Hashable, Codable {
     }
 }
 
-/// Checks the audit hash chain: edited, deleted, inserted and reordered records are all caught,
-/// and the first bad one is named.
+/// A record number and the hash it had, kept outside the database (a log line, a ticket, another
+/// system): ``AuditVerifier`` checks that record `id` is still there with that hash, which catches a
+/// tail deleted together with the store's own head row.
+public struct AuditAnchor: Sendable, Hashable, CustomStringConvertible {
+    public var id: Int64
+    public var hash: String
+    public init(id: Int64, hash: String) { self.id = id; self.hash = hash }
+
+    /// Reads `N:HASH` (as `riskgate audit head` prints it: the record count and the head hash).
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, let id = Int64(parts[0]), id >= 1, parts[1].utf8.count == 64,
+              [UInt8](hexString: parts[1]) != nil else { return nil }
+        self.init(id: id, hash: parts[1].lowercased())
+    }
+
+    public var description: String { "\(id):\(hash)" }
+}
+
+/// Checks the audit chain: edited, deleted, inserted and reordered records are all caught, and
+/// the first bad one is named. Records are keyed (HMAC-SHA256 under the secrets key), so a chain
+/// rebuilt by someone without the key fails at its first record.
 public enum AuditVerifier {
-    /// Verifies a sequence of records in id order against the store's recorded head (when it keeps one).
+    /// Verifies a sequence of records in id order against the store's recorded head (when it keeps
+    /// one) and against anchors kept elsewhere.
     ///
-    /// - Complexity: O(n) hashes, streaming: records are not kept.
-    public static func verify<S: Sequence>(_ records: S, head: (id: Int64, hash: String)? = nil) -> AuditVerification
+    /// - Complexity: O(n) HMACs, streaming: records are not kept.
+    public static func verify<S: Sequence>(_ records: S, head: (id: Int64, hash: String)? = nil, keyring: SecretsKeyring,
+                                           anchors: [AuditAnchor] = []) -> AuditVerification
     where S.Element == AuditRecord {
         var previousHash = AuditRecord.genesisHash
         var expectedID: Int64 = 1
         var count = 0
+        let anchorByID = Dictionary(anchors.map { ($0.id, $0.hash) }, uniquingKeysWith: { a, _ in a })
         func broken(_ id: Int64, _ problem: String) -> AuditVerification {
             AuditVerification(records: count, valid: false, firstBadID: id, problem: problem, headHash: previousHash)
         }
@@ -42,12 +65,21 @@ public enum AuditVerifier {
             if record.prevHash != previousHash {
                 return broken(record.id, "prev_hash does not match the hash of the record before it (deleted or reordered)")
             }
-            if record.computedHash() != record.hash {
-                return broken(record.id, "hash does not match the record's contents (edited)")
+            guard let key = keyring.key(record.keyID) else {
+                return broken(record.id, "record is keyed under `\(record.keyID.prefix(32))`, which the secrets key file does not hold")
+            }
+            if !constantTimeEquals(Array(record.computedHash(key: key).utf8), Array(record.hash.utf8)) {
+                return broken(record.id, "hash does not match the record's contents under the secrets key (edited or forged)")
+            }
+            if let anchored = anchorByID[record.id], anchored != record.hash {
+                return broken(record.id, "record \(record.id) differs from the anchor kept outside the database")
             }
             previousHash = record.hash
             expectedID += 1
             count += 1
+        }
+        if let missing = anchors.map(\.id).filter({ $0 >= expectedID }).min() {
+            return broken(missing, "the log ends at record \(expectedID - 1) but an anchor names record \(missing) (tail deleted)")
         }
         if let head {
             if head.id != expectedID - 1 {
@@ -60,18 +92,20 @@ public enum AuditVerifier {
         return AuditVerification(records: count, valid: true, firstBadID: nil, problem: nil, headHash: previousHash)
     }
 
-    /// Verifies a store's whole audit log.
-    public static func verify(store: any StateStore) throws -> AuditVerification {
-        verify(try store.auditEntries(), head: try store.auditHead())
+    /// Verifies a store's whole audit log under the store's keys.
+    public static func verify(store: any StateStore, anchors: [AuditAnchor] = []) throws -> AuditVerification {
+        verify(try store.auditEntries(), head: try store.auditHead(), keyring: store.secrets, anchors: anchors)
     }
 
     /// Opens the SQLite database at `path` (never creating it) and verifies its audit log.
     ///
-    /// - Throws: ``StoreError`` when the file is missing, not a database, or unreadable.
-    public static func verify(databaseAt path: String) throws -> AuditVerification {
+    /// - Parameter secrets: the keys; `nil` reads the key file beside the database.
+    /// - Throws: ``StoreError`` when the file is missing, not a database, unreadable, or its key file is unusable.
+    public static func verify(databaseAt path: String, secrets: SecretsKeyring? = nil,
+                              anchors: [AuditAnchor] = []) throws -> AuditVerification {
         var options = SQLiteStateStore.Options()
         options.createIfMissing = false
-        let store = try SQLiteStateStore(path: path, options: options)
-        return try verify(store: store)
+        let store = try SQLiteStateStore(path: path, options: options, secrets: secrets)
+        return try verify(store: store, anchors: anchors)
     }
 }

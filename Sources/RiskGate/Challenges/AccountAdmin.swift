@@ -55,10 +55,10 @@ public struct AccountAdmin: Sendable {
     ///
     /// - Throws: ``AccountError`` for invalid input (nothing written), ``StoreError`` for storage failures.
     @discardableResult
-    public func update(user: String, _ update: AccountUpdate) throws -> UserState {
-        try Self.validateUser(user)
+    public func update(user raw: String, _ update: AccountUpdate) throws -> UserState {
+        let user = try Self.canonicalUser(raw)
         var state = try store.loadUser(user) ?? UserState()
-        let fields = try apply(update, to: &state, now: clock.now())
+        let fields = try apply(update, user: user, to: &state, now: clock.now())
         let event = AuditEvent(time: clock.now(), kind: .admin, user: user, method: "account.set",
                                result: "ok", reference: fields.joined(separator: ","))
         try store.commit(StateChange(users: [user: state], audit: [event]))
@@ -67,8 +67,8 @@ public struct AccountAdmin: Sendable {
 
     /// Ends a lockout (and with `unban`, a ban) and returns the new state.
     @discardableResult
-    public func clear(user: String, unban: Bool) throws -> UserState {
-        try Self.validateUser(user)
+    public func clear(user raw: String, unban: Bool) throws -> UserState {
+        let user = try Self.canonicalUser(raw)
         var state = try store.loadUser(user) ?? UserState()
         Lockout.clear(&state, unban: unban)
         let event = AuditEvent(time: clock.now(), kind: .admin, user: user, method: unban ? "account.unban" : "account.clear",
@@ -78,7 +78,7 @@ public struct AccountAdmin: Sendable {
     }
 
     /// Validates and applies `update` to `state` without storing; returns the names of the fields changed.
-    public func apply(_ update: AccountUpdate, to state: inout UserState, now: Date) throws -> [String] {
+    public func apply(_ update: AccountUpdate, user: String, to state: inout UserState, now: Date) throws -> [String] {
         var profile = state.profile
         var fields: [String] = []
         if let country = update.homeCountry {
@@ -125,8 +125,8 @@ public struct AccountAdmin: Sendable {
                 guard !SecretHashing.normalizeAnswer(item.answer).isEmpty, item.answer.count <= 500 else {
                     throw AccountError(field: "kba[\(i)].answer", message: "kba answer \(i + 1) is empty after normalisation or too long")
                 }
-                let salt = random.bytes(SecretHashing.saltLength)
-                answers.append(KBAAnswer(question: question, salt: salt, hash: SecretHashing.kbaHash(answer: item.answer, salt: salt)))
+                let (keyID, hash) = SecretHashing.kbaHash(answer: item.answer, keyring: store.secrets, random: random)
+                answers.append(KBAAnswer(question: question, keyID: keyID, hash: hash))
             }
             profile.kba = answers
             fields.append("kba")
@@ -135,10 +135,11 @@ public struct AccountAdmin: Sendable {
             guard secret.isEmpty || (4...64).contains(secret.count) else {
                 throw AccountError(field: "secret", message: "secret must have 4 to 64 characters")
             }
-            profile.partialSecret = secret.enumerated().map { i, character in
-                let salt = random.bytes(SecretHashing.saltLength)
-                return SecretCharacterHash(salt: salt, hash: SecretHashing.secretCharacterHash(character, position: i + 1, salt: salt))
+            guard !RequestContext.hasControlCharacter(secret) else {
+                throw AccountError(field: "secret", message: "secret must not contain control characters")
             }
+            profile.partialSecret = secret.isEmpty
+                ? nil : SecretHashing.sealSecret(secret, user: user, keyring: store.secrets, random: random)
             fields.append("secret")
         }
         if let devices = update.trustedDevices {
@@ -157,13 +158,12 @@ public struct AccountAdmin: Sendable {
         return fields
     }
 
-    /// The same limits a request's `user` has (``RequestContext/validate()``).
-    static func validateUser(_ user: String) throws {
-        guard !user.isEmpty, user.utf8.count <= RequestContext.maxUserBytes else {
-            throw AccountError(field: "user", message: "user id must be 1 to \(RequestContext.maxUserBytes) bytes")
-        }
-        guard !RequestContext.hasControlCharacter(user) else {
-            throw AccountError(field: "user", message: "user id must not contain control characters")
+    /// The one form of `user` (``UserID/canonical(_:)``), as a request's `user` gets it.
+    public static func canonicalUser(_ user: String) throws -> String {
+        do {
+            return try UserID.canonical(user)
+        } catch {
+            throw AccountError(field: "user", message: "user id \(error.message)")
         }
     }
 }

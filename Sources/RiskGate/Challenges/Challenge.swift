@@ -29,6 +29,10 @@ public struct Challenge: Sendable, Hashable, Codable {
     /// The request that raised this challenge; when the challenge is passed, the engine records it
     /// as an accepted login (history, devices, typing, model). Never written to the audit log.
     public var pendingLogin: RequestContext? = nil
+    /// Whether the request that raised it came from a context familiar to the account
+    /// (``Lockout/isFamiliar(deviceKnown:deviceTrusted:ipKnown:)``): its failed responses count
+    /// toward that class's lockout. Absent means unfamiliar.
+    public var familiar: Bool? = nil
 
     /// The life cycle of a challenge.
     public enum State: String, Sendable, Hashable, Codable {
@@ -51,6 +55,7 @@ public struct Challenge: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, user, created, outcome, steps, state, lockout, context, revision
         case pendingLogin = "pending_login"
+        case familiar
         case decisionID = "decision_id"
         case currentStep = "current_step"
         case onFailure = "on_failure"
@@ -74,9 +79,11 @@ public struct ChallengeStep: Sendable, Hashable, Codable {
     public var maxAttempts: Int
     /// The step was passed (its code or answer has been used).
     public var passed = false
-    /// OTP: salt and SHA-256(salt || code), the delivery channel, and when the code stops working.
+    /// OTP: salt and HMAC-SHA256(salt, challenge id, code) under the secrets key named by
+    /// `keyID`, the delivery channel, and when the code stops working.
     public var salt: [UInt8]?
     public var codeHash: [UInt8]?
+    public var keyID: String?
     public var channel: String?
     public var expires: Date?
     /// KBA: indexes into the profile's questions to ask, in order, and how many were answered.
@@ -97,6 +104,7 @@ public struct ChallengeStep: Sendable, Hashable, Codable {
         case kind, attempts, passed, salt, channel, expires, questions, answered, positions, delay
         case maxAttempts = "max_attempts"
         case codeHash = "code_hash"
+        case keyID = "key_id"
         case delayUntil = "delay_until"
     }
 }

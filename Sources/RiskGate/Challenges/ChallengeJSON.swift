@@ -20,6 +20,7 @@ extension Challenge {
         w.key("created"); try w.number(created.timeIntervalSinceReferenceDate)
         w.key("current_step"); w.int(currentStep)
         w.key("decision_id"); w.string(decisionID)
+        if let familiar { w.key("familiar"); w.bool(familiar) }
         w.key("id"); w.string(id)
         w.key("lockout"); try lockout.write(to: &w)
         if let onFailure { w.key("on_failure"); w.string(onFailure.rawValue) }
@@ -50,6 +51,7 @@ extension ChallengeStep {
         if let delay { w.key("delay"); try w.number(delay) }
         if let delayUntil { w.key("delay_until"); try w.number(delayUntil.timeIntervalSinceReferenceDate) }
         if let expires { w.key("expires"); try w.number(expires.timeIntervalSinceReferenceDate) }
+        if let keyID { w.key("key_id"); w.string(keyID) }
         w.key("kind"); w.string(kind.rawValue)
         w.key("max_attempts"); w.int(maxAttempts)
         w.key("passed"); w.bool(passed)

@@ -115,8 +115,10 @@ public struct ChallengeService: Sendable {
                 }
                 let code = makeCode(length: otpConfig.length)
                 let salt = random.bytes(SecretHashing.saltLength)
+                let key = store.secrets.current
                 step.salt = salt
-                step.codeHash = SecretHashing.otpHash(code: code, salt: salt)
+                step.keyID = key.id
+                step.codeHash = SecretHashing.otpTag(code: code, salt: salt, challenge: id, key: key)
                 step.channel = channel
                 step.expires = now.addingTimeInterval(otpConfig.ttl)
                 summary.otp = .init(channel: channel, ttlS: otpConfig.ttl)
@@ -125,7 +127,10 @@ public struct ChallengeService: Sendable {
                 }
                 outbox.append(OutboxMessage(created: now, kind: "otp", channel: channel, user: request.user,
                                             destination: destination, challenge: id,
-                                            body: AuditRecord.compactJSON(["code": code, "ttl_s": String(Int(otpConfig.ttl))])))
+                                            body: AuditRecord.compactJSON([
+                                                OutboxMessage.sealedCodeKey: SecretHashing.sealOutboxCode(code, challenge: id, keyring: store.secrets, random: random),
+                                                "ttl_s": String(Int(otpConfig.ttl)),
+                                            ])))
             case .kba:
                 let wanted = kbaQuestions > 0 ? kbaQuestions : defaultQuestions
                 guard profile.kba.count >= wanted else {
@@ -136,11 +141,15 @@ public struct ChallengeService: Sendable {
                 summary.questions = step.questions?.map { profile.kba[$0].question }
             case .partialSecret:
                 let wanted = max(1, secretCharacters)
-                guard profile.partialSecret.count >= wanted else {
+                // Opened only to learn its length: the characters are never kept.
+                let length = profile.partialSecret.flatMap {
+                    SecretHashing.openSecret($0, user: request.user, keyring: store.secrets)?.count
+                } ?? 0
+                guard length >= wanted else {
                     return escalation(to: onFailure ?? .agentEscalation, decision: decision, request: request,
                                       context: context, now: now, reason: "no_partial_secret")
                 }
-                step.positions = pick(wanted, from: profile.partialSecret.count).map { $0 + 1 }.sorted()
+                step.positions = pick(wanted, from: length).map { $0 + 1 }.sorted()
                 summary.positions = step.positions
             case .delay:
                 step.delay = delay

@@ -47,9 +47,10 @@ extension ChallengeService {
         let userBefore = user
         var result = VerificationResult(challenge: challenge.id, step: name, result: .failed)
         var outbox: [OutboxMessage] = []
+        let familiar = challenge.familiar ?? false
 
         func fail(reason: String) {
-            let change = Lockout.recordFailure(&user, settings: challenge.lockout, now: now)
+            let change = Lockout.recordFailure(&user, settings: challenge.lockout, familiar: familiar, now: now)
             result.result = .failed
             result.reason = reason
             if change.lockedNow || user.banned {
@@ -62,7 +63,7 @@ extension ChallengeService {
             }
         }
 
-        let status = Lockout.status(user, now: now)
+        let status = Lockout.status(user, familiar: familiar, now: now)
         // States that refuse every response come first: none of them may count an attempt.
         if challenge.state == .expired {
             result.result = .expired
@@ -85,7 +86,8 @@ extension ChallengeService {
                                  code: .conflict)
         } else {
             var step = challenge.steps[stepIndex]
-            switch check(step: &step, response: response, user: user, now: now) {
+            switch check(step: &step, response: response, challengeID: challenge.id, challengeUser: challenge.user,
+                         user: &user, now: now) {
             case .tooEarly(let wait):
                 result.result = .tooEarly
                 result.reason = "delay_pending"
@@ -165,34 +167,47 @@ extension ChallengeService {
     }
 
     /// Checks a response against one step in constant time; updates the step's progress on success.
-    private func check(step: inout ChallengeStep, response: String, user: UserState, now: Date) -> Check {
+    private func check(step: inout ChallengeStep, response: String, challengeID: String, challengeUser: String,
+                       user: inout UserState, now: Date) -> Check {
         switch step.kind {
         case .otp:
             if let expires = step.expires, now >= expires { return .expired }
             guard let salt = step.salt, let stored = step.codeHash else { return .wrong }
             let code = response.trimmingCharacters(in: .whitespaces)
-            return constantTimeEquals(SecretHashing.otpHash(code: code, salt: salt), stored) ? .passed(stepDone: true) : .wrong
+            return SecretHashing.otpMatches(code: code, salt: salt, challenge: challengeID, keyID: step.keyID, tag: stored,
+                                            keyring: store.secrets) ? .passed(stepDone: true) : .wrong
         case .kba:
             guard let questions = step.questions, step.answered < questions.count,
                   questions[step.answered] < user.profile.kba.count else { return .wrong }
-            let expected = user.profile.kba[questions[step.answered]]
-            guard constantTimeEquals(SecretHashing.kbaHash(answer: response, salt: expected.salt), expected.hash) else { return .wrong }
+            let index = questions[step.answered]
+            let expected = user.profile.kba[index]
+            guard SecretHashing.kbaMatches(answer: response, stored: expected, keyring: store.secrets) else { return .wrong }
+            // The right answer is in hand: re-hash one made at a lower cost or under an older key.
+            if SecretHashing.kbaNeedsRehash(expected, keyring: store.secrets) {
+                let (keyID, hash) = SecretHashing.kbaHash(answer: response, keyring: store.secrets, random: random)
+                user.profile.kba[index] = KBAAnswer(question: expected.question, keyID: keyID, hash: hash)
+            }
             step.answered += 1
             return .passed(stepDone: step.answered == questions.count)
         case .partialSecret:
-            guard let positions = step.positions else { return .wrong }
+            guard let positions = step.positions, let sealed = user.profile.partialSecret,
+                  let secret = SecretHashing.openSecret(sealed, user: challengeUser, keyring: store.secrets) else { return .wrong }
             let typed = Array(response.trimmingCharacters(in: .whitespaces))
-            let secret = user.profile.partialSecret
-            // Hash every position even after a mismatch, so timing does not tell which character was wrong.
-            var ok = typed.count == positions.count
-            for (i, position) in positions.enumerated() {
-                let character: Character = i < typed.count ? typed[i] : "\u{0}"
-                guard position >= 1, position <= secret.count else { ok = false; continue }
-                let stored = secret[position - 1]
-                let matches = constantTimeEquals(
-                    SecretHashing.secretCharacterHash(character, position: position, salt: stored.salt), stored.hash)
-                ok = ok && matches
+            // The asked characters and the typed ones, each as UTF-8 padded to a fixed width, compared
+            // in one constant-time pass: timing tells neither which character was wrong nor how many.
+            func cells(_ characters: [Character]) -> [UInt8] {
+                var out: [UInt8] = []
+                for character in characters {
+                    var bytes = Array(String(character).utf8.prefix(SecretHashing.cellBytes))
+                    bytes += [UInt8](repeating: 0, count: SecretHashing.cellBytes - bytes.count)
+                    out += bytes
+                }
+                return out
             }
+            guard positions.allSatisfy({ $0 >= 1 && $0 <= secret.count }) else { return .wrong }
+            let asked = positions.map { secret[$0 - 1] }
+            let given = positions.indices.map { $0 < typed.count ? typed[$0] : "\u{0}" }
+            let ok = constantTimeEquals(cells(asked), cells(given)) && typed.count == positions.count
             return ok ? .passed(stepDone: true) : .wrong
         case .delay:
             if let until = step.delayUntil, now < until { return .tooEarly(until.timeIntervalSince(now)) }
@@ -210,7 +225,7 @@ extension ChallengeService {
         } else {
             challenge.state = .passed
             // A fully passed challenge is a successful authentication: earlier failures stop counting.
-            user.failures.removeAll()
+            if challenge.familiar ?? false { user.familiarFailures.removeAll() } else { user.failures.removeAll() }
         }
     }
 }

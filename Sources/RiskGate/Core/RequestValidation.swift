@@ -11,29 +11,28 @@ public struct RequestProblem: Error, Sendable, Hashable, CustomStringConvertible
 
 extension RequestContext {
     /// Longest `user`, in UTF-8 bytes.
-    public static let maxUserBytes = 256
+    public static let maxUserBytes = UserID.maxBytes
     /// Largest `geo.accuracy_km`: about half the Earth's circumference, a radius that covers it all.
     public static let maxAccuracyKm = 20_000.0
     /// The values `channel` takes (SPEC §3): policies are type-checked against this list and the
     /// service refuses a request with another. Replay does not (its reports pool unknown channels).
     public static let channels = ["web", "app", "chat", "voice", "agent"]
 
-    /// Checks what the JSON types do not: sizes, ranges and forms.
+    /// Checks what the JSON types do not: sizes, ranges and forms, and puts `user` in its one
+    /// form (``UserID/canonical(_:)``).
     ///
     /// The service answers such a request with 400 and replay reports its line as bad, so both
     /// refuse the same requests. Without this, a typo such as `"result": "fail"` would count as a
-    /// successful password and a mangled `ip` would silently switch off every IP signal.
-    public func validate() throws(RequestProblem) {
+    /// successful password and a mangled `ip` would silently switch off every IP signal; and two
+    /// spellings of one id (NFC and NFD) would be two accounts, one overwriting the other.
+    public mutating func validate() throws(RequestProblem) {
         func problem(_ field: String, _ message: String) -> RequestProblem {
             RequestProblem(field: field, message: message)
         }
-        guard !user.isEmpty, user.utf8.count <= Self.maxUserBytes else {
-            throw problem("user", "`user` must be 1 to \(Self.maxUserBytes) bytes")
-        }
-        // A NUL or other control character would make one user look like another wherever the
-        // name is cut or shown (logs, terminals, C strings).
-        if Self.hasControlCharacter(user) {
-            throw problem("user", "`user` must not contain control characters")
+        do {
+            user = try UserID.canonical(user)
+        } catch {
+            throw problem("user", "`user` \(error.message)")
         }
         if let id = device?.id, Self.hasControlCharacter(id) {
             throw problem("device.id", "`device.id` must not contain control characters")

@@ -141,7 +141,7 @@ public final class DecisionEngine: @unchecked Sendable {
                     id: makeID("dec", at: now), signals: shadowSignals, evaluation: shadowEvaluation, explain: false)
                 // Logged as it would have been carried out (lock guard, fallbacks, on_failure), like
                 // the enforced decision beside it; its challenges and deliveries are dropped.
-                DecisionEngine.applyLockGuard(&shadow, state: state, now: time)
+                DecisionEngine.applyLockGuard(&shadow, state: state, familiar: computation.familiar, now: time)
                 if request.result != "failure" {
                     stepUp(&shadow, request: request, state: state, policy: shadowPolicy, signals: shadowSignals,
                            redactedSignals: [:], now: now) { _ in }
@@ -155,7 +155,7 @@ public final class DecisionEngine: @unchecked Sendable {
             if explain { decision.explanation?.model = assessment.top }
             // The audit record and a step-up's hand-off context keep the (redacted) signals whether or not the caller asked for them.
             let auditSignals = decision.explanation.map { AuditEvent.redactedSignals($0.signals) } ?? policy.redactedSignalValues(signals)
-            DecisionEngine.applyLockGuard(&decision, state: state, now: time)
+            DecisionEngine.applyLockGuard(&decision, state: state, familiar: computation.familiar, now: time)
 
             var change = StateChange()
             if request.result == "failure" {
@@ -164,7 +164,8 @@ public final class DecisionEngine: @unchecked Sendable {
                 // read: a sequence of timed requests (three failures at 10:01-10:03, a login at
                 // 10:20) then sees its own failures and lockout, whenever it is sent. A caller that
                 // could backdate a failure to dodge lockout could as well leave `result` out.
-                decision.lockedAccount = Lockout.recordFailure(&state, settings: policy.settings, now: time).lockedNow
+                decision.lockedAccount = Lockout.recordFailure(&state, settings: policy.settings, familiar: computation.familiar,
+                                                               now: time).lockedNow
             } else {
                 switch decision.outcome {
                 case .passive:
@@ -177,6 +178,7 @@ public final class DecisionEngine: @unchecked Sendable {
                            redactedSignals: auditSignals, now: now) { made in
                         if var challenge = made.challenge {
                             challenge.pendingLogin = request
+                            challenge.familiar = computation.familiar
                             change.challenges.append(challenge)
                         }
                         change.outbox += made.outbox
@@ -312,8 +314,8 @@ public final class DecisionEngine: @unchecked Sendable {
     }
 
     /// A locked or banned account is denied whatever the policy says, with the reason as the rule.
-    static func applyLockGuard(_ decision: inout Decision, state: UserState, now: Date) {
-        guard let reason = PipelineSteps.lockRule(state, now: now) else { return }
+    static func applyLockGuard(_ decision: inout Decision, state: UserState, familiar: Bool, now: Date) {
+        guard let reason = PipelineSteps.lockRule(state, familiar: familiar, now: now) else { return }
         if decision.outcome != .deny {
             decision.outcome = .deny
             decision.rule = reason

@@ -3,8 +3,9 @@ import Foundation
 /// Steps the service engine and the replay engine share, so both decide and learn the same way.
 enum PipelineSteps {
     /// The rule id that overrides any outcome for a locked or banned account, or `nil` when neither.
-    static func lockRule(_ state: UserState, now: Date) -> String? {
-        let status = Lockout.status(state, now: now)
+    /// A lock from unfamiliar contexts' failures does not stop a request from a familiar context.
+    static func lockRule(_ state: UserState, familiar: Bool, now: Date) -> String? {
+        let status = Lockout.status(state, familiar: familiar, now: now)
         guard status.locked || status.banned else { return nil }
         return status.banned ? "account.banned" : "account.locked"
     }

@@ -187,14 +187,14 @@ final class ReplayShard {
 
         var outcome = evaluation.outcome
         var rule = policy.ruleID(at: evaluation.ruleIndex)
-        if let lockRule = PipelineSteps.lockRule(state, now: time), outcome != .deny {
+        if let lockRule = PipelineSteps.lockRule(state, familiar: computation.familiar, now: time), outcome != .deny {
             outcome = .deny
             rule = lockRule
         }
 
         var accepted = false
         if event.result == "failure" {
-            _ = Lockout.recordFailure(&state, settings: policy.settings, now: time)
+            _ = Lockout.recordFailure(&state, settings: policy.settings, familiar: computation.familiar, now: time)
         } else {
             switch outcome {
             case .deny:
@@ -203,7 +203,7 @@ final class ReplayShard {
                 accepted = true
             case .otp, .otpKbaDelay, .agentEscalation:
                 if attackerFailsChallenges {
-                    _ = Lockout.recordFailure(&state, settings: policy.settings, now: time)
+                    _ = Lockout.recordFailure(&state, settings: policy.settings, familiar: computation.familiar, now: time)
                 } else {
                     accepted = true
                 }

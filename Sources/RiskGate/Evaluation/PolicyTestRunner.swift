@@ -234,7 +234,7 @@ public struct PolicyTestRunner: Sendable {
         guard entries.contains(where: { $0.name == "user" }) else {
             throw RequestError(description: "`\(field)` has no `user`; every request names its account, e.g. `user: u-1`")
         }
-        let request: RequestContext
+        var request: RequestContext
         do {
             let data = try JSONEncoder().encode(node.jsonValue)
             request = try JSONDecoder().decode(RequestContext.self, from: data)

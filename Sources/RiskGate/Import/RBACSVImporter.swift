@@ -128,7 +128,12 @@ public struct RBACSVImporter: Sendable {
         guard user.count <= RequestContext.maxUserBytes else {
             return "`User ID` is longer than \(RequestContext.maxUserBytes) bytes"
         }
-        guard !RequestContext.hasControlCharacter(utf8: user) else { return "`User ID` has control characters" }
+        do {
+            // Replay puts ids in their one form when it reads them; refuse here what it would refuse.
+            _ = try UserID.canonical(String(decoding: user, as: UTF8.self))
+        } catch {
+            return "`User ID` \(error.message)"
+        }
         let ip = r.bytes(4, in: line)
         guard ip.isEmpty || IPAddress.parse(utf8: ip.assumingMemoryBound(to: UInt8.self)) != nil else {
             return "`IP Address` is not an IPv4 or IPv6 address"

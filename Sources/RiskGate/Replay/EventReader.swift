@@ -193,7 +193,7 @@ public final class EventReader {
         }
         let bytes = UnsafeRawBufferPointer(start: buffer + from, count: count)
         if isBlank(bytes) { return nil }
-        let parsed: (context: RequestContext, seconds: Double)
+        var parsed: (context: RequestContext, seconds: Double)
         do {
             parsed = try EventLineParser.parse(bytes, maxDepth: options.maxDepth)
         } catch {

@@ -20,8 +20,12 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     private var decisionUsers: [String: String] = [:]
     private let keepsAudit: Bool
 
-    public init(keepsAudit: Bool = true) {
+    /// The keys of this store's secrets and audit records; by default a random key that lives as long as the process.
+    public let secrets: SecretsKeyring
+
+    public init(keepsAudit: Bool = true, secrets: SecretsKeyring = .ephemeral()) {
         self.keepsAudit = keepsAudit
+        self.secrets = secrets
     }
 
     public func loadUser(_ user: String) throws -> UserState? { lock.withLock { users[user] } }
@@ -60,7 +64,8 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
                 auditCount += 1
                 guard keepsAudit else { continue }
                 if event.kind == .decision, let id = event.reference { decisionUsers[id] = event.user }
-                audit.append(AuditRecord(id: auditCount, event: event, prevHash: audit.last?.hash ?? AuditRecord.genesisHash))
+                audit.append(AuditRecord(id: auditCount, event: event, prevHash: audit.last?.hash ?? AuditRecord.genesisHash,
+                                         key: secrets.current))
             }
         }
     }

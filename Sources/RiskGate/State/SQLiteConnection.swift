@@ -14,6 +14,7 @@ final class SQLiteConnection {
         if !create, !FileManager.default.fileExists(atPath: path) {
             throw StoreError(code: .notFound, message: "no database file", path: path)
         }
+        if create { Self.createPrivately(path) }
         var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
         if create { flags |= SQLITE_OPEN_CREATE }
         var handle: OpaquePointer?
@@ -29,6 +30,21 @@ final class SQLiteConnection {
     }
 
     deinit { close() }
+
+    /// Creates an empty file at `path` with mode 0600 when none exists, and takes group and other
+    /// permissions away from an existing database and its WAL and shared-memory files. SQLite
+    /// creates the `-wal` and `-shm` files with the database's mode, so all three stay private:
+    /// the database holds encrypted secrets, hashes and personal data.
+    private static func createPrivately(_ path: String) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 { Foundation.close(fd) }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            if stat(file, &info) == 0, info.st_mode & 0o077 != 0, info.st_uid == getuid() {
+                chmod(file, info.st_mode & 0o700)
+            }
+        }
+    }
 
     /// Finalizes the statements and closes the connection now (the last connection to close
     /// checkpoints the WAL); later use fails as a closed database. Idempotent.

@@ -103,5 +103,9 @@ enum SQLiteSchema {
         """
         CREATE INDEX outbox_challenge ON outbox(challenge);
         """,
+        // 5: audit records name the secrets key that authenticated them (key rotation).
+        """
+        ALTER TABLE audit ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
+        """,
     ]
 }

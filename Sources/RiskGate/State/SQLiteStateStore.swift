@@ -35,6 +35,8 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         public init() {}
     }
 
+    /// The keys that protect this database's secrets and authenticate its audit records.
+    public let secrets: SecretsKeyring
     private let readLock = NSLock()
     private let reader: SQLiteConnection
     private let writer: SQLiteWriter
@@ -44,10 +46,15 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
 
     /// Opens (and creates or migrates) the database at `path`.
     ///
+    /// - Parameter secrets: the keys for its secrets and audit records; `nil` uses the key file
+    ///   beside the database (``SecretsKeyFile/defaultPath(forDatabase:)``), created together with
+    ///   a new database (an existing database without its key file is refused: a new key would
+    ///   silently make its secrets unverifiable).
     /// - Throws: ``StoreError`` (`.notFound`, `.corrupt` for a file that is not a RiskGate database,
-    ///   `.schema` for one written by a newer version, `.io`, `.busy`).
-    public init(path: String, options: Options = Options()) throws {
+    ///   `.schema` for one written by a newer version, `.io`, `.busy`, `.secrets` for an unusable key file).
+    public init(path: String, options: Options = Options(), secrets: SecretsKeyring? = nil) throws {
         self.path = path
+        let isNew = !FileManager.default.fileExists(atPath: path)
         let connection = try SQLiteConnection(path: path, create: options.createIfMissing)
         try connection.execute("PRAGMA busy_timeout = \(max(0, options.busyTimeoutMilliseconds))")
         try connection.execute("PRAGMA journal_mode = WAL")
@@ -57,11 +64,21 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         // Upserts of users' rows read their B-tree pages: keep a working set in memory (64 MiB).
         try connection.execute("PRAGMA cache_size = -65536")
         try Self.migrate(connection, path: path)
+        if let secrets {
+            self.secrets = secrets
+        } else {
+            let keyPath = SecretsKeyFile.defaultPath(forDatabase: path)
+            do {
+                self.secrets = isNew ? try SecretsKeyFile.loadOrCreate(path: keyPath) : try SecretsKeyFile.load(path: keyPath)
+            } catch {
+                throw StoreError(code: .secrets, message: error.description, path: path)
+            }
+        }
         reader = try SQLiteConnection(path: path, create: false)
         try reader.execute("PRAGMA busy_timeout = \(max(0, options.busyTimeoutMilliseconds))")
         try reader.execute("PRAGMA cache_size = -16384")
         cache = UserStateCache(capacity: options.cachedUsers)
-        writer = SQLiteWriter(connection: connection, cache: cache, path: path)
+        writer = SQLiteWriter(connection: connection, cache: cache, path: path, auditKey: self.secrets.current)
         writer.start()
     }
 
@@ -193,7 +210,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     public func auditEntries(after id: Int64, limit: Int) throws -> [AuditRecord] {
         try readLock.withLock {
             let s = try reader.prepare("""
-                SELECT id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash
+                SELECT id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash, key_id
                 FROM audit WHERE id > ? ORDER BY id LIMIT ?
                 """)
             s.bind(1, id)
@@ -204,7 +221,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
                     id: s.int64(0) ?? 0, time: s.string(1) ?? "", kind: s.string(2) ?? "", user: s.string(3) ?? "",
                     policyHash: s.string(4), outcome: s.string(5), rules: s.string(6) ?? "", signals: s.string(7) ?? "",
                     method: s.string(8), result: s.string(9), reference: s.string(10),
-                    prevHash: s.string(11) ?? "", hash: s.string(12) ?? ""))
+                    prevHash: s.string(11) ?? "", keyID: s.string(13) ?? "", hash: s.string(12) ?? ""))
             }
             return records
         }

@@ -60,15 +60,15 @@ struct SQLiteUserRow: Sendable {
         createdAt = p.createdAt?.timeIntervalSince1970
         kba = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
             try w.objects(p.kba) { (w: inout CompactJSONWriter, answer: KBAAnswer) throws(CompactJSONWriter.Failure) in
-                w.key("hash"); try w.bytes(answer.hash)
+                w.key("hash"); w.string(answer.hash)
+                w.key("key_id"); w.string(answer.keyID)
                 w.key("question"); w.string(answer.question)
-                w.key("salt"); try w.bytes(answer.salt)
             }
         }
+        // Only that a secret is set, and under which key: the sealed box itself is in the blob.
         partialSecret = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
-            try w.objects(p.partialSecret) { (w: inout CompactJSONWriter, character: SecretCharacterHash) throws(CompactJSONWriter.Failure) in
-                w.key("hash"); try w.bytes(character.hash)
-                w.key("salt"); try w.bytes(character.salt)
+            try w.objects(p.partialSecret.map { [$0] } ?? []) { (w: inout CompactJSONWriter, sealed: SealedSecret) throws(CompactJSONWriter.Failure) in
+                w.key("key_id"); w.string(sealed.keyID)
             }
         }
         trustedDevices = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in try w.strings(p.trustedDevices) }
@@ -125,8 +125,9 @@ struct SQLiteUserRow: Sendable {
         profile.phone = s.string(2)
         profile.email = s.string(3)
         profile.createdAt = s.double(4).map { Date(timeIntervalSince1970: $0) }
-        profile.kba = try text([KBAAnswer].self, 5, "users.kba")
-        profile.partialSecret = try text([SecretCharacterHash].self, 6, "users.partial_secret")
+        // Rows this old hold secrets hashed in a form that is no longer read: they are dropped, and
+        // the account needs its KBA answers and secret set again.
+        profile.kba = (try? text([KBAAnswer].self, 5, "users.kba")) ?? []
         profile.trustedDevices = try text([String].self, 7, "users.trusted_devices")
         state.profile = profile
         state.failures = try text([Double].self, 8, "users.failures").map { Date(timeIntervalSince1970: $0) }

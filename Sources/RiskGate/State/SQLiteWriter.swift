@@ -57,7 +57,11 @@ final class SQLiteWriter: @unchecked Sendable {
     /// whole outbox, which grows with hand-offs and codes while nothing delivers them.
     static let outboxSweepInterval = 60.0
 
-    init(connection: SQLiteConnection, cache: UserStateCache, path: String, maxBatch: Int = 1_000) {
+    /// The key new audit records are authenticated under (the keyring's current key).
+    private let auditKey: SecretsKeyring.Key
+
+    init(connection: SQLiteConnection, cache: UserStateCache, path: String, auditKey: SecretsKeyring.Key, maxBatch: Int = 1_000) {
+        self.auditKey = auditKey
         self.connection = connection
         self.cache = cache
         self.path = path
@@ -275,14 +279,14 @@ final class SQLiteWriter: @unchecked Sendable {
     /// Appends and chains audit records after `head`.
     private func appendAudit(_ drafts: [AuditRecord], head: inout (id: Int64, hash: String)) throws {
         for draft in drafts {
-            let r = draft.chained(id: head.id + 1, prevHash: head.hash)
+            let r = draft.chained(id: head.id + 1, prevHash: head.hash, key: auditKey)
             let s = try connection.cached("""
-                INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash, key_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             s.bind(1, r.id); s.bind(2, r.time); s.bind(3, r.kind); s.bind(4, r.user); s.bind(5, r.policyHash)
             s.bind(6, r.outcome); s.bind(7, r.rules); s.bind(8, r.signals); s.bind(9, r.method); s.bind(10, r.result)
-            s.bind(11, r.reference); s.bind(12, r.prevHash); s.bind(13, r.hash)
+            s.bind(11, r.reference); s.bind(12, r.prevHash); s.bind(13, r.hash); s.bind(14, r.keyID)
             try s.run()
             head = (r.id, r.hash)
         }

@@ -6,6 +6,9 @@ import Foundation
 /// Reads are single lookups; every write goes through ``commit(_:)``, one atomic transaction, so a
 /// decision or verification is either entirely stored (state, challenge, outbox, audit) or not at all.
 public protocol StateStore: AnyObject, Sendable {
+    /// The keys that protect this store's secrets (OTP codes, KBA answers, partial secrets) and
+    /// authenticate its audit records; kept outside the store.
+    var secrets: SecretsKeyring { get }
     /// The stored state of `user`, or `nil` for a user never seen.
     func loadUser(_ user: String) throws -> UserState?
     /// A challenge by id, or `nil`.
@@ -81,10 +84,11 @@ public struct StateChange: Sendable {
 
 /// A message waiting for delivery: an OTP to send, or a hand-off for the agent desk.
 ///
-/// The outbox is the delivery queue, so an OTP message carries the code in `body`. That is the only
-/// place a code exists in clear: a deliverer reads the queue, sends, and calls
-/// ``StateStore/removeOutbox(_:)``; the SQLite store then overwrites the deleted row (secure delete)
-/// and checkpoints the WAL so the code does not linger in the file. The audit never holds it.
+/// The outbox is the delivery queue, so an OTP message carries the code, encrypted under the
+/// secrets key (`sealed_code` in `body`): a copy of the database does not give away live codes.
+/// A deliverer reads the queue, opens the code with ``openedForDelivery(keyring:)``, sends, and
+/// calls ``StateStore/removeOutbox(_:)``; the SQLite store then overwrites the deleted row (secure
+/// delete) and checkpoints the WAL. The audit never holds a code.
 public struct OutboxMessage: Sendable, Hashable, Codable {
     /// Assigned by the store; `nil` before commit.
     public var id: Int64?
@@ -97,13 +101,35 @@ public struct OutboxMessage: Sendable, Hashable, Codable {
     /// Phone number or email address to deliver to, when the channel needs one.
     public var destination: String?
     public var challenge: String?
-    /// The payload as JSON text (for `otp`: `{"code": "..."}`).
+    /// The payload as JSON text (for `otp`: `{"sealed_code": "v1.KEYID.HEX", "ttl_s": "300"}`; once
+    /// opened for delivery `{"code": "123456", "ttl_s": "300"}`).
     public var body: String
 
     public init(id: Int64? = nil, created: Date, kind: String, channel: String, user: String,
                 destination: String? = nil, challenge: String? = nil, body: String) {
         self.id = id; self.created = created; self.kind = kind; self.channel = channel; self.user = user
         self.destination = destination; self.challenge = challenge; self.body = body
+    }
+
+    /// The body member that holds an OTP code encrypted under the secrets key.
+    public static let sealedCodeKey = "sealed_code"
+
+    /// This message as a deliverer needs it: an OTP's `sealed_code` replaced by the `code` in clear.
+    /// Other messages are returned as they are.
+    ///
+    /// - Throws: ``SecretsKeyFile/Failure`` when the code does not open under `keyring` (another
+    ///   database's key, a key removed from the file, or an altered body).
+    public func openedForDelivery(keyring: SecretsKeyring) throws(SecretsKeyFile.Failure) -> OutboxMessage {
+        guard kind == "otp", var fields = try? JSONDecoder().decode([String: String].self, from: Data(body.utf8)),
+              let sealed = fields.removeValue(forKey: Self.sealedCodeKey) else { return self }
+        guard let code = SecretHashing.openOutboxCode(sealed, challenge: challenge ?? "", keyring: keyring) else {
+            throw SecretsKeyFile.Failure(path: "(outbox message \(id.map(String.init) ?? "-"))",
+                                         message: "the OTP code does not decrypt under this key file")
+        }
+        fields["code"] = code
+        var opened = self
+        opened.body = AuditRecord.compactJSON(fields)
+        return opened
     }
 
     /// When an `otp` message's code stops working (`created` + its `ttl_s`); `nil` for other kinds.

@@ -6,7 +6,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure; compare with the static members (`error.code == .corrupt`).
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Wrapped: Sendable, Hashable {
-            case open, notFound, corrupt, busy, io, sql, schema, conflict, encoding, readOnly
+            case open, notFound, corrupt, busy, io, sql, schema, conflict, encoding, readOnly, secrets
         }
         let wrapped: Wrapped
         /// The database could not be opened.
@@ -29,6 +29,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let encoding = Code(wrapped: .encoding)
         /// The database is read-only.
         public static let readOnly = Code(wrapped: .readOnly)
+        /// The secrets key file is missing, unreadable, too open, malformed, or lacks a key a record names.
+        public static let secrets = Code(wrapped: .secrets)
 
         public var description: String {
             switch wrapped {
@@ -42,6 +44,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             case .conflict: "conflict"
             case .encoding: "encoding"
             case .readOnly: "read-only"
+            case .secrets: "secrets key"
             }
         }
     }

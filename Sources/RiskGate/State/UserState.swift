@@ -13,12 +13,18 @@ public struct UserState: Sendable, Hashable, Codable {
     public var devices: [DeviceRecord]
     /// Keystroke templates, one per field.
     public var typing: [TypingTemplate]
-    /// Times of recent failed attempts of any factor (pruned to the lockout window).
+    /// Times of recent failed attempts of any factor from unfamiliar contexts (pruned to the lockout window).
     public var failures: [Date]
-    /// While in the future, the account is locked.
+    /// Times of recent failed attempts from familiar contexts (a known device or network, ``Lockout/isFamiliar(deviceKnown:deviceTrusted:ipKnown:)``).
+    public var familiarFailures: [Date]
+    /// While in the future, unfamiliar contexts are locked out.
     public var lockedUntil: Date?
-    /// Lockouts so far (reset by an admin clear).
+    /// While in the future, every context is locked out.
+    public var familiarLockedUntil: Date?
+    /// Lockouts of either class so far (reset by an admin clear).
     public var lockouts: Int
+    /// Lockouts from familiar contexts, the ones that count toward a ban.
+    public var familiarLockouts: Int
     /// Banned until an admin clears it.
     public var banned: Bool
     /// Per-user counts for the statistical login-history model.
@@ -30,8 +36,11 @@ public struct UserState: Sendable, Hashable, Codable {
         devices = []
         typing = []
         failures = []
+        familiarFailures = []
         lockedUntil = nil
+        familiarLockedUntil = nil
         lockouts = 0
+        familiarLockouts = 0
         banned = false
         model = UserModelCounts()
     }
@@ -49,31 +58,36 @@ public struct AccountProfile: Sendable, Hashable, Codable {
     public var email: String?
     /// When the account was created.
     public var createdAt: Date?
-    /// Knowledge-based questions with salted hashes of their normalised answers.
+    /// Knowledge-based questions with peppered Argon2id hashes of their normalised answers.
     public var kba: [KBAAnswer] = []
-    /// A salted hash per character of the account's PIN or passphrase, for partial-secret steps.
-    public var partialSecret: [SecretCharacterHash] = []
+    /// The account's PIN or passphrase for partial-secret steps, encrypted under the secrets key.
+    public var partialSecret: SealedSecret?
     /// Device ids an admin marked trusted.
     public var trustedDevices: [String] = []
 
     public init() {}
 }
 
-/// One knowledge-based question and the salted hash of its normalised answer; the answer itself is never kept.
+/// One knowledge-based question and the hash of its normalised answer; the answer itself is never kept.
 public struct KBAAnswer: Sendable, Hashable, Codable {
     public var question: String
-    public var salt: [UInt8]
-    public var hash: [UInt8]
-    public init(question: String, salt: [UInt8], hash: [UInt8]) {
-        self.question = question; self.salt = salt; self.hash = hash
+    /// The secrets key that peppered the answer.
+    public var keyID: String
+    /// Argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) of the peppered answer.
+    public var hash: String
+    public init(question: String, keyID: String, hash: String) {
+        self.question = question; self.keyID = keyID; self.hash = hash
     }
+    enum CodingKeys: String, CodingKey { case question, hash; case keyID = "key_id" }
 }
 
-/// The salted hash of one character of a secret, bound to its position.
-public struct SecretCharacterHash: Sendable, Hashable, Codable {
-    public var salt: [UInt8]
-    public var hash: [UInt8]
-    public init(salt: [UInt8], hash: [UInt8]) { self.salt = salt; self.hash = hash }
+/// A secret encrypted under a secrets key (AES-256-GCM, bound to its user): `nonce || ciphertext || tag`.
+public struct SealedSecret: Sendable, Hashable, Codable {
+    /// The secrets key that sealed it.
+    public var keyID: String
+    public var box: [UInt8]
+    public init(keyID: String, box: [UInt8]) { self.keyID = keyID; self.box = box }
+    enum CodingKeys: String, CodingKey { case box; case keyID = "key_id" }
 }
 
 /// One accepted login, as kept in history.

@@ -15,8 +15,21 @@ final class UserStateCache: @unchecked Sendable {
         var pending: Int
     }
 
+    /// A user id compared by its UTF-8 bytes, as SQLite compares it. Swift's `String` equality is
+    /// canonical equivalence: keyed by `String`, `rene\u{301}e` found the entry of `ren\u{E9}e`,
+    /// and a write for one spelling replaced the other's row.
+    struct Key: Hashable {
+        let user: String
+        init(_ user: String) { self.user = user }
+        static func == (a: Key, b: Key) -> Bool { a.user.utf8.elementsEqual(b.user.utf8) }
+        func hash(into hasher: inout Hasher) {
+            var copy = user
+            copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+    }
+
     private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
+    private var entries: [Key: Entry] = [:]
     let capacity: Int
 
     init(capacity: Int) { self.capacity = max(0, capacity) }
@@ -24,7 +37,7 @@ final class UserStateCache: @unchecked Sendable {
     /// The cached state: `.some(nil)` for a user known to have no row, `nil` when not cached.
     func lookup(_ user: String) -> UserState?? {
         lock.withLock {
-            guard let entry = entries[user] else { return nil }
+            guard let entry = entries[Key(user)] else { return nil }
             return .some(entry.state)
         }
     }
@@ -33,8 +46,9 @@ final class UserStateCache: @unchecked Sendable {
     func remember(_ user: String, _ state: UserState?) {
         guard capacity > 0 else { return }
         lock.withLock {
-            if entries[user] != nil { return }
-            entries[user] = Entry(state: state, pending: 0)
+            let key = Key(user)
+            if entries[key] != nil { return }
+            entries[key] = Entry(state: state, pending: 0)
             evictIfNeeded()
         }
     }
@@ -44,7 +58,8 @@ final class UserStateCache: @unchecked Sendable {
         guard !users.isEmpty else { return }
         lock.withLock {
             for (user, state) in users {
-                entries[user] = Entry(state: state, pending: (entries[user]?.pending ?? 0) + 1)
+                let key = Key(user)
+                entries[key] = Entry(state: state, pending: (entries[key]?.pending ?? 0) + 1)
             }
             evictIfNeeded()
         }
@@ -55,9 +70,10 @@ final class UserStateCache: @unchecked Sendable {
     func finished(_ users: some Sequence<String>, committed: Bool) {
         lock.withLock {
             for user in users {
-                guard var entry = entries[user] else { continue }
+                let key = Key(user)
+                guard var entry = entries[key] else { continue }
                 entry.pending = max(0, entry.pending - 1)
-                entries[user] = committed && (capacity > 0 || entry.pending > 0) ? entry : nil
+                entries[key] = committed && (capacity > 0 || entry.pending > 0) ? entry : nil
             }
         }
     }
@@ -73,11 +89,11 @@ final class UserStateCache: @unchecked Sendable {
     private func evictIfNeeded() {
         guard entries.count > capacity else { return }
         let target = capacity - capacity / 10
-        var victims: [String] = []
-        for (user, entry) in entries where entry.pending == 0 {
-            victims.append(user)
+        var victims: [Key] = []
+        for (key, entry) in entries where entry.pending == 0 {
+            victims.append(key)
             if entries.count - victims.count <= target { break }
         }
-        for user in victims { entries[user] = nil }
+        for key in victims { entries[key] = nil }
     }
 }

@@ -128,8 +128,12 @@ package enum UserStateCodec {
         }
         w.count(state.failures.count)
         for failure in state.failures { w.date(failure) }
+        w.count(state.familiarFailures.count)
+        for failure in state.familiarFailures { w.date(failure) }
         w.optionalDate(state.lockedUntil)
+        w.optionalDate(state.familiarLockedUntil)
         w.signed(state.lockouts)
+        w.signed(state.familiarLockouts)
         w.byte(state.banned ? 1 : 0)
         w.model(state.model)
         return try body(UnsafeBufferPointer(start: w.base, count: w.used))
@@ -169,8 +173,13 @@ package enum UserStateCodec {
         let failures = try r.count()
         state.failures.reserveCapacity(failures)
         for _ in 0..<failures { state.failures.append(try r.date()) }
+        let familiarFailures = try r.count()
+        state.familiarFailures.reserveCapacity(familiarFailures)
+        for _ in 0..<familiarFailures { state.familiarFailures.append(try r.date()) }
         state.lockedUntil = try r.optionalDate()
+        state.familiarLockedUntil = try r.optionalDate()
         state.lockouts = try r.signed()
+        state.familiarLockouts = try r.signed()
         switch try r.byte() {
         case 0: state.banned = false
         case 1: state.banned = true
@@ -389,13 +398,13 @@ private struct Writer: ~Copyable {
         count(p.kba.count)
         for answer in p.kba {
             string(answer.question)
-            blob(answer.salt)
-            blob(answer.hash)
+            string(answer.keyID)
+            string(answer.hash)
         }
-        count(p.partialSecret.count)
-        for character in p.partialSecret {
-            blob(character.salt)
-            blob(character.hash)
+        byte(p.partialSecret == nil ? 0 : 1)
+        if let sealed = p.partialSecret {
+            string(sealed.keyID)
+            blob(sealed.box)
         }
         count(p.trustedDevices.count)
         for device in p.trustedDevices { string(device) }
@@ -708,11 +717,10 @@ private struct Reader {
         p.createdAt = try optionalDate()
         let answers = try count(minimumSize: 3)
         for _ in 0..<answers {
-            p.kba.append(KBAAnswer(question: try string(), salt: try blob(), hash: try blob()))
+            p.kba.append(KBAAnswer(question: try string(), keyID: try string(), hash: try string()))
         }
-        let characters = try count(minimumSize: 2)
-        for _ in 0..<characters {
-            p.partialSecret.append(SecretCharacterHash(salt: try blob(), hash: try blob()))
+        if try flag() {
+            p.partialSecret = SealedSecret(keyID: try string(), box: try blob())
         }
         let trusted = try count()
         for _ in 0..<trusted { p.trustedDevices.append(try string()) }

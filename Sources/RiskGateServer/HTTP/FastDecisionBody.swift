@@ -14,8 +14,8 @@ enum FastDecisionBody {
     ///
     /// - Throws: ``APIError`` naming the offending field.
     static func read(_ buffer: ByteBuffer) throws -> RiskGate.RequestContext {
-        guard let fast = try parse(buffer) else { return try JSONInput.decode(DecisionRequestBody.self, from: buffer).context }
-        try DecisionRequestBody.validate(fast)
+        guard var fast = try parse(buffer) else { return try JSONInput.decode(DecisionRequestBody.self, from: buffer).context }
+        try DecisionRequestBody.validate(&fast)
         return fast
     }
 

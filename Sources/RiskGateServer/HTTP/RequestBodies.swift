@@ -39,12 +39,12 @@ struct DecisionRequestBody: Decodable {
             }
         }
         context = try RiskGate.RequestContext(from: decoder)
-        try Self.validate(context)
+        try Self.validate(&context)
     }
 
     /// Checks what the type system does not: the core's ``RiskGate/RequestContext/validate()`` (the
     /// checks replay applies too), then this endpoint's own: `channel` and the limit on keystrokes.
-    static func validate(_ context: RiskGate.RequestContext) throws {
+    static func validate(_ context: inout RiskGate.RequestContext) throws {
         do {
             try context.validate()
         } catch {

@@ -81,7 +81,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
     }
 
     func upsertAccount(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let user = try Self.pathParameter(context, "user", maxBytes: 256)
+        let user = try Self.userParameter(context)
         let body = try await jsonBody.read(request, channel: context.channel)
         let input = try JSONInput.decode(AccountRequestBody.self, from: body)
         try await backend.upsertAccount(user: user, input.update)
@@ -129,6 +129,16 @@ struct Routes<Backend: DecisionBackend>: Sendable {
             throw APIError.invalidField(name, "`\(name)` in the path has control characters")
         }
         return value
+    }
+
+    /// The `user` path segment in its one form (``RiskGate/UserID/canonical(_:)``), as a request body's `user`.
+    static func userParameter(_ context: ServerContext) throws -> String {
+        let raw = try pathParameter(context, "user", maxBytes: 4 * RiskGate.UserID.maxBytes)
+        do {
+            return try RiskGate.UserID.canonical(raw)
+        } catch {
+            throw APIError.invalidField("user", "`user` in the path \(error.message)")
+        }
     }
 
     /// A boolean query flag: absent, `true`/`false`, `1`/`0`.

@@ -42,11 +42,15 @@ final class CLIProcess: @unchecked Sendable {
     ///   - timeout: seconds before the process is terminated (SIGTERM, then SIGKILL five seconds
     ///     later); its result then has `timedOut` set.
     /// - Throws: ``RiskGateBinary/NotFound`` when the binary is missing, or the error starting it.
-    init(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil, timeout: TimeInterval) throws {
+    init(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil, environment: [String: String] = [:],
+         timeout: TimeInterval) throws {
         self.arguments = arguments
         process.executableURL = try RiskGateBinary.url()
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors

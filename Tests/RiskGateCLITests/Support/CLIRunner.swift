@@ -19,11 +19,12 @@ enum CLIRunner {
     ///   - directory: the working directory; the tests pass a temporary folder so relative
     ///     paths the command resolves (e.g. `generate`'s default IP lists) do not depend on
     ///     where `swift test` was started.
+    ///   - environment: variables set for the child on top of this process's environment.
     ///   - timeout: seconds before the process is terminated (SIGTERM, then SIGKILL); the
     ///     result then has `timedOut` set.
     /// - Throws: ``RiskGateBinary/NotFound`` when the binary is missing, or the error starting it.
-    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil,
+    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil, environment: [String: String] = [:],
                     timeout: TimeInterval = defaultTimeout) async throws -> CLIResult {
-        try await CLIProcess(arguments, stdin: stdin, in: directory, timeout: timeout).result()
+        try await CLIProcess(arguments, stdin: stdin, in: directory, environment: environment, timeout: timeout).result()
     }
 }

@@ -52,6 +52,60 @@ import Testing
         #expect(verification.firstBadID == firstBad, "\(name): \(verification.problem ?? "")")
     }
 
+    /// Someone who can write the file rebuilds a consistent chain after editing it (every deny made
+    /// passive, a user's records gone), as `computedHash` did it before records were keyed: an
+    /// unkeyed SHA-256 chain. Without the key the first rebuilt record fails.
+    @Test func aChainRebuiltWithoutTheKeyFails() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = try makeDatabase(dir)
+        let store = try SQLiteStateStore(path: path)
+        var records = try store.auditEntries().filter { $0.user != "u-1" }
+        var previous = AuditRecord.genesisHash
+        let forger = SecretsKeyring.ephemeral().current
+        for index in records.indices {
+            records[index].id = Int64(index + 1)
+            records[index].outcome = "passive"
+            records[index].prevHash = previous
+            records[index].keyID = store.secrets.current.id
+            var message = Array(previous.utf8)
+            message += records[index].canonicalBytes
+            records[index].hash = index % 2 == 0 ? SHA256.hash(message).hexString : records[index].computedHash(key: forger)
+            previous = records[index].hash
+        }
+        var sql = "DELETE FROM audit; DELETE FROM audit_head;"
+        for r in records {
+            sql += " INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash, key_id) VALUES (\(r.id), '\(r.time)', '\(r.kind)', '\(r.user)', '\(r.policyHash ?? "")', '\(r.outcome ?? "")', '\(r.rules)', '\(r.signals)', '\(r.method ?? "")', '\(r.result ?? "")', '\(r.reference ?? "")', '\(r.prevHash)', '\(r.hash)', '\(r.keyID)');"
+        }
+        sql += " INSERT INTO audit_head (singleton, last_id, hash) VALUES (1, \(records.count), '\(previous)');"
+        try tamper(path, sql)
+        let verification = try AuditVerifier.verify(databaseAt: path)
+        #expect(!verification.valid)
+        #expect(verification.firstBadID == 1)
+    }
+
+    /// Deleting the tail together with the `audit_head` row leaves a chain that proves itself; an
+    /// anchor kept elsewhere (`audit head` output, the service's log line) catches it.
+    @Test func aDeletedTailWithItsHeadIsCaughtByAnAnchor() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = try makeDatabase(dir)
+        let head = try AuditHead(of: SQLiteStateStore(path: path))
+        #expect(head.records == 5)
+        let anchor = try #require(AuditAnchor(head.anchor))
+        #expect(try AuditVerifier.verify(databaseAt: path, anchors: [anchor]).valid)
+        try tamper(path, "DELETE FROM audit WHERE id >= 4; DELETE FROM audit_head;")
+        #expect(try AuditVerifier.verify(databaseAt: path).valid, "without an anchor the truncation is invisible")
+        let verification = try AuditVerifier.verify(databaseAt: path, anchors: [anchor])
+        #expect(!verification.valid)
+        #expect(verification.firstBadID == 5)
+        // An anchor whose hash differs (a record replaced) fails too.
+        let wrong = AuditAnchor(id: 2, hash: String(repeating: "0", count: 64))
+        #expect(try AuditVerifier.verify(databaseAt: path, anchors: [wrong]).firstBadID == 2)
+        #expect(AuditAnchor("5:xyz") == nil)
+        #expect(AuditAnchor("0:\(head.hash)") == nil)
+    }
+
     @Test func triggersRefuseInPlaceEdits() throws {
         let dir = TempDirectory()
         defer { dir.cleanup() }
@@ -67,11 +121,11 @@ import Testing
         let store = MemoryStateStore()
         try store.commit(StateChange(audit: events(4)))
         var records = try store.auditEntries()
-        #expect(AuditVerifier.verify(records).valid)
+        #expect(AuditVerifier.verify(records, keyring: store.secrets).valid)
         #expect(records[0].prevHash == AuditRecord.genesisHash)
         #expect(records[1].prevHash == records[0].hash)
         records[2].user = "someone-else"
-        #expect(AuditVerifier.verify(records).firstBadID == 3)
+        #expect(AuditVerifier.verify(records, keyring: store.secrets).firstBadID == 3)
         #expect(try store.auditEntries(after: 2, limit: 10).map(\.id) == [3, 4])
     }
 
@@ -93,6 +147,7 @@ import Testing
         event.rules = ["travel", "a/b"]
         event.signals = ["geo.country": .string("DE"), "score": .number(42.5), "device.new": .bool(true)]
         let prev = String(repeating: "ab", count: 32)
-        #expect(AuditRecord(draft: event).chained(id: 7, prevHash: prev) == AuditRecord(id: 7, event: event, prevHash: prev))
+        let key = SecretsKeyring.ephemeral().current
+        #expect(AuditRecord(draft: event).chained(id: 7, prevHash: prev, key: key) == AuditRecord(id: 7, event: event, prevHash: prev, key: key))
     }
 }

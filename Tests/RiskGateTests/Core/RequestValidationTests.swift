@@ -17,7 +17,8 @@ import Testing
         #"{"user": "u", "typing": {"field": "password", "keys": [{"down": 0, "up": 0}, {"down": 5, "up": 90}]}}"#,
     ])
     func acceptsWellFormedRequests(json: String) throws {
-        try Self.decoded(json).validate()
+        var request = try Self.decoded(json)
+        try request.validate()
     }
 
     @Test(arguments: [
@@ -45,7 +46,7 @@ import Testing
         (#"{"user": "u", "typing": {"field": "p", "keys": [{"down": 0, "up": 9}, {"down": 10, "up": 9}]}}"#, "typing.keys[1]"),
     ])
     func refusesAndNamesTheField(json: String, field: String) throws {
-        let request = try Self.decoded(json)
+        var request = try Self.decoded(json)
         #expect(throws: RequestProblem.self) { try request.validate() }
         do {
             try request.validate()
@@ -63,7 +64,7 @@ import Testing
     }
 
     @Test func problemsNeverEchoTheValue() throws {
-        let request = try Self.decoded(#"{"user": "u", "ip": "198.51.100.77x"}"#)
+        var request = try Self.decoded(#"{"user": "u", "ip": "198.51.100.77x"}"#)
         do {
             try request.validate()
             Issue.record("accepted a bad ip")
@@ -79,16 +80,29 @@ import Testing
     func invisibleAndControlCharactersAreRefusedInIds(user: String) throws {
         #expect(RequestContext.hasControlCharacter(user))
         #expect(RequestContext.hasControlCharacter(utf8: Array(user.utf8)))
-        #expect(throws: RequestProblem.self) { try RequestContext(user: user).validate() }
+        #expect(throws: RequestProblem.self) {
+            var request = RequestContext(user: user)
+            try request.validate()
+        }
         var device = RequestContext(user: "u")
         device.device = .init(id: user)
         #expect { try device.validate() } throws: { ($0 as? RequestProblem)?.field == "device.id" }
     }
 
-    /// Their neighbours in the encoding stay allowed: other scripts, punctuation and symbols.
+    /// Their neighbours in the encoding stay allowed in device ids: other scripts, punctuation and
+    /// symbols. User ids follow the stricter PRECIS rule (``UserIDTests``).
     @Test(arguments: ["é", "\u{A0}", "\u{A1}", "\u{2027}", "\u{202F}", "\u{2065}", "\u{206A}", "ü-ß-Ж-中-😀", "a\u{2013}b", "–—‘’“”…"])
-    func neighbouringCharactersAreAccepted(user: String) throws {
-        #expect(!RequestContext.hasControlCharacter(user))
-        try RequestContext(user: user).validate()
+    func neighbouringCharactersAreAccepted(id: String) throws {
+        #expect(!RequestContext.hasControlCharacter(id))
+        var request = RequestContext(user: "u")
+        request.device = .init(id: id)
+        try request.validate()
+    }
+
+    /// Validation puts the user id in its one form.
+    @Test func validationCanonicalisesTheUser() throws {
+        var request = RequestContext(user: "rene\u{301}e")
+        try request.validate()
+        #expect(Array(request.user.utf8) == Array("ren\u{E9}e".utf8))
     }
 }

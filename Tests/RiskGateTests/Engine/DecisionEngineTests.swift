@@ -195,6 +195,8 @@ import Testing
             r.device = .init(id: "d-1")
             return try engine.decide(r)
         }
+        // An accepted login from d-1 makes it a familiar device: its failures can lead to a ban.
+        #expect(try attempt(-100, result: "success").outcome == .passive)
         // Only the failure that locks the account says so (the service counts lockouts from it).
         let failures = try (0..<5).map { try attempt(Double($0), result: "failure") }
         #expect(failures.map(\.lockedAccount) == [false, false, false, false, true])
@@ -223,7 +225,9 @@ import Testing
         #expect(decision.outcome == .otp)
         let challenge = try #require(decision.challenge)
         let message = try #require(try store.outbox(limit: 10).first { $0.challenge == challenge.id })
-        let code = try #require(message.body.split(separator: "\"").dropFirst(3).first.map(String.init))
+        #expect(!message.body.contains("\"code\""))
+        let opened = try message.openedForDelivery(keyring: store.secrets)
+        let code = try #require(opened.body.split(separator: "\"").dropFirst(3).first.map(String.init))
         #expect(code.count == 6)
         let wrong = code == "000000" ? "111111" : "000000"
         #expect(try engine.verify(challengeID: challenge.id, step: "otp", response: wrong).result == .failed)

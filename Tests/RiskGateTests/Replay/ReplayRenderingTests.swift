@@ -27,7 +27,7 @@ import Testing
     func hostileReport() throws -> ReplayReport {
         let evil = "<script>alert(1)</script>"
         let text = #"{"id":"<img src=x onerror=alert(1)>","user":"\#(evil)","time":"2026-01-01T00:00:00Z","channel":"<b>chan</b>\u001b[31m","label":{"attack":true}}"#
-            + "\n" + #"{"id":"x2","user":"\"quoted' & amp","time":"2026-01-01T00:00:01Z","label":{"attack":false}}"# + "\n<svg onload=alert(1)>\n"
+            + "\n" + #"{"id":"x2","user":"\"quoted'&amp","time":"2026-01-01T00:00:01Z","label":{"attack":false}}"# + "\n<svg onload=alert(1)>\n"
         let reader = try EventReader(path: try temporaryFile(text))
         final class Flip: ReplayDecider {
             let outcome: Outcome
@@ -49,7 +49,7 @@ import Testing
         #expect(!html.contains("\u{1b}"))
         #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
         #expect(html.contains("&lt;img src=x onerror=alert(1)&gt;"))
-        #expect(html.contains("&quot;quoted&#39; &amp; amp"))
+        #expect(html.contains("&quot;quoted&#39;&amp;amp"))
         #expect(html.contains("&lt;b&gt;chan&lt;/b&gt;"))
         // Self-contained: nothing loaded from elsewhere, no scripts at all.
         #expect(!html.contains("<script"))

@@ -274,6 +274,7 @@ import Testing
         struct Failure: Error, CustomStringConvertible {
             var description: String { "disk on fire" }
         }
+        let secrets = SecretsKeyring.ephemeral()
         func loadUser(_ user: String) throws -> UserState? { throw Failure() }
         func loadChallenge(_ id: String) throws -> Challenge? { nil }
         func loadBlob(_ key: String) throws -> Data? { nil }

@@ -94,7 +94,8 @@ import Testing
             results.map { if case .success = $0 { true } else { false } }
         }
         let connection = try SQLiteConnection(path: path, create: false)
-        let writer = SQLiteWriter(connection: connection, cache: UserStateCache(capacity: 0), path: path)
+        let writer = SQLiteWriter(connection: connection, cache: UserStateCache(capacity: 0), path: path,
+                                  auditKey: try SecretsKeyFile.load(path: SecretsKeyFile.defaultPath(forDatabase: path)).current)
         let first = writer.writeBatch([
             try change(["hot": state(1), "a": state(1)]),
             try change(["hot": state(2)]),

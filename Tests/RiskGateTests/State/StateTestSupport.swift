@@ -60,16 +60,19 @@ struct ChallengeFixture {
     }
 
     /// Makes and commits a challenge; returns it with the delivered code (empty when no OTP step).
-    func issue(_ outcome: Outcome = .otp, channel: String = "chat", fallback: (Int) -> Bool = { _ in false },
+    /// `familiar`: the request came from a context the account knows (the engine sets it from the signals).
+    func issue(_ outcome: Outcome = .otp, channel: String = "chat", familiar: Bool = false, fallback: (Int) -> Bool = { _ in false },
                sourceLocation: SourceLocation = #_sourceLocation) throws -> (NewChallenge, code: String) {
         let user = try store.loadUser("u-1") ?? UserState()
         let maybe = service.makeChallenge(for: decision(outcome), request: request(channel: channel), user: user,
                                           policy: policy, fallbackApplies: fallback)
-        let made = try #require(maybe, sourceLocation: sourceLocation)
+        var made = try #require(maybe, sourceLocation: sourceLocation)
+        if familiar { made.challenge?.familiar = true }
         try store.commit(StateChange(challenges: made.challenge.map { [$0] } ?? [], outbox: made.outbox))
         var code = ""
         if let message = made.outbox.first(where: { $0.kind == "otp" }) {
-            let body = try JSONDecoder().decode([String: String].self, from: Data(message.body.utf8))
+            let opened = try message.openedForDelivery(keyring: store.secrets)
+            let body = try JSONDecoder().decode([String: String].self, from: Data(opened.body.utf8))
             code = body["code"] ?? ""
         }
         return (made, code)

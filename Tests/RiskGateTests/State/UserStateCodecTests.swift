@@ -22,11 +22,11 @@ struct UserStateCodecTests {
             s.profile.email = maybe(text(20))
             s.profile.createdAt = maybe(date())
             s.profile.kba = (0..<Int.random(in: 0...3, using: &g)).map { _ in
-                KBAAnswer(question: text(12), salt: bytes(16), hash: bytes(32))
+                // Drawn as the generator always drew them, so the states of every test stay the same.
+                KBAAnswer(question: text(12), keyID: bytes(16).hexString, hash: "$argon2id$" + bytes(32).hexString)
             }
-            s.profile.partialSecret = (0..<Int.random(in: 0...8, using: &g)).map { _ in
-                SecretCharacterHash(salt: bytes(16), hash: bytes(32))
-            }
+            let pieces = (0..<Int.random(in: 0...8, using: &g)).map { _ in bytes(16) + bytes(32) }
+            s.profile.partialSecret = pieces.isEmpty ? nil : SealedSecret(keyID: "k\(pieces.count)", box: pieces.flatMap { $0 })
             s.profile.trustedDevices = (0..<Int.random(in: 0...2, using: &g)).map { _ in text(14) }
         }
         let agents = ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
@@ -66,6 +66,10 @@ struct UserStateCodecTests {
         s.failures = (0..<Int.random(in: 0...5, using: &g)).map { _ in date() }
         s.lockedUntil = maybe(date())
         s.lockouts = Int.random(in: 0...9, using: &g)
+        // Derived, not drawn: the generator's sequence (and so every other test's states) stays as it was.
+        s.familiarFailures = s.failures.reversed().map { $0.addingTimeInterval(0.5) }
+        s.familiarLockedUntil = s.lockedUntil.map { $0.addingTimeInterval(60) }
+        s.familiarLockouts = s.lockouts / 3
         s.banned = Bool.random(using: &g)
         for _ in 0..<Int.random(in: 0...40, using: &g) {
             let ip = IPAddress(v4: UInt32.random(in: 0...40, using: &g))
@@ -220,7 +224,7 @@ struct UserStateCodecTests {
             for value in t.deviation { number(value, halves: true) }
             double(t.typicalScore)
         }
-        out += [0, 0, 0, 0]  // no failures, not locked, no lockouts, not banned
+        out += [0, 0, 0, 0, 0, 0, 0]  // no failures of either class, no locks, no lockouts of either count, not banned
         out += [0, 0]  // model: no logins, no entries
         return out
     }

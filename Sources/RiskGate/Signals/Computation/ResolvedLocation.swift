@@ -53,4 +53,8 @@ public struct SignalComputation: Sendable, Hashable {
     public var overrideProblems: [SignalOverrideProblem]
     /// The typing sample as scored, for learning it if the login is accepted; `nil` without a usable sample.
     package var typing: TypingDynamics.ScoredSample? = nil
+    /// Whether the request comes from a context familiar to the account (a known or trusted
+    /// device, or a network of its recent logins): failures and locks are counted per class
+    /// (``Lockout/isFamiliar(deviceKnown:deviceTrusted:ipKnown:)``).
+    public var familiar: Bool = false
 }

@@ -154,14 +154,25 @@ public struct SignalComputer: Sendable {
         } else {
             signals[.accountAge] = .unavailable
         }
+        let familiar = Lockout.isFamiliar(deviceKnown: signals[.deviceKnown] == .bool(true),
+                                          deviceTrusted: signals[.deviceTrusted] == .bool(true),
+                                          ipKnown: signals[.ipKnown] == .bool(true))
         let failureStart = nowSeconds - settings.lockoutWindow
         var failures = 0
-        for failure in state.failures {
+        // A familiar context sees its own class's failures; an unfamiliar one sees both.
+        for failure in state.familiarFailures {
             let t = failure.timeIntervalSince1970
             if t >= failureStart && t <= nowSeconds { failures += 1 }
         }
+        if !familiar {
+            for failure in state.failures {
+                let t = failure.timeIntervalSince1970
+                if t >= failureStart && t <= nowSeconds { failures += 1 }
+            }
+        }
         signals[.accountFailures] = .number(Double(failures))
-        signals[.accountLocked] = .bool((state.lockedUntil?.timeIntervalSince1970 ?? -.infinity) > nowSeconds)
+        let lockEnd = Lockout.lockedUntil(state, familiar: familiar)?.timeIntervalSince1970 ?? -.infinity
+        signals[.accountLocked] = .bool(lockEnd > nowSeconds)
         signals[.accountBanned] = .bool(state.banned)
         signals[.accountLockouts] = .number(Double(state.lockouts))
 
@@ -169,7 +180,7 @@ public struct SignalComputer: Sendable {
         if let overrides = request.signals, !overrides.isEmpty {
             problems = SignalComputer.applyOverrides(overrides, into: &signals)
         }
-        return SignalComputation(location: location, overrideProblems: problems, typing: scoredTyping)
+        return SignalComputation(location: location, overrideProblems: problems, typing: scoredTyping, familiar: familiar)
     }
 
     /// Combines request-supplied `geo` (which wins field by field) with the databases and lists.
