@@ -34,6 +34,8 @@ package enum SettingsTable {
               apply: { $0.lockoutDuration = $1 }, read: { $0.lockoutDuration }),
         Entry(section: "lockout", key: "bans_after", type: .number, integer: true,
               apply: { $0.bansAfter = Int($1) }, read: { Double($0.bansAfter) }),
+        Entry(section: "lockout", key: "network_threshold", type: .number, integer: true,
+              apply: { $0.networkThreshold = Int($1) }, read: { Double($0.networkThreshold) }),
     ]
 
     /// The longest duration any setting or challenge accepts: 3650 days. Longer ones are surely

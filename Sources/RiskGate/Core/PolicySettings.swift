@@ -18,6 +18,9 @@ public struct PolicySettings: Sendable, Hashable {
     public var lockoutDuration: Double = 30 * 60
     /// Lockouts before a ban (`lockout.bans_after`); 0 disables bans.
     public var bansAfter: Int = 3
+    /// Failures from one network (/24, /64) across all accounts within the window at which
+    /// unfamiliar requests from that network are denied (`lockout.network_threshold`); 0 disables it.
+    public var networkThreshold: Int = 100
 
     public init() {}
 }

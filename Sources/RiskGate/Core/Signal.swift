@@ -33,6 +33,8 @@ public enum Signal: Int, Sendable, Hashable, CaseIterable, CustomStringConvertib
     case accountBanned
     case accountLockouts
     case historyLogins
+    /// Failed attempts from the request's network (/24, /64) across all accounts within `lockout.window`.
+    case ipNetworkFailures
     /// The statistical login-history model's risk, 0 (typical for this user) to 1 (unlike anything seen).
     case modelRisk
     /// The model's natural-log likelihood ratio (attack over legitimate); 0 is neutral.
@@ -75,6 +77,7 @@ public enum Signal: Int, Sendable, Hashable, CaseIterable, CustomStringConvertib
         case .accountBanned: "account.banned"
         case .accountLockouts: "account.lockouts"
         case .historyLogins: "history.logins"
+        case .ipNetworkFailures: "ip.network_failures"
         case .modelRisk: "model.risk"
         case .modelLogRatio: "model.log_ratio"
         case .score: "score"
@@ -87,7 +90,7 @@ public enum Signal: Int, Sendable, Hashable, CaseIterable, CustomStringConvertib
         switch self {
         case .channel, .requestAction, .ipCountry, .scoreBand: .string
         case .ipAddress: .ip
-        case .ipASN, .typingAnomaly, .accountFailures, .accountLockouts, .historyLogins,
+        case .ipASN, .typingAnomaly, .accountFailures, .accountLockouts, .historyLogins, .ipNetworkFailures,
              .modelRisk, .modelLogRatio, .score: .number
         case .geoDistanceKm: .distance
         case .geoVelocityKmh: .speed

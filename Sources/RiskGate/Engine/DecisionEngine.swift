@@ -34,6 +34,8 @@ public final class DecisionEngine: @unchecked Sendable {
     let random: any RandomSource
     let configuration: Configuration
     let model = LoginModel()
+    /// Failures per source network across accounts, for `ip.network_failures` and the network throttle.
+    let networkFailures = NetworkFailureTracker()
     let globalStats: GlobalLoginStats
     let locks = UserLocks()
     let active: PolicySlot
@@ -125,7 +127,8 @@ public final class DecisionEngine: @unchecked Sendable {
             let policy = snapshot.policy
 
             var signals = SignalValues()
-            let computation = snapshot.computer.compute(request, userState: state, now: time, into: &signals)
+            let computation = snapshot.computer.compute(request, userState: state, now: time, networkFailures: networkFailures,
+                                                        into: &signals)
             let location = computation.location
             let features = LoginFeatures(context: request, ip: location.ip, asn: location.asn, country: location.country)
             let assessment = model.assess(features, user: state.model, global: globalStats)
@@ -141,7 +144,7 @@ public final class DecisionEngine: @unchecked Sendable {
                     id: makeID("dec", at: now), signals: shadowSignals, evaluation: shadowEvaluation, explain: false)
                 // Logged as it would have been carried out (lock guard, fallbacks, on_failure), like
                 // the enforced decision beside it; its challenges and deliveries are dropped.
-                DecisionEngine.applyLockGuard(&shadow, state: state, familiar: computation.familiar, now: time)
+                DecisionEngine.applyLockGuard(&shadow, state: state, computation: computation, settings: shadowPolicy.settings, now: time)
                 if request.result != "failure" {
                     stepUp(&shadow, request: request, state: state, policy: shadowPolicy, signals: shadowSignals,
                            redactedSignals: [:], now: now) { _ in }
@@ -155,7 +158,7 @@ public final class DecisionEngine: @unchecked Sendable {
             if explain { decision.explanation?.model = assessment.top }
             // The audit record and a step-up's hand-off context keep the (redacted) signals whether or not the caller asked for them.
             let auditSignals = decision.explanation.map { AuditEvent.redactedSignals($0.signals) } ?? policy.redactedSignalValues(signals)
-            DecisionEngine.applyLockGuard(&decision, state: state, familiar: computation.familiar, now: time)
+            DecisionEngine.applyLockGuard(&decision, state: state, computation: computation, settings: policy.settings, now: time)
 
             var change = StateChange()
             if request.result == "failure" {
@@ -166,6 +169,7 @@ public final class DecisionEngine: @unchecked Sendable {
                 // could backdate a failure to dodge lockout could as well leave `result` out.
                 decision.lockedAccount = Lockout.recordFailure(&state, settings: policy.settings, familiar: computation.familiar,
                                                                now: time).lockedNow
+                PipelineSteps.recordNetworkFailure(computation, tracker: networkFailures, settings: policy.settings, time: time)
             } else {
                 switch decision.outcome {
                 case .passive:
@@ -314,8 +318,9 @@ public final class DecisionEngine: @unchecked Sendable {
     }
 
     /// A locked or banned account is denied whatever the policy says, with the reason as the rule.
-    static func applyLockGuard(_ decision: inout Decision, state: UserState, familiar: Bool, now: Date) {
-        guard let reason = PipelineSteps.lockRule(state, familiar: familiar, now: now) else { return }
+    static func applyLockGuard(_ decision: inout Decision, state: UserState, computation: SignalComputation,
+                               settings: PolicySettings, now: Date) {
+        guard let reason = PipelineSteps.lockRule(state, computation: computation, settings: settings, now: now) else { return }
         if decision.outcome != .deny {
             decision.outcome = .deny
             decision.rule = reason

@@ -2,12 +2,25 @@ import Foundation
 
 /// Steps the service engine and the replay engine share, so both decide and learn the same way.
 enum PipelineSteps {
-    /// The rule id that overrides any outcome for a locked or banned account, or `nil` when neither.
-    /// A lock from unfamiliar contexts' failures does not stop a request from a familiar context.
-    static func lockRule(_ state: UserState, familiar: Bool, now: Date) -> String? {
-        let status = Lockout.status(state, familiar: familiar, now: now)
-        guard status.locked || status.banned else { return nil }
-        return status.banned ? "account.banned" : "account.locked"
+    /// The rule id that overrides any outcome for a locked or banned account, or for an unfamiliar
+    /// request from a network over `lockout.network_threshold` failures, or `nil` when none applies.
+    /// A lock from unfamiliar contexts' failures does not stop a request from a familiar context,
+    /// and neither does the network throttle: the account's own device or network still gets in.
+    static func lockRule(_ state: UserState, computation: SignalComputation, settings: PolicySettings, now: Date) -> String? {
+        let status = Lockout.status(state, familiar: computation.familiar, now: now)
+        if status.banned { return "account.banned" }
+        if status.locked { return "account.locked" }
+        if settings.networkThreshold > 0, !computation.familiar, computation.networkFailures >= settings.networkThreshold {
+            return "ip.network_throttled"
+        }
+        return nil
+    }
+
+    /// Counts a failed attempt against its source network (for `ip.network_failures` and the throttle).
+    static func recordNetworkFailure(_ computation: SignalComputation, tracker: NetworkFailureTracker?,
+                                     settings: PolicySettings, time: Date) {
+        guard let tracker, let ip = computation.location.ip else { return }
+        tracker.record(ip, now: time, window: settings.lockoutWindow)
     }
 
     /// Writes the model's assessment into the signals policies read.

@@ -7,6 +7,10 @@ import Foundation
 /// ``pending`` and applied by the engine at the end of the epoch. Everything else it touches is
 /// its own, so shards of one engine can decide on different threads at once.
 final class ReplayShard {
+    /// Password failures per source network among this shard's users (`ip.network_failures`): with
+    /// one thread that is every user, as in the service; with several, each thread counts its own
+    /// users' failures, which keeps the result the same for any number of threads of 2 or more.
+    private let networkFailures = NetworkFailureTracker()
     let policy: CompiledPolicy
     let computer: SignalComputer
     let model = LoginModel()
@@ -177,7 +181,7 @@ final class ReplayShard {
         let time = event.time ?? Date(timeIntervalSince1970: 0)
         signals.reset()
         // A user never seen has an empty state, which the computer reads as no history.
-        let computation = computer.compute(event, userState: state, now: time, into: &signals)
+        let computation = computer.compute(event, userState: state, now: time, networkFailures: networkFailures, into: &signals)
         let location = computation.location
         let features = LoginFeatures(ip: location.ip, asn: location.asn, country: location.country,
                                      userAgent: event.device?.userAgent, cache: agents)
@@ -187,7 +191,8 @@ final class ReplayShard {
 
         var outcome = evaluation.outcome
         var rule = policy.ruleID(at: evaluation.ruleIndex)
-        if let lockRule = PipelineSteps.lockRule(state, familiar: computation.familiar, now: time), outcome != .deny {
+        if let lockRule = PipelineSteps.lockRule(state, computation: computation, settings: policy.settings, now: time),
+           outcome != .deny {
             outcome = .deny
             rule = lockRule
         }
@@ -195,6 +200,7 @@ final class ReplayShard {
         var accepted = false
         if event.result == "failure" {
             _ = Lockout.recordFailure(&state, settings: policy.settings, familiar: computation.familiar, now: time)
+            PipelineSteps.recordNetworkFailure(computation, tracker: networkFailures, settings: policy.settings, time: time)
         } else {
             switch outcome {
             case .deny:

@@ -57,4 +57,7 @@ public struct SignalComputation: Sendable, Hashable {
     /// device, or a network of its recent logins): failures and locks are counted per class
     /// (``Lockout/isFamiliar(deviceKnown:deviceTrusted:ipKnown:)``).
     public var familiar: Bool = false
+    /// Failures from the request's network across accounts in the lockout window (`ip.network_failures`
+    /// before any override); 0 without a tracker or an address.
+    public var networkFailures: Int = 0
 }

@@ -38,7 +38,11 @@ public struct SignalComputer: Sendable {
     /// As ``compute(_:state:now:into:)`` for a user whose state is at hand: the state is read in
     /// place (wrapping it in an optional copied it, retaining every array it holds, on each event).
     @discardableResult
+    ///
+    /// `networkFailures` counts failures per source network across accounts (`ip.network_failures`);
+    /// without one the signal is unavailable.
     package func compute(_ request: RequestContext, userState state: UserState, now: Date,
+                         networkFailures: NetworkFailureTracker? = nil,
                          into signals: inout SignalValues) -> SignalComputation {
         let nowSeconds = now.timeIntervalSince1970
         let windowStart = nowSeconds - settings.historyWindow
@@ -174,13 +178,21 @@ public struct SignalComputer: Sendable {
         let lockEnd = Lockout.lockedUntil(state, familiar: familiar)?.timeIntervalSince1970 ?? -.infinity
         signals[.accountLocked] = .bool(lockEnd > nowSeconds)
         signals[.accountBanned] = .bool(state.banned)
+        var networkCount = 0
+        if let networkFailures, let ip = location.ip {
+            networkCount = networkFailures.count(ip, now: now, window: settings.lockoutWindow)
+            signals[.ipNetworkFailures] = .number(Double(networkCount))
+        } else {
+            signals[.ipNetworkFailures] = .unavailable
+        }
         signals[.accountLockouts] = .number(Double(state.lockouts))
 
         var problems: [SignalOverrideProblem] = []
         if let overrides = request.signals, !overrides.isEmpty {
             problems = SignalComputer.applyOverrides(overrides, into: &signals)
         }
-        return SignalComputation(location: location, overrideProblems: problems, typing: scoredTyping, familiar: familiar)
+        return SignalComputation(location: location, overrideProblems: problems, typing: scoredTyping, familiar: familiar,
+                                 networkFailures: networkCount)
     }
 
     /// Combines request-supplied `geo` (which wins field by field) with the databases and lists.
