@@ -21,7 +21,7 @@ struct ExternalToolTests {
             .deletingLastPathComponent()
         let count = ProcessInfo.processInfo.environment["RISKGATE_FUZZ_COUNT"] ?? "10000"
         let (ports, sink) = AsyncStream<Int>.makeStream()
-        let app = makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: .init(port: 0),
+        let app = try makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: .init(port: 0),
                                   metrics: h.metrics, logger: h.logs.logger(), onServerRunning: { sink.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: h.logs.logger()))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -50,7 +50,7 @@ struct ExternalToolTests {
             .deletingLastPathComponent()
         let duration = ProcessInfo.processInfo.environment["RISKGATE_LOAD_DURATION"] ?? "10s"
         let (ports, sink) = AsyncStream<Int>.makeStream()
-        let app = makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: .init(port: 0),
+        let app = try makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: .init(port: 0),
                                   metrics: h.metrics, logger: Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() },
                                   onServerRunning: { sink.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: h.logs.logger()))
