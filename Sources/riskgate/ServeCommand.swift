@@ -87,7 +87,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for (flag, value) in [("--rate-limit-per-key", rateLimitPerKey), ("--rate-limit-per-address", rateLimitPerAddress),
                               ("--rate-limit-auth-failures", rateLimitAuthFailures)] {
-            guard (try? Self.parseRateLimit(value)) != nil else {
+            // Not `try?`: `off` parses to nil, which `try?` could not tell from a failure.
+            do { _ = try Self.parseRateLimit(value) } catch {
                 throw ValidationError("\(flag) must be RATE/s, RATE/s:BURST (e.g. 100/s:500) or off, got `\(value)`")
             }
         }

@@ -27,4 +27,16 @@ struct ServeSecurityTests {
         result.expectStatus(2)
         #expect(result.stderr.contains("cannot read TLS certificate file `\(missing)`"), "\(result)")
     }
+
+    /// `off` turns a limit off (it was once refused as malformed); the start then fails later, on the missing keys file.
+    @Test func rateLimitsCanBeTurnedOff() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let result = try await CLIRunner.run(["serve", "--policy", Repository.webLogin, "--listen", "127.0.0.1:0",
+                                              "--rate-limit-per-key", "off", "--rate-limit-per-address", "off",
+                                              "--rate-limit-auth-failures", "off", "--keys", folder.path("none.txt")],
+                                             in: folder.url, timeout: 60)
+        result.expectStatus(2)
+        #expect(result.stderr.contains("cannot read keys file"), "\(result)")
+    }
 }

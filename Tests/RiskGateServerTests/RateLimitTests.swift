@@ -61,15 +61,20 @@ struct RateLimitTests {
         }
     }
 
+    /// Every request from one address counts, whatever its key (or none), except health checks.
     @Test func perAddressLimitsEveryRequestFromOneAddress() async throws {
         let clock = ManualClock()
         let h = try Self.harness(clock, perAddress: RateLimit(perSecond: 2, burst: 2))
         try await h.app.test(.router) { client in
-            do { let actual = try await client.send(.get, "/healthz").status; #expect(actual == .ok) }
-            do { let actual = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: Self.body).status; #expect(actual == .ok) }
-            Self.expectRateLimited(try await client.send(.get, "/healthz"), retryAfter: "1")
+            #expect(try await client.send(.get, "/metrics").status == .unauthorized)
+            #expect(try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: Self.body).status == .ok)
+            Self.expectRateLimited(try await client.send(.post, "/v1/decisions", key: TestKeys.all, body: Self.body),
+                                   retryAfter: "1")
+            Self.expectRateLimited(try await client.send(.get, "/metrics", key: TestKeys.metrics), retryAfter: "1")
+            // A load balancer's health check is never refused.
+            for _ in 0..<5 { #expect(try await client.send(.get, "/healthz").status == .ok) }
             clock.advance(by: 0.5)
-            do { let actual = try await client.send(.get, "/healthz").status; #expect(actual == .ok) }
+            #expect(try await client.send(.get, "/metrics", key: TestKeys.metrics).status == .ok)
         }
     }
 
@@ -81,7 +86,8 @@ struct RateLimitTests {
                                      trustedProxies: trusted ? ["127.0.0.1"] : [])
             try await h.app.test(.live) { client in
                 func health(_ forwarded: String) async throws -> HTTPResponse.Status {
-                    try await client.send(.get, "/healthz", headers: [HTTPField.Name("X-Forwarded-For")!: forwarded]).status
+                    try await client.send(.get, "/v1/policy", key: TestKeys.admin,
+                                          headers: [HTTPField.Name("X-Forwarded-For")!: forwarded]).status
                 }
                 // Untrusted, every request is 127.0.0.1's and the first one takes its only token.
                 do { let actual = try await health("198.51.100.1"); #expect(actual == .ok) }
@@ -118,8 +124,8 @@ struct RateLimitTests {
 
     @Test func defaultsAreOnAndParse() throws {
         let limits = RateLimits()
-        #expect(limits.perKey == RateLimit(perSecond: 10_000, burst: 20_000))
-        #expect(limits.perAddress == RateLimit(perSecond: 20_000, burst: 40_000))
+        #expect(limits.perKey == RateLimit(perSecond: 20_000, burst: 40_000))
+        #expect(limits.perAddress == RateLimit(perSecond: 40_000, burst: 80_000))
         #expect(limits.authFailuresPerAddress == RateLimit(perSecond: 10, burst: 100))
         #expect(RateLimit(parsing: "50/s") == RateLimit(perSecond: 50, burst: 100))
         #expect(RateLimit(parsing: "0.5/s:3") == RateLimit(perSecond: 0.5, burst: 3))

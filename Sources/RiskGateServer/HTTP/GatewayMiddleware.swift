@@ -34,7 +34,7 @@ struct GatewayMiddleware: RouterMiddleware {
         var response: Response
         var errorCode: String?
         do {
-            try admit(token: token, address: address, context: &context)
+            try admit(token: token, address: address, isHealthCheck: request.uri.path == "/healthz", context: &context)
             response = try await next(request, context)
         } catch let error as HTTPParserError {
             // The connection's byte stream is broken (e.g. a body shorter than its Content-Length
@@ -88,10 +88,13 @@ struct GatewayMiddleware: RouterMiddleware {
     /// The rate limits, then the key lookup: a client over its address's limit, or one that has
     /// used up its failed authentications, is refused before its key is looked at, so refused
     /// guesses learn nothing about the key.
+    ///
+    /// Health checks are not counted against the address: a load balancer that got a 429 would
+    /// take a healthy server out of rotation, and answering `/healthz` costs no more than a 429.
     /// - Throws: ``RateLimiter/Refusal`` (429).
-    func admit(token: Substring?, address: String, context: inout Context) throws {
+    func admit(token: Substring?, address: String, isHealthCheck: Bool, context: inout Context) throws {
         let now = limiter.clock()
-        if let table = limiter.perAddress, let retry = table.take(address, now: now) {
+        if !isHealthCheck, let table = limiter.perAddress, let retry = table.take(address, now: now) {
             throw RateLimiter.Refusal(reason: .address, retryAfter: retry)
         }
         guard let token else { return }
