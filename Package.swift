@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         // Under Hummingbird already; named for ByteBuffer/Channel and the thread pool for blocking work.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // Under HummingbirdTLS already; named for loading PEM certificates and keys.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
         // System C libraries, wrapped the way swift-nio wraps CNIOLinux.
@@ -37,11 +39,16 @@ let package = Package(
             dependencies: [
                 "RiskGate",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Named for `HTTPServerBuilder`, to choose plain HTTP or TLS.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                // TLS for `serve --tls-cert/--tls-key`, over swift-nio-ssl (BoringSSL).
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(

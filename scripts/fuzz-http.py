@@ -16,6 +16,7 @@ import argparse
 import concurrent.futures
 import json
 import random
+import re
 import socket
 import sys
 import threading
@@ -191,7 +192,14 @@ class Fuzzer:
         status, _ = self.request("GET", "/healthz", None)
         if status != 200:
             return f"/healthz answered {status}"
-        status, reply = self.request("POST", "/v1/decisions", json.dumps(VALID).encode(), key=self.args.decide_key)
+        # The fuzzing sends wrong keys, so the server may hold keyed requests from this address
+        # for a few seconds (429, rate limit on failed authentications): wait as it says.
+        for _ in range(10):
+            status, reply = self.request("POST", "/v1/decisions", json.dumps(VALID).encode(), key=self.args.decide_key)
+            if status != 429:
+                break
+            match = re.search(rb"\r\nRetry-After: (\d+)", reply, re.IGNORECASE)
+            time.sleep(int(match.group(1)) if match else 1)
         if status != 200:
             return f"a valid decision answered {status}: {reply[:300]!r}"
         body = reply.split(b"\r\n\r\n", 1)[-1]

@@ -63,7 +63,8 @@ if [[ -z "$url" ]]; then
   (cd "$root" && swift build -c release --product riskgate >&2)
   bin="$(cd "$root" && swift build -c release --show-bin-path)/riskgate"
   key="lt-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
-  printf '%s decide,admin\n' "$key" > "$work/keys.txt"
+  # The server refuses a keys file other users can read.
+  (umask 077 && printf '%s decide,admin,metrics\n' "$key" > "$work/keys.txt")
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   [[ -n "$state" ]] || state="$work/state.db"
   "$bin" serve --policy "$policy" --state "$state" "${geo[@]}" --listen "127.0.0.1:$port" --keys "$work/keys.txt" \
@@ -233,4 +234,4 @@ bad="$(sed -n 's/^non-2xx responses: \([0-9]*\).*/\1/p' "$work/wrk.out")"
 if [[ "${bad:-0}" != "0" ]]; then echo "load-test: FAIL: $bad responses were not 2xx" >&2; exit 1; fi
 curl -fsS "$url/healthz" >/dev/null || { echo "load-test: FAIL: /healthz after the run" >&2; exit 1; }
 echo "decisions by outcome since start (warm-up included):"
-curl -fsS "$url/metrics" | grep '^riskgate_decisions_total' || true
+curl -fsS -H "Authorization: Bearer $key" "$url/metrics" | grep '^riskgate_decisions_total' || true

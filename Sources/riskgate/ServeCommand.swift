@@ -9,8 +9,9 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the HTTP decision service.",
-        discussion: "Every endpoint but /healthz and /metrics needs `Authorization: Bearer KEY`. "
-            + "The keys file holds one key a line with its scopes: `KEY decide,verify,admin  # comment`. "
+        discussion: "Every endpoint but /healthz needs `Authorization: Bearer KEY` (/metrics too, unless --public-metrics). "
+            + "The keys file holds one key (or `sha256:HEX` of it) a line with its scopes: "
+            + "`KEY decide,verify,admin,metrics  # comment`; it must not be readable by others (chmod 600). "
             + "Stops on SIGTERM or SIGINT after in-flight requests finish. See docs/http-api.md."
     )
 
@@ -46,6 +47,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log format on standard error: json (one object a line) or text.")
     var logFormat: String = "json"
 
+    @Option(name: .long, help: "PEM certificate chain; serve HTTPS (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "PEM private key for --tls-cert; must not be accessible to group or others (chmod 600).")
+    var tlsKey: String?
+
+    @Option(name: .long, help: "Requests per API key: RATE/s[:BURST] (burst defaults to twice the rate), or off.")
+    var rateLimitPerKey: String = RateLimits.defaultPerKey.description
+
+    @Option(name: .long, help: "Requests per client address: RATE/s[:BURST], or off.")
+    var rateLimitPerAddress: String = RateLimits.defaultPerAddress.description
+
+    @Option(name: .long, help: "Failed authentications (401) per client address before keyed requests from it get 429: RATE/s[:BURST], or off.")
+    var rateLimitAuthFailures: String = RateLimits.defaultAuthFailuresPerAddress.description
+
+    @Option(name: .long, help: "A proxy's IP address whose X-Forwarded-For names the client (repeat for several). None by default.")
+    var trustedProxy: [String] = []
+
+    @Flag(name: .long, help: "Answer GET /metrics without a key (by default it needs a key with the `metrics` scope).")
+    var publicMetrics = false
+
     func validate() throws {
         guard logFormat == "json" || logFormat == "text" else {
             throw ValidationError("--log-format must be `json` or `text`")
@@ -62,6 +84,32 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together: give both, or neither for plain HTTP")
+        }
+        for (flag, value) in [("--rate-limit-per-key", rateLimitPerKey), ("--rate-limit-per-address", rateLimitPerAddress),
+                              ("--rate-limit-auth-failures", rateLimitAuthFailures)] {
+            // Not `try?`: `off` parses to nil, which `try?` could not tell from a failure.
+            do { _ = try Self.parseRateLimit(value) } catch {
+                throw ValidationError("\(flag) must be RATE/s, RATE/s:BURST (e.g. 100/s:500) or off, got `\(value)`")
+            }
+        }
+        for address in trustedProxy where !Self.isIPAddress(address) {
+            throw ValidationError("--trusted-proxy must be an IP address, got `\(address)`")
+        }
+    }
+
+    /// An IPv4 or IPv6 address literal.
+    static func isIPAddress(_ text: String) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return inet_pton(AF_INET, text, &buffer) == 1 || inet_pton(AF_INET6, text, &buffer) == 1
+    }
+
+    /// `off`, or a ``RateLimit`` in flag form.
+    static func parseRateLimit(_ text: String) throws -> RateLimit? {
+        if text == "off" { return nil }
+        guard let limit = RateLimit(parsing: text) else { throw ValidationError("bad rate limit") }
+        return limit
     }
 
     func run() async throws {
@@ -82,11 +130,29 @@ struct ServeCommand: AsyncParsableCommand {
                 // run, shown once to whoever started it (not through the log handler).
                 let key = "rg-" + SystemRandomSource().bytes(24).hexString
                 keyStore = try APIKeyStore(keys: [(key: key, scopes: Set(APIScope.allCases))])
-                Self.fail("riskgate serve: no --keys file; this run's API key (scopes decide, verify, admin): \(key)")
+                let scopes = APIScope.allCases.map(\.rawValue).joined(separator: ", ")
+                Self.fail("riskgate serve: no --keys file; this run's API key (scopes \(scopes)): \(key)")
             }
         } catch {
             Self.fail("riskgate serve: \(error)")
             throw ExitCode(2)
+        }
+        var logger = Logger(label: "riskgate.server")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var configuration = ServerConfiguration(
+            host: host, port: port, maxBodyBytes: maxBodyBytes,
+            bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
+            rateLimits: RateLimits(perKey: try Self.parseRateLimit(rateLimitPerKey),
+                                   perAddress: try Self.parseRateLimit(rateLimitPerAddress),
+                                   authFailuresPerAddress: try Self.parseRateLimit(rateLimitAuthFailures)),
+            trustedProxies: Set(trustedProxy), publicMetrics: publicMetrics)
+        if let tlsCert, let tlsKey {
+            do {
+                try configuration.enableTLS(certificatePath: tlsCert, keyPath: tlsKey)
+            } catch {
+                Self.fail("riskgate serve: \(error)")
+                throw ExitCode(2)
+            }
         }
         let backend: any DecisionBackend
         do {
@@ -97,21 +163,19 @@ struct ServeCommand: AsyncParsableCommand {
             if case BackendFactoryError.geo = error { throw ExitCode(2) }
             throw ExitCode(1)
         }
-        var logger = Logger(label: "riskgate.server")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let configuration = ServerConfiguration(
-            host: host, port: port, maxBodyBytes: maxBodyBytes,
-            bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)))
         try await Self.serve(backend, keys: keyStore, configuration: configuration, logger: logger)
     }
 
     /// Opens the existential so the generic server is specialised for the concrete backend.
     static func serve<Backend: DecisionBackend>(_ backend: Backend, keys: APIKeyStore,
                                                 configuration: ServerConfiguration, logger: Logger) async throws {
-        let app = makeApplication(
+        let app = try makeApplication(
             backend: backend, keys: keys, configuration: configuration, logger: logger,
             onServerRunning: { port in
-                logger.notice("riskgate serving", metadata: ["keys": .stringConvertible(keys.count), "port": .stringConvertible(port)])
+                logger.notice("riskgate serving", metadata: [
+                    "keys": .stringConvertible(keys.count), "port": .stringConvertible(port),
+                    "tls": .stringConvertible(configuration.tls != nil),
+                ])
             })
         do {
             try await app.runService()

@@ -102,6 +102,8 @@ struct CrashDurabilityTests {
         let database = folder.path("state.db")
         let key = "crash-test-decide-key-0001"
         let keys = try folder.write("keys.txt", "\(key) decide\n")
+        // `serve` refuses a keys file other users can read.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keys)
 
         var acknowledged: [String] = []
         var perRound: [Int] = []

@@ -35,6 +35,9 @@ struct UsageErrorTests {
         (["replay", "--policy", "p.yaml", "--dataset", "d.jsonl", "--threads", "0"], "--threads must be between 1 and"),
         (["import", "other-csv", "file.csv"], "2 unexpected arguments: 'other-csv', 'file.csv'"),
         (["generate", "--users", "ten", "--events", "5", "--seed", "1"], "The value 'ten' is invalid for '--users <users>'"),
+        (["serve", "--policy", "p.yaml", "--tls-cert", "cert.pem"], "--tls-cert and --tls-key go together"),
+        (["serve", "--policy", "p.yaml", "--rate-limit-per-key", "fast"], "--rate-limit-per-key must be RATE/s"),
+        (["serve", "--policy", "p.yaml", "--trusted-proxy", "proxy.local"], "--trusted-proxy must be an IP address"),
     ])
     func usageError(arguments: [String], message: String) async throws {
         let folder = try TemporaryDirectory()

@@ -20,7 +20,7 @@ struct EngineBackendPolicyTests {
     @Test func uploadWithATenThousandTermChainIsRejectedAndTheServiceLives() async throws {
         let initial = PolicyCompiler.compile(source: Self.first, file: "p.yaml", baseDirectory: nil)
         let engine = try DecisionEngine(policy: try #require(initial.policy), source: Self.first, store: MemoryStateStore())
-        let app = makeApplication(backend: EngineBackend(engine: engine, baseDirectory: nil), keys: try TestKeys.store(),
+        let app = try makeApplication(backend: EngineBackend(engine: engine, baseDirectory: nil), keys: try TestKeys.store(),
                                   configuration: .init(port: 0), logger: LogCapture().logger())
         try await app.test(.router) { client in
             let rejected = try await client.send(.put, "/v1/policy", key: TestKeys.admin, body: Self.chained(10_000),

@@ -30,7 +30,7 @@ struct EngineBackendTests {
             let compiled = PolicyCompiler.compile(source: source, file: "engine-http.yaml", baseDirectory: nil)
             let policy = try #require(compiled.policy, "\(compiled.diagnostics)", sourceLocation: sourceLocation)
             engine = try DecisionEngine(policy: policy, source: source, store: MemoryStateStore())
-            app = makeApplication(backend: EngineBackend(engine: engine, baseDirectory: nil), keys: try TestKeys.store())
+            app = try makeApplication(backend: EngineBackend(engine: engine, baseDirectory: nil), keys: try TestKeys.store())
         }
 
         /// The code of the OTP queued for `challenge`.
@@ -77,7 +77,7 @@ struct EngineBackendTests {
             let again = try await client.send(.post, path, key: TestKeys.verify, body: #"{"step": "kba", "response": "rex the dog"}"#)
             expectError(again, .conflict, code: "conflict")
 
-            let metrics = try await client.send(.get, "/metrics")
+            let metrics = try await client.send(.get, "/metrics", key: TestKeys.metrics)
             #expect(metrics.text.contains("riskgate_lockouts_total 0"), "\(metrics.text)")
         }
     }
@@ -153,7 +153,7 @@ struct EngineBackendTests {
             for _ in 0..<3 {
                 _ = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-3", "result": "failure"}"#)
             }
-            var metrics = try await client.send(.get, "/metrics")
+            var metrics = try await client.send(.get, "/metrics", key: TestKeys.metrics)
             #expect(metrics.text.contains("riskgate_lockouts_total 1"), "\(metrics.text)")
 
             // Wrong codes: the third locks the account; retries of the dead challenge are not lockouts.
@@ -169,7 +169,7 @@ struct EngineBackendTests {
                 results.append(reply.json["result"] as? String ?? reply.text)
             }
             #expect(results == ["failed", "failed", "locked", "locked", "locked"])
-            metrics = try await client.send(.get, "/metrics")
+            metrics = try await client.send(.get, "/metrics", key: TestKeys.metrics)
             #expect(metrics.text.contains("riskgate_lockouts_total 2"), "\(metrics.text)")
         }
     }

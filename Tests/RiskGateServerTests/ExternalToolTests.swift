@@ -21,8 +21,11 @@ struct ExternalToolTests {
             .deletingLastPathComponent()
         let count = ProcessInfo.processInfo.environment["RISKGATE_FUZZ_COUNT"] ?? "10000"
         let (ports, sink) = AsyncStream<Int>.makeStream()
-        let app = makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: .init(port: 0),
-                                  metrics: h.metrics, logger: h.logs.logger(), onServerRunning: { sink.yield($0) })
+        // A quarter of the cases send wrong keys; with the failed-authentication limit on, most
+        // keyed cases after the first few hundred would be 429s that never reach the parsers.
+        let configuration = ServerConfiguration(port: 0, rateLimits: RateLimits(authFailuresPerAddress: nil))
+        let app = try makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: configuration,
+                                      metrics: h.metrics, logger: h.logs.logger(), onServerRunning: { sink.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: h.logs.logger()))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -50,7 +53,7 @@ struct ExternalToolTests {
             .deletingLastPathComponent()
         let duration = ProcessInfo.processInfo.environment["RISKGATE_LOAD_DURATION"] ?? "10s"
         let (ports, sink) = AsyncStream<Int>.makeStream()
-        let app = makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: .init(port: 0),
+        let app = try makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: .init(port: 0),
                                   metrics: h.metrics, logger: Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() },
                                   onServerRunning: { sink.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: h.logs.logger()))

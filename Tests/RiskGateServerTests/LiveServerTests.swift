@@ -28,7 +28,7 @@ struct LiveServerTests {
         async throws
     {
         let (ports, portSink) = AsyncStream<Int>.makeStream()
-        let app = makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: configuration,
+        let app = try makeApplication(backend: h.backend, keys: try TestKeys.store(), configuration: configuration,
                                   metrics: h.metrics, logger: h.logs.logger(), onServerRunning: { portSink.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: h.logs.logger()))
         try await withThrowingTaskGroup(of: Void.self) { tasks in

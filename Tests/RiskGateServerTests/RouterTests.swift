@@ -190,7 +190,7 @@ struct RouterTests {
             #expect(results == ["failed", "failed", "locked", "locked"])
             let after = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: #"{"user": "u-8"}"#)
             #expect(after.json["outcome"] as? String == "deny")
-            let metrics = try await client.send(.get, "/metrics")
+            let metrics = try await client.send(.get, "/metrics", key: TestKeys.metrics)
             // One lockout: the third wrong code locked the account; the fourth reply found it locked.
             #expect(metrics.text.contains(#"riskgate_lockouts_total 1"#), "\(metrics.text)")
             #expect(metrics.text.contains(#"riskgate_challenge_results_total{result="failed"} 2"#))
@@ -207,7 +207,7 @@ struct RouterTests {
                 #expect(decided.status == .ok)
                 #expect(decided.json["locked_account"] == nil, "internal flag must not reach clients")
             }
-            let metrics = try await client.send(.get, "/metrics")
+            let metrics = try await client.send(.get, "/metrics", key: TestKeys.metrics)
             #expect(metrics.text.contains(#"riskgate_lockouts_total 1"#), "\(metrics.text)")
         }
     }
@@ -324,7 +324,7 @@ struct RouterTests {
                                                    headers: [.authorization: "Bearer \(TestKeys.admin)"],
                                                    body: .init(bytes: [0x72, 0xFF, 0xFE, 0x0A]))
             expectError(notUTF8, .badRequest, code: "invalid_encoding")
-            let metrics = try await client.send(.get, "/metrics")
+            let metrics = try await client.send(.get, "/metrics", key: TestKeys.metrics)
             #expect(metrics.text.contains(#"riskgate_policy_changes_total{slot="active",result="rejected"} 1"#))
             #expect(metrics.text.contains(#"riskgate_policy_changes_total{slot="active",result="accepted"} 1"#))
         }
@@ -349,7 +349,7 @@ struct RouterTests {
             for body in [#"{"user": "a", "device": {"id": "d"}}"#, #"{"user": "b", "device": {"id": "d"}}"#, #"{"user": "c", "result": "failure"}"#] {
                 _ = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: body)
             }
-            let response = try await client.send(.get, "/metrics")
+            let response = try await client.send(.get, "/metrics", key: TestKeys.metrics)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
             let text = response.text

@@ -13,13 +13,19 @@ enum TestKeys {
     static let verify = "test-verify-key-0002"
     static let admin = "test-admin-key-00003"
     static let all = "test-all-scopes-0004"
+    static let metrics = "test-metrics-key-005"
+    /// Held in the file only as `sha256:` and its digest (`printf %s KEY | sha256sum`).
+    static let digested = "test-digest-key-0005"
+    static let digestedSHA256 = "c7b7f907384c2d579c994b7401a39d200d2fef30862d7dbc6f12cafebf462504"
 
     static let file = """
         # keys for tests and docs/http-api.md
         \(decide) decide
         \(verify) verify          # challenge front end
         \(admin) admin
-        \(all) decide,verify,admin
+        \(all) decide,verify,admin,metrics
+        \(metrics) metrics         # Prometheus
+        sha256:\(digestedSHA256) decide
 
         """
 
@@ -53,7 +59,7 @@ struct Harness {
         self.backend = backend
         metrics = ServerMetrics()
         logs = LogCapture()
-        app = makeApplication(backend: backend, keys: try TestKeys.store(), configuration: configuration,
+        app = try makeApplication(backend: backend, keys: try TestKeys.store(), configuration: configuration,
                               metrics: metrics, logger: logs.logger())
     }
 }

@@ -4,28 +4,37 @@ import Hummingbird
 import Logging
 import NIOHTTP1
 
-/// The outermost layer: identifies the caller, turns every error into a JSON response, counts
-/// responses and writes one access-log line per request.
+/// The outermost layer: gives the request a random id, applies the rate limits, identifies the
+/// caller, turns every error into a JSON response, counts responses and writes one access-log line
+/// per request.
 ///
 /// The log line carries the request id, method, route template (`/v1/accounts/{user}`, never the
 /// concrete path, which may hold a user id), status, duration and the key id. It never carries the
 /// key, client addresses, user agents, bodies or error messages that could echo client input.
+/// Failed authentications are the exception: they are logged at `warning` with the client address
+/// (never any part of the presented key), since that is what an operator needs to find a guesser.
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let keys: APIKeyStore
     let metrics: ServerMetrics
+    let limiter: RateLimiter
+    let clientAddress: ClientAddress
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         let start = ContinuousClock.now
         var context = context
-        if let token = Self.bearerToken(request.headers[.authorization]) {
-            context.principal = keys.principal(for: token)
-        }
+        // Replaces Hummingbird's id, which counts up, before anything logs under it.
+        let requestID = RequestID.make()
+        context.logger[metadataKey: "hb.request.id"] = .string(requestID)
+        let address = clientAddress.resolve(peer: context.channel.remoteAddress, forwardedFor: request.headers[.xForwardedFor])
+        let authorization = request.headers[.authorization]
+        let token = Self.bearerToken(authorization)
         var response: Response
         var errorCode: String?
         do {
+            try admit(token: token, address: address, isHealthCheck: request.uri.path == "/healthz", context: &context)
             response = try await next(request, context)
         } catch let error as HTTPParserError {
             // The connection's byte stream is broken (e.g. a body shorter than its Content-Length
@@ -52,9 +61,12 @@ struct GatewayMiddleware: RouterMiddleware {
                 context.channel.close(mode: .input, promise: nil)
             }
         }
-        // Not `context.id`: it force-unwraps, and log handlers that drop metadata (a no-op logger) would crash it.
-        if let id = context.logger[metadataKey: "hb.request.id"] { response.headers[.requestID] = id.description }
+        response.headers[.requestID] = requestID
         metrics.response(status: response.status.code)
+        if response.status == .unauthorized {
+            authenticationFailed(request, context: context, address: address,
+                                 reason: token != nil ? "unknown_key" : authorization == nil ? "missing_key" : "malformed_header")
+        }
 
         let level: Logger.Level = response.status.code >= 500 ? .error : .info
         // The access line's metadata (a dictionary, a formatted duration) is built only when it will be written.
@@ -71,6 +83,40 @@ struct GatewayMiddleware: RouterMiddleware {
             context.logger.log(level: level, "request", metadata: metadata)
         }
         return response
+    }
+
+    /// The rate limits, then the key lookup: a client over its address's limit, or one that has
+    /// used up its failed authentications, is refused before its key is looked at, so refused
+    /// guesses learn nothing about the key.
+    ///
+    /// Health checks are not counted against the address: a load balancer that got a 429 would
+    /// take a healthy server out of rotation, and answering `/healthz` costs no more than a 429.
+    /// - Throws: ``RateLimiter/Refusal`` (429).
+    func admit(token: Substring?, address: String, isHealthCheck: Bool, context: inout Context) throws {
+        let now = limiter.clock()
+        if !isHealthCheck, let table = limiter.perAddress, let retry = table.take(address, now: now) {
+            throw RateLimiter.Refusal(reason: .address, retryAfter: retry)
+        }
+        guard let token else { return }
+        if let table = limiter.authFailures, let retry = table.check(address, now: now) {
+            throw RateLimiter.Refusal(reason: .authFailures, retryAfter: retry)
+        }
+        context.principal = keys.principal(for: token)
+        if let principal = context.principal, let table = limiter.perKey, let retry = table.take(principal.keyID, now: now) {
+            throw RateLimiter.Refusal(reason: .key, retryAfter: retry)
+        }
+    }
+
+    /// Spends one of the address's failed authentications and logs a warning. The key, or any
+    /// part of it, is never logged: a near miss or a real key sent to the wrong server would leak.
+    func authenticationFailed(_ request: Request, context: Context, address: String, reason: String) {
+        _ = limiter.authFailures?.take(address, now: limiter.clock())
+        context.logger.warning("authentication failed", metadata: [
+            "client.address": .string(address),
+            "http.method": .string(request.method.rawValue),
+            "http.route": .string(context.endpointPath ?? "unmatched"),
+            "auth.reason": .string(reason),
+        ])
     }
 
     /// The key after `Bearer ` (scheme case-insensitive, spaces and tabs around the key ignored), or nil.
@@ -110,6 +156,8 @@ struct GatewayMiddleware: RouterMiddleware {
             case .unavailable(let message):
                 return APIError(.serviceUnavailable, code: "unavailable", message: message, headers: [.retryAfter: "1"])
             }
+        case let error as RateLimiter.Refusal:
+            return error.apiError
         case let error as DecodingError:
             return JSONInput.apiError(for: error)
         case let error as HTTPError:

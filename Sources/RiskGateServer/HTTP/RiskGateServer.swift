@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 
 /// Limits and addresses of the HTTP service.
 public struct ServerConfiguration: Sendable {
@@ -15,11 +18,22 @@ public struct ServerConfiguration: Sendable {
     public var bodyTimeout: Duration
     /// A connection that sends nothing (including slowly sent headers) for this long is closed.
     public var idleTimeout: Duration
+    /// TLS for every connection (see ``TLSFiles``); plain HTTP when nil.
+    public var tls: TLSConfiguration?
+    /// Per-key and per-address token buckets; on by default (docs/http-api.md, "Rate limits").
+    public var rateLimits: RateLimits
+    /// Peers whose `X-Forwarded-For` names the client (a TLS-terminating proxy); none by default.
+    public var trustedProxies: Set<String>
+    /// Whether `GET /metrics` answers without a key; by default it needs one with the `metrics` scope.
+    public var publicMetrics: Bool
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 * 1024,
-                maxPolicyBytes: Int = 1 << 20, bodyTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(30)) {
+                maxPolicyBytes: Int = 1 << 20, bodyTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(30),
+                tls: TLSConfiguration? = nil, rateLimits: RateLimits = RateLimits(), trustedProxies: Set<String> = [],
+                publicMetrics: Bool = false) {
         self.host = host; self.port = port; self.maxBodyBytes = maxBodyBytes; self.maxPolicyBytes = maxPolicyBytes
         self.bodyTimeout = bodyTimeout; self.idleTimeout = idleTimeout
+        self.tls = tls; self.rateLimits = rateLimits; self.trustedProxies = trustedProxies; self.publicMetrics = publicMetrics
     }
 }
 
@@ -32,9 +46,11 @@ public func makeRouter<Backend: DecisionBackend>(
     metrics: ServerMetrics = ServerMetrics()
 ) -> Router<ServerContext> {
     let router = Router(context: ServerContext.self)
-    router.add(middleware: GatewayMiddleware(keys: keys, metrics: metrics))
+    router.add(middleware: GatewayMiddleware(
+        keys: keys, metrics: metrics, limiter: RateLimiter(configuration.rateLimits),
+        clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
     Routes(
-        backend: backend, metrics: metrics,
+        backend: backend, metrics: metrics, publicMetrics: configuration.publicMetrics,
         jsonBody: BodyReader(limit: configuration.maxBodyBytes, timeout: configuration.bodyTimeout),
         policyBody: BodyReader(limit: configuration.maxPolicyBytes, timeout: configuration.bodyTimeout)
     ).register(on: router)
@@ -46,16 +62,21 @@ public func makeRouter<Backend: DecisionBackend>(
 /// `runService()` stops on SIGTERM or SIGINT after in-flight requests have finished; call the
 /// backend's ``DecisionBackend/shutdown()`` after it returns.
 /// - Parameter onServerRunning: called with the bound port once the server listens (useful with port 0).
+/// - Throws: when HummingbirdTLS refuses ``ServerConfiguration/tls`` (``TLSFiles`` checks it first).
 public func makeApplication<Backend: DecisionBackend>(
     backend: Backend, keys: APIKeyStore, configuration: ServerConfiguration = .init(),
     metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "riskgate.server"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> Application<RouterResponder<ServerContext>> {
+) throws -> Application<RouterResponder<ServerContext>> {
     let router = makeRouter(backend: backend, keys: keys, configuration: configuration, metrics: metrics)
     let idle = TimeAmount.nanoseconds(configuration.idleTimeout.nanoseconds)
+    var server = HTTPServerBuilder.http1(configuration: .init(idleTimeout: idle))
+    if let tls = configuration.tls {
+        server = try .tls(server, tlsConfiguration: tls)
+    }
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: idle)),
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "riskgate"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger

@@ -10,6 +10,8 @@ import RiskGate
 struct Routes<Backend: DecisionBackend>: Sendable {
     let backend: Backend
     let metrics: ServerMetrics
+    /// `GET /metrics` without a key (`--public-metrics`); otherwise it needs the `metrics` scope.
+    let publicMetrics: Bool
     let jsonBody: BodyReader
     let policyBody: BodyReader
 
@@ -17,7 +19,9 @@ struct Routes<Backend: DecisionBackend>: Sendable {
         router.get("healthz") { _, _ in
             try JSONWire.response(["status": "ok"])
         }
-        router.get("metrics") { _, _ in
+        let metricsGroup = router.group("metrics")
+        if !publicMetrics { metricsGroup.add(middleware: RequireScope(scope: .metrics)) }
+        metricsGroup.get { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }

@@ -9,6 +9,8 @@ public enum APIScope: String, Sendable, Hashable, CaseIterable, Comparable {
     case verify
     /// Accounts and policies.
     case admin
+    /// `GET /metrics`, unless the server runs with `--public-metrics`.
+    case metrics
 
     public static func < (lhs: APIScope, rhs: APIScope) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -19,12 +21,13 @@ public enum APIScope: String, Sendable, Hashable, CaseIterable, Comparable {
 /// ```
 /// # comment lines and blank lines are ignored
 /// 3f9a0c...e1   decide,verify      # chat front end
-/// 77b2d4...0a   admin
+/// sha256:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8   admin
 /// ```
-/// A key is 16 to 256 printable ASCII characters without spaces, `#` or `,`; scopes are a
-/// comma-separated subset of `decide`, `verify`, `admin`. Lookup hashes the presented key and
-/// compares it against every stored digest without early exit, so timing does not reveal how much
-/// of a key matched or which key it was.
+/// A key is 16 to 256 printable ASCII characters without spaces, `#` or `,`, or `sha256:` and the
+/// 64 hex digits (either case) of the key's SHA-256, so the file need not hold the key itself
+/// (`printf %s "$KEY" | sha256sum`). Scopes are a comma-separated subset of `decide`, `verify`,
+/// `admin`, `metrics`. Lookup hashes the presented key and compares it against every stored digest
+/// without early exit, so timing does not reveal how much of a key matched or which key it was.
 public struct APIKeyStore: Sendable {
     /// A key holder as the server sees it: never the key itself.
     public struct Principal: Sendable, Hashable {
@@ -48,14 +51,27 @@ public struct APIKeyStore: Sendable {
     /// Longest accepted key (bounds hashing work per request).
     public static let maximumKeyLength = 256
 
-    /// Keys with their scopes, e.g. from tests or configuration code.
+    /// Marks a keys-file entry that is the key's SHA-256 rather than the key.
+    public static let digestPrefix = "sha256:"
+
+    /// Keys with their scopes, e.g. from tests or configuration code; a key written
+    /// `sha256:HEX` is taken as the digest of the key (see the type's documentation).
     /// - Throws: ``APIKeyFileError`` when a key is malformed, duplicated or has no scope.
     public init(keys: [(key: String, scopes: Set<APIScope>)]) throws {
         var entries: [Entry] = []
         for (index, item) in keys.enumerated() {
-            try Self.validate(key: item.key, line: index + 1)
+            let digest: [UInt8]
+            if item.key.hasPrefix(Self.digestPrefix) {
+                guard let parsed = Self.digest(hex: item.key.utf8.dropFirst(Self.digestPrefix.utf8.count)) else {
+                    throw APIKeyFileError(line: index + 1, message: "`sha256:` must be followed by 64 hex digits")
+                }
+                digest = parsed
+            } else {
+                try Self.validate(key: item.key, line: index + 1)
+                // The core library's SHA-256, the same function lookups use.
+                digest = SHA256.hash(Array(item.key.utf8))
+            }
             guard !item.scopes.isEmpty else { throw APIKeyFileError(line: index + 1, message: "key has no scope") }
-            let digest = SHA256.hash(Array(item.key.utf8))
             if entries.contains(where: { $0.digest == digest }) {
                 throw APIKeyFileError(line: index + 1, message: "duplicate key")
             }
@@ -81,7 +97,8 @@ public struct APIKeyStore: Sendable {
             var scopes: Set<APIScope> = []
             for name in fields[1].split(separator: ",", omittingEmptySubsequences: false) {
                 guard let scope = APIScope(rawValue: String(name)) else {
-                    throw APIKeyFileError(line: lineNumber, message: "unknown scope `\(name.prefix(32))` (scopes: decide, verify, admin)")
+                    let known = APIScope.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw APIKeyFileError(line: lineNumber, message: "unknown scope `\(name.prefix(32))` (scopes: \(known))")
                 }
                 scopes.insert(scope)
             }
@@ -97,16 +114,20 @@ public struct APIKeyStore: Sendable {
         }
     }
 
+    /// Mode bits a keys file must not have: readable by others, writable by group or others.
+    /// (Group read is allowed, for a service group that reads a file owned by root.)
+    public static let forbiddenModeBits: mode_t = 0o026
+
     /// Reads and parses a keys file.
-    /// - Throws: ``APIKeyFileError`` for unreadable or malformed files.
+    /// - Throws: ``APIKeyFileError`` for unreadable or malformed files, and for a file other users
+    ///   can read or anyone but its owner can write (see ``forbiddenModeBits``).
     public init(contentsOf path: String) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw APIKeyFileError(line: 0, message: "cannot read keys file `\(path)`: \(error.localizedDescription)")
+            data = try PrivateFile.read(path, what: "keys file", forbiddenModeBits: Self.forbiddenModeBits, maxBytes: 1 << 20)
+        } catch let error as PrivateFileError {
+            throw APIKeyFileError(line: 0, message: error.description)
         }
-        guard data.count <= 1 << 20 else { throw APIKeyFileError(line: 0, message: "keys file is larger than 1 MiB") }
         guard let text = String(data: data, encoding: .utf8) else {
             throw APIKeyFileError(line: 0, message: "keys file is not UTF-8")
         }
@@ -127,6 +148,29 @@ public struct APIKeyStore: Sendable {
             if difference == 0 { found = entry.principal }
         }
         return found
+    }
+
+    /// 32 bytes from 64 hex digits of either case, or nil.
+    private static func digest(hex: Substring.UTF8View) -> [UInt8]? {
+        guard hex.count == 64 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(after: index)
+            guard let high = nibble(hex[index]), let low = nibble(hex[next]) else { return nil }
+            bytes.append(high << 4 | low)
+            index = hex.index(after: next)
+        }
+        return bytes
     }
 
     private static func validate(key: String, line: Int) throws {
