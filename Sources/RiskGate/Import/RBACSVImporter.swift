@@ -129,6 +129,12 @@ public struct RBACSVImporter: Sendable {
             return "`User ID` is longer than \(RequestContext.maxUserBytes) bytes"
         }
         guard !RequestContext.hasControlCharacter(utf8: user) else { return "`User ID` has control characters" }
+        // Written as JSON, bytes that are not UTF-8 would become U+FFFD (3 bytes each): two different
+        // ids would then name one user, and the id could outgrow the limit above (found by fuzzing:
+        // Fuzz/Corpus/csv/regressions/user-id-not-utf8.csv).
+        guard user.allSatisfy({ $0 < 0x80 }) || String(validating: user, as: UTF8.self) != nil else {
+            return "`User ID` is not UTF-8"
+        }
         let ip = r.bytes(4, in: line)
         guard ip.isEmpty || IPAddress.parse(utf8: ip.assumingMemoryBound(to: UInt8.self)) != nil else {
             return "`IP Address` is not an IPv4 or IPv6 address"
