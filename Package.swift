@@ -1,5 +1,6 @@
 // swift-tools-version: 6.1
 import PackageDescription
+import Foundation
 
 let package = Package(
     name: "RiskGate",
@@ -63,7 +64,14 @@ let package = Package(
             name: "riskgate-bench",
             dependencies: ["RiskGate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // What each parser must keep for any input (docs/fuzzing.md): called by the libFuzzer
+        // harnesses below and by RiskGateFuzzTests, which replays the committed corpora.
+        .target(
+            name: "RiskGateFuzzChecks",
+            dependencies: ["RiskGate", "RiskGateServer", "CSQLite", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(name: "RiskGateTests", dependencies: ["RiskGate"], resources: [.copy("Compiler/Corpus")]),
+        .testTarget(name: "RiskGateFuzzTests", dependencies: ["RiskGateFuzzChecks"]),
         .testTarget(
             name: "RiskGateServerTests",
             dependencies: [
@@ -78,3 +86,18 @@ let package = Package(
         .testTarget(name: "RiskGateCLITests", dependencies: ["CSQLite"]),
     ]
 )
+
+// libFuzzer harnesses (docs/fuzzing.md), one a parser: declared only when RISKGATE_FUZZ is set, so
+// `swift build` and `swift test` never compile them. scripts/fuzz.sh builds them with
+// `-sanitize=fuzzer,address` in .build-fuzz. Each harness's top-level code hands its check to
+// `LLVMFuzzerRunDriver` (FuzzDriver), so SwiftPM's `--defsym main=<target>_main` is the program's
+// entry and libFuzzer's own `main` is never linked in. lld, because gold stops with an internal
+// error (dwarf_reader.cc:2713) on these objects.
+if ProcessInfo.processInfo.environment["RISKGATE_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzDriver", dependencies: ["RiskGateFuzzChecks"], path: "Fuzz/Driver"))
+    for name in ["policy", "request", "replay", "csv", "mmdb", "state", "audit"] {
+        package.targets.append(.executableTarget(
+            name: "fuzz-\(name)", dependencies: ["FuzzDriver"], path: "Fuzz/Harnesses/\(name)",
+            linkerSettings: [.unsafeFlags(["-use-ld=lld"])]))
+    }
+}

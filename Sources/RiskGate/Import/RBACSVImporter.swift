@@ -128,9 +128,13 @@ public struct RBACSVImporter: Sendable {
         guard user.count <= RequestContext.maxUserBytes else {
             return "`User ID` is longer than \(RequestContext.maxUserBytes) bytes"
         }
+        // Written as JSON, bytes that are not UTF-8 would become U+FFFD (3 bytes each): two different
+        // ids would then name one user, and the id could outgrow the limit above (found by fuzzing:
+        // Fuzz/Corpus/csv/regressions/user-id-not-utf8.csv).
+        guard let text = String(validating: user, as: UTF8.self) else { return "`User ID` is not UTF-8" }
         do {
             // Replay puts ids in their one form when it reads them; refuse here what it would refuse.
-            _ = try UserID.canonical(String(decoding: user, as: UTF8.self))
+            _ = try UserID.canonical(text)
         } catch {
             return "`User ID` \(error.message)"
         }

@@ -50,8 +50,12 @@ package enum YAMLReader {
             self.limits = limits
         }
 
+        /// Where `mark` is, in lines ended by `\n` as the rest of the compiler counts them (and as
+        /// diagnostics print their source line). libyaml's own `line` also counts a lone `\r`, NEL,
+        /// LS and PS as line breaks, which put diagnostics past the end of such a file, without
+        /// their source line (found by fuzzing: Fuzz/Corpus/policy/regressions/lone-cr-line-breaks.yaml).
         func position(_ mark: yaml_mark_t) -> SourcePosition {
-            SourcePosition(line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+            text.position(ofIndex: Int(mark.index))
         }
 
         mutating func run(_ parser: inout yaml_parser_t, diagnostics: inout DiagnosticBag) -> YAMLNode? {

@@ -8,12 +8,12 @@ import RiskGate
 /// keys gives the same ``RiskGate/RequestContext`` the decoder would; anything else, including
 /// every malformed body, returns `nil` and goes through ``DecisionRequestBody``, whose errors name
 /// the offending field.
-enum FastDecisionBody {
+package enum FastDecisionBody {
     /// The request in `buffer`: by the fast path when it applies, else by ``DecisionRequestBody``;
     /// either way checked by ``DecisionRequestBody/validate(_:)``.
     ///
     /// - Throws: ``APIError`` naming the offending field.
-    static func read(_ buffer: ByteBuffer) throws -> RiskGate.RequestContext {
+    package static func read(_ buffer: ByteBuffer) throws -> RiskGate.RequestContext {
         guard var fast = try parse(buffer) else { return try JSONInput.decode(DecisionRequestBody.self, from: buffer).context }
         try DecisionRequestBody.validate(&fast)
         return fast

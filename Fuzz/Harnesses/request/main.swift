@@ -1,0 +1,4 @@
+// libFuzzer harness for the `request` target (docs/fuzzing.md): built by scripts/fuzz.sh.
+import FuzzDriver
+
+fuzz(.request)
