@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         // Under HummingbirdTLS already; named for loading PEM certificates and keys.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        // Under Hummingbird already; named for the periodic audit-head log line, a `Service`.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // System C libraries, wrapped the way swift-nio wraps CNIOLinux.
@@ -50,6 +52,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

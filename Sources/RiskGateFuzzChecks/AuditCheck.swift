@@ -7,7 +7,7 @@ import RiskGate
 ///
 /// The input is rows, one a line, in the `audit` table's column order separated by tabs (`id`,
 /// `time`, `kind`, `user`, `policy_hash`, `outcome`, `rules`, `signals`, `method`, `result`,
-/// `reference`, `prev_hash`, `hash`; `\N` is NULL), and optionally a line `head<TAB>id<TAB>hash` for
+/// `reference`, `prev_hash`, `hash`, `key_id`; `\N` is NULL), and optionally a line `head<TAB>id<TAB>hash` for
 /// `audit_head`. They are written with raw SQL into a copy of a fresh store's database, as a tamperer
 /// would, bytes as given (not necessarily UTF-8). Rows SQLite refuses (a duplicate id, a NULL where
 /// the schema forbids it) are left out.
@@ -32,7 +32,7 @@ enum AuditCheck {
         let inserted = insert(bytes, into: work)
         let verification: AuditVerification
         do {
-            verification = try AuditVerifier.verify(databaseAt: work)
+            verification = try AuditVerifier.verify(databaseAt: work, secrets: template.keyring)
         } catch {
             f.fail("verify threw for a database the store created: \(error)")
             return
@@ -54,7 +54,7 @@ enum AuditCheck {
         sqlite3_exec(db, "BEGIN", nil, nil, nil)
         var insertRow: OpaquePointer?
         var insertHead: OpaquePointer?
-        sqlite3_prepare_v2(db, "INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &insertRow, nil)
+        sqlite3_prepare_v2(db, "INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash, key_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &insertRow, nil)
         sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO audit_head (singleton, last_id, hash) VALUES (1, ?, ?)", -1, &insertHead, nil)
         defer { sqlite3_finalize(insertRow); sqlite3_finalize(insertHead) }
         var rows = 0
@@ -66,7 +66,7 @@ enum AuditCheck {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
             let values = isHead ? fields.dropFirst() : fields[...]
-            for (i, field) in values.prefix(13).enumerated() {
+            for (i, field) in values.prefix(14).enumerated() {
                 let column = Int32(i + 1)
                 if i == 0 {
                     // The id (or the head's last id): an integer, as the schema's INTEGER columns hold.
@@ -96,6 +96,8 @@ enum AuditCheck {
         /// spare bits hold the case), so a `Data` kept for the whole run is reported as leaked.
         let bytes: [UInt8]
         let workPrefix: String
+        /// A fixed key, so the corpus's keyed records verify the same in every run.
+        let keyring = SecretsKeyring(keys: [SecretsKeyring.Key(id: "fuzz", bytes: [UInt8](repeating: 0x42, count: 32))])
 
         static let shared: Template? = Template()
 
@@ -104,7 +106,7 @@ enum AuditCheck {
             let store = base + "-store.sqlite", path = base + "-template.sqlite"
             defer { for file in [store, path] { for suffix in ["", "-wal", "-shm"] { unlink(file + suffix) } } }
             do {
-                _ = try SQLiteStateStore(path: store)
+                _ = try SQLiteStateStore(path: store, secrets: keyring)
             } catch {
                 return nil
             }

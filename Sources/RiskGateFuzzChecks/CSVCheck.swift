@@ -27,7 +27,7 @@ enum CSVCheck {
         for line in lines {
             let text = String(decoding: line, as: UTF8.self)
             switch ReplayCheck.parse(Array(line)) {
-            case .success(let parsed):
+            case .success(var parsed):
                 do { try parsed.context.validate() } catch { f.fail("written event fails validation (\(error.message)): \(text)") }
                 f.require(!parsed.seconds.isNaN, "written event has no time: \(text)")
             case .failure(let error):

@@ -9,7 +9,7 @@ import RiskGate
 /// same bytes: what the service and the tools write, replay reads.
 enum ReplayCheck {
     static func run(_ bytes: UnsafeRawBufferPointer, _ f: inout Findings) {
-        let parsed: (context: RequestContext, seconds: Double)
+        var parsed: (context: RequestContext, seconds: Double)
         do {
             parsed = try EventLineParser.parse(bytes)
         } catch {

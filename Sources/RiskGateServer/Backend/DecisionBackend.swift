@@ -45,6 +45,10 @@ public protocol DecisionBackend: Sendable {
 
     /// Called once after the server has stopped accepting requests and finished in-flight ones.
     func shutdown() async
+
+    /// The audit log's head, logged every minute as an anchor outside the database; `nil` for a
+    /// backend that keeps no audit log.
+    func auditHead() async throws -> AuditHead?
 }
 
 extension DecisionBackend {
@@ -52,4 +56,6 @@ extension DecisionBackend {
     public func shadowPolicy() async -> PolicySnapshot? { nil }
     /// Backends without resources to release need no shutdown step.
     public func shutdown() async {}
+    /// Backends without an audit log have no head.
+    public func auditHead() async throws -> AuditHead? { nil }
 }

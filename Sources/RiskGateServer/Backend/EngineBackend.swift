@@ -20,6 +20,11 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
         self.baseDirectory = baseDirectory
     }
 
+    public func auditHead() async throws -> AuditHead? {
+        let store = engine.store
+        return try await BlockingWork.run { try AuditHead(of: store) }
+    }
+
     public func decide(_ request: RequestContext, explain: Bool) async throws -> Decision {
         do {
             return try await engine.decide(request, explain: explain)

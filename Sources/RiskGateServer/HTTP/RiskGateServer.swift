@@ -5,6 +5,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 
 /// Limits and addresses of the HTTP service.
 public struct ServerConfiguration: Sendable {
@@ -26,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: Set<String>
     /// Whether `GET /metrics` answers without a key; by default it needs one with the `metrics` scope.
     public var publicMetrics: Bool
+    /// How often the audit log's head is logged at `notice` as an anchor outside the database
+    /// (also at start and stop); `nil` turns the line off.
+    public var auditHeadInterval: Duration? = .seconds(60)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 * 1024,
                 maxPolicyBytes: Int = 1 << 20, bodyTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(30),
@@ -74,10 +78,15 @@ public func makeApplication<Backend: DecisionBackend>(
     if let tls = configuration.tls {
         server = try .tls(server, tlsConfiguration: tls)
     }
+    var services: [any Service] = []
+    if let interval = configuration.auditHeadInterval {
+        services.append(AuditAnchorLogger(backend: backend, interval: interval, logger: logger))
+    }
     return Application(
         router: router,
         server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "riskgate"),
+        services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )

@@ -1,0 +1,40 @@
+import Foundation
+import RiskGate
+import RiskGateServer
+import Testing
+
+/// The service logs the audit head, an anchor kept outside the database (`audit verify --anchor`).
+@Suite("audit head in the log")
+struct AuditAnchorLogTests {
+    @Test func theHeadIsLoggedAtNoticeAtStartEveryIntervalAndAtStop() async throws {
+        let source = """
+        riskgate: 1
+        policy: anchors
+        decide:
+          - { id: default, outcome: passive }
+        """
+        let policy = try #require(PolicyCompiler.compile(source: source, file: "anchors.yaml", baseDirectory: nil).policy)
+        let engine = try DecisionEngine(policy: policy, source: source, store: MemoryStateStore())
+        let backend = EngineBackend(engine: engine, baseDirectory: nil)
+        _ = try await backend.decide(RequestContext(user: "u-1"), explain: false)
+        _ = try await backend.decide(RequestContext(user: "u-2"), explain: false)
+        let logs = LogCapture()
+        let service = AuditAnchorLogger(backend: backend, interval: .milliseconds(50), logger: logs.logger())
+        let task = Task { try await service.run() }
+        try await Task.sleep(for: .milliseconds(400))
+        task.cancel()
+        _ = try? await task.value
+        let lines = logs.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["msg"] as? String == "audit head" }
+        #expect(lines.count >= 3, "\(logs.text)")
+        let head = try AuditHead(of: engine.store)
+        #expect(head.records == 2)
+        for line in lines {
+            #expect(line["level"] as? String == "notice")
+            #expect(line["audit.anchor"] as? String == head.anchor)
+        }
+        // The anchor it logged verifies the log.
+        let anchor = try #require(AuditAnchor(head.anchor))
+        #expect(try AuditVerifier.verify(store: engine.store, anchors: [anchor]).valid)
+    }
+}
