@@ -91,4 +91,48 @@ struct TestCommandTests {
         result.expectStatus(1)
         #expect(result.stderr.contains("holds no *.test.yaml files"), "\(result)")
     }
+
+    /// `--coverage` names the rules no case reached; `--coverage-min` fails below it.
+    @Test func coverageListsTheRulesNoCaseReached() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        try folder.write("small.yaml", """
+            riskgate: 1
+            policy: small
+            score:
+              rules:
+                - { id: tor, when: 'channel == "voice"', points: 40 }
+                - { id: never, when: 'channel == "agent"', points: 5 }
+            decide:
+              - { id: agent, when: 'channel == "agent"', outcome: deny }
+              - { id: high, when: score >= 40, outcome: otp }
+              - { id: default, outcome: passive }
+
+            """)
+        try folder.write("small.test.yaml", """
+            policy: small.yaml
+            cases:
+              - name: quiet
+                context: { user: u-1, channel: web }
+                expect: { outcome: passive, rule: default }
+              - name: voice
+                context: { user: u-2, channel: voice }
+                expect: { rule: high }
+
+            """)
+        let text = try await CLIRunner.run(["test", folder.path("small.test.yaml"), "--coverage"])
+        text.expectStatus(0)
+        #expect(text.stdout.contains("3/5 rules (60.0%); not reached: agent, never"), "\(text)")
+        let json = try await CLIRunner.run(["test", folder.path("small.test.yaml"), "--coverage", "--format", "json"])
+        json.expectStatus(0)
+        let report = try #require(json.stdoutJSON as? [String: Any], "\(json)")
+        #expect(report["uncovered"] as? [String] == ["agent", "never"])
+        #expect((report["policy"] as? String)?.hasSuffix("small.yaml") == true)
+        #expect(json.stderr.contains("2 passed, 0 failed"), "case results go to standard error: \(json)")
+        try await CLIRunner.run(["test", folder.path("small.test.yaml"), "--coverage-min", "60"]).expectStatus(0)
+        let below = try await CLIRunner.run(["test", folder.path("small.test.yaml"), "--coverage-min", "61"])
+        below.expectStatus(1)
+        #expect(below.stderr.contains("coverage below"), "\(below)")
+        try await CLIRunner.run(["test", folder.path("small.test.yaml"), "--coverage-min", "101"]).expectStatus(2)
+    }
 }

@@ -40,7 +40,20 @@ public struct PolicyTestRunner: Sendable {
         /// Problems reading the test file or compiling its policy (the cases did not run).
         public var diagnostics: [Diagnostic]
         public var cases: [CaseResult]
+        /// The policy the cases ran against (its path as resolved), when it compiled.
+        public var policy: TestedPolicy? = nil
         public var passed: Bool { !diagnostics.contains { $0.severity == .error } && cases.allSatisfy(\.passed) }
+    }
+
+    /// A policy under test and the rules its cases reached, for `riskgate test --coverage`.
+    public struct TestedPolicy: Sendable, Hashable {
+        /// The policy file, as the test file names it resolved against the test file's folder.
+        public var path: String
+        /// Every decide rule (including groups) and every score rule, in policy order.
+        public var decideRules: [String]
+        public var scoreRules: [String]
+        /// Decide rules on some case's decision path, and score rules that gave some case points.
+        public var covered: Set<String>
     }
 
     /// Runs every case of a test file.
@@ -96,7 +109,17 @@ public struct PolicyTestRunner: Sendable {
             if let name = node["name"]?.scalar { names[name] = node.position.line }
             results.append(runCase(node, number: n + 1, policy: policy))
         }
-        return FileResult(file: path, diagnostics: diagnostics.sorted(), cases: results)
+        var tested = TestedPolicy(path: (resolved as NSString).standardizingPath, decideRules: policy.ruleIDs,
+                                  scoreRules: policy.scoreRuleIDs, covered: [])
+        for decision in results.compactMap(\.decision) {
+            // The path names the groups and the rule that matched; contributions the score rules that
+            // fired. The lock guard's rules and the model's points are not the policy's own.
+            tested.covered.formUnion(decision.path)
+            tested.covered.insert(decision.rule)
+            tested.covered.formUnion(decision.contributions.map(\.id))
+        }
+        tested.covered.formIntersection(tested.decideRules + tested.scoreRules)
+        return FileResult(file: path, diagnostics: diagnostics.sorted(), cases: results, policy: tested)
     }
 
     private func runCase(_ node: YAMLNode, number: Int, policy: CompiledPolicy) -> CaseResult {
