@@ -20,12 +20,17 @@ struct AuditAnchorLogTests {
         _ = try await backend.decide(RequestContext(user: "u-2"), explain: false)
         let logs = LogCapture()
         let service = AuditAnchorLogger(backend: backend, interval: .milliseconds(50), logger: logs.logger())
+        func lines() -> [[String: Any]] {
+            logs.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .filter { $0["msg"] as? String == "audit head" }
+        }
         let task = Task { try await service.run() }
-        try await Task.sleep(for: .milliseconds(400))
+        // The line at start and one after an interval; waited for, not timed (the suite runs under load).
+        let deadline = ContinuousClock.now + .seconds(60)
+        while lines().count < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         task.cancel()
         _ = try? await task.value
-        let lines = logs.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            .filter { $0["msg"] as? String == "audit head" }
+        let lines = lines()
         #expect(lines.count >= 3, "\(logs.text)")
         let head = try AuditHead(of: engine.store)
         #expect(head.records == 2)

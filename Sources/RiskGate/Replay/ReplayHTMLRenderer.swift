@@ -61,6 +61,8 @@ private struct Page {
         rocChart(r)
         histogramChart(r)
         add("</div>\n")
+        timelineChart(r)
+        thresholdTable(r)
         channelTable(r)
         if let b = r.baseline { baselineSection(r, b) }
         badLines(r)
@@ -232,6 +234,63 @@ private struct Page {
     }
 
     // MARK: - Tables
+
+    /// Legit friction and attack stop rate per period (day or hour), candidate solid, baseline dashed.
+    mutating func timelineChart(_ r: ReplayReport) {
+        guard !r.timeline.isEmpty else { return }
+        let width = 640.0, height = 220.0, left = 44.0, right = 12.0, top = 16.0, bottom = 40.0
+        let plotW = width - left - right, plotH = height - top - bottom
+        let n = r.timeline.count
+        func x(_ i: Int) -> Double { n == 1 ? left + plotW / 2 : left + plotW * Double(i) / Double(n - 1) }
+        func y(_ v: Double) -> Double { top + plotH * (1 - v) }
+        add("<h2>Over time</h2>\n<div class=\"panel\" style=\"max-width:100%;overflow-x:auto\">")
+        add("<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"legit friction and attack stop rate over time\">")
+        add("<rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(plotW))\" height=\"\(fmt(plotH))\" fill=\"#fafbfc\" stroke=\"#c9ced6\"/>")
+        for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
+            add("<text x=\"\(fmt(left - 4))\" y=\"\(fmt(y(tick) + 3))\" font-size=\"10\" text-anchor=\"end\" fill=\"#5b6475\">\(Int(tick * 100))%</text>")
+        }
+        let labelled = Set([0, n / 2, n - 1])
+        for i in labelled.sorted() {
+            add("<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 14))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#5b6475\">\(F.html(String(r.timeline[i].start.prefix(16))))</text>")
+        }
+        func line(_ value: (TimelinePoint) -> Double?, colour: String, dashed: Bool) {
+            // A period without events of the class leaves a gap, not a drop to zero.
+            var runs: [[String]] = [[]]
+            for (i, point) in r.timeline.enumerated() {
+                if let v = value(point) { runs[runs.count - 1].append("\(fmt(x(i))),\(fmt(y(v)))") } else if !runs[runs.count - 1].isEmpty { runs.append([]) }
+            }
+            for run in runs where !run.isEmpty {
+                if run.count == 1 {
+                    let xy = run[0].split(separator: ",")
+                    add("<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"2.5\" fill=\"\(colour)\"/>")
+                } else {
+                    add("<polyline points=\"\(run.joined(separator: " "))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dashed ? " stroke-dasharray=\"5 4\"" : "")/>")
+                }
+            }
+        }
+        line({ $0.legitFriction }, colour: "#d9822b", dashed: false)
+        line({ $0.attackStopRate }, colour: "#3b82c4", dashed: false)
+        if r.baseline != nil {
+            line({ $0.baseline?.legitFriction }, colour: "#d9822b", dashed: true)
+            line({ $0.baseline?.attackStopRate }, colour: "#3b82c4", dashed: true)
+        }
+        add("</svg><div class=\"legend\"><span><i class=\"sw\" style=\"background:#d9822b\"></i>legit friction</span><span><i class=\"sw\" style=\"background:#3b82c4\"></i>attack stop rate</span>")
+        add(r.baseline != nil ? "<span>dashed: baseline</span>" : "")
+        add("<span>UTC; a point a day, or an hour when the stream spans under two days (\(F.count(n)) points)</span></div></div>\n")
+    }
+
+    /// What the score alone would do as a step-up threshold.
+    mutating func thresholdTable(_ r: ReplayReport) {
+        add("<h2>Score thresholds</h2>\n<div class=\"row\"><table><tr><th>challenge at score ≥</th><th>legit friction</th><th>attack stop rate</th></tr>\n")
+        for row in r.thresholds.cutoffs {
+            add("<tr><td>\(fmt(row.score))</td><td>\(F.percent(row.legitFriction))</td><td>\(F.percent(row.attackStopRate))</td></tr>\n")
+        }
+        add("</table><table><tr><th>legit friction under</th><th>lowest cut-off</th><th>legit friction</th><th>attack stop rate</th></tr>\n")
+        for pick in r.thresholds.forLegitFriction {
+            add("<tr><td>\(F.percent(pick.maxLegitFriction))</td><td>\(pick.score.map(fmt) ?? "none")</td><td>\(F.percent(pick.legitFriction))</td><td>\(F.percent(pick.attackStopRate))</td></tr>\n")
+        }
+        add("</table></div>\n")
+    }
 
     mutating func channelTable(_ r: ReplayReport) {
         guard !r.byChannel.isEmpty else { return }

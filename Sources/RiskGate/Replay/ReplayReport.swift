@@ -42,9 +42,15 @@ public struct ReplayReport: Sendable, Hashable, Codable {
     public var scoreHistograms: ScoreHistograms
     /// Comparison with the baseline policy, when one was given.
     public var baseline: BaselineComparison?
+    /// Events, legit friction and attack stop rate per UTC day (per hour when the stream spans
+    /// under two days), for the candidate and the baseline.
+    public var timeline: [TimelinePoint]
+    /// The score as a step-up threshold: friction and stop rate per cut-off, and the cut-offs that
+    /// keep legit friction under 1 %, 2 % and 5 %.
+    public var thresholds: ScoreThresholds
 
     enum CodingKeys: String, CodingKey {
-        case events, lines, outcomes, labels, roc, baseline
+        case events, lines, outcomes, labels, roc, baseline, timeline, thresholds
         case outcomeShares = "outcome_shares"
         case legitFriction = "legit_friction"
         case attackStopRate = "attack_stop_rate"
@@ -82,6 +88,8 @@ public struct ReplayReport: Sendable, Hashable, Codable {
         try c.encode(roc, forKey: .roc)
         try c.encode(scoreHistograms, forKey: .scoreHistograms)
         try c.encode(baseline, forKey: .baseline)
+        try c.encode(timeline, forKey: .timeline)
+        try c.encode(thresholds, forKey: .thresholds)
     }
 }
 

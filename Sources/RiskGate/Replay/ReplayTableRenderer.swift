@@ -44,6 +44,16 @@ public enum ReplayTableRenderer {
             out += F.columns(channelRows, rightAligned: Set(1...9)) + "\n\n"
         }
 
+        if report.labels.legit > 0 && report.labels.attack > 0 {
+            out += "score as a threshold (challenge at score >= cut-off):"
+            for pick in report.thresholds.forLegitFriction {
+                out += " legit friction < \(F.percent(pick.maxLegitFriction)): "
+                out += pick.score.map { "\(F.fixed($0, 0)) (stops \(F.percent(pick.attackStopRate)))" } ?? "none"
+                out += pick.maxLegitFriction < 0.05 ? ";" : ""
+            }
+            out += "\n\n"
+        }
+
         if let b {
             out += "baseline → candidate (rows: baseline outcome, columns: candidate outcome); \(F.count(b.changed)) events changed\n"
             var matrix: [[String]] = [["baseline \\ candidate"] + Outcome.allCases.map(\.rawValue)]

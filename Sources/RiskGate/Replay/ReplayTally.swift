@@ -95,6 +95,8 @@ package struct ReplayTally: Sendable {
 
     package var events = 0
     package var candidate = DeciderTally()
+    /// Per day (and hour) of event time.
+    package var timeline = TimelineTally()
     package var baseline: DeciderTally?
     /// `[row * 25 + from.rank * 5 + to.rank]`.
     package var transitions: [Int]
@@ -140,6 +142,7 @@ package struct ReplayTally: Sendable {
         let (row, takeover) = LabelRow.classify(event.pointee.context.label)
         let channel = channelKey(event.pointee.context.channel)
         candidate.add(row: row, takeover: takeover, channel: channel, result: result)
+        timeline.add(seconds: event.pointee.seconds, row: row, candidate: result.outcome, baseline: baseline != nil ? base?.outcome : nil)
         guard let base, baseline != nil else { return }
         baseline!.add(row: row, takeover: takeover, channel: channel, result: base)
         let cell = base.outcome.rank * 5 + result.outcome.rank
@@ -158,6 +161,7 @@ package struct ReplayTally: Sendable {
     package mutating func merge(_ other: ReplayTally) {
         events += other.events
         candidate.merge(other.candidate)
+        timeline.merge(other.timeline)
         if let otherBaseline = other.baseline { baseline?.merge(otherBaseline) }
         for i in transitions.indices where i < other.transitions.count { transitions[i] += other.transitions[i] }
         for i in examples.indices where i < other.examples.count {
@@ -232,6 +236,8 @@ package struct ReplayTally: Sendable {
                                     accountTakeover: breakdown(.accountTakeover), unknown: breakdown(.unknown)),
             byChannel: byChannel,
             roc: ScoreBuckets.roc(positives: c.scoreBuckets(.attack), negatives: c.scoreBuckets(.legit)),
-            scoreHistograms: histograms, baseline: comparison)
+            scoreHistograms: histograms, baseline: comparison,
+            timeline: timeline.points(withBaseline: baseline != nil),
+            thresholds: ScoreThresholds(legit: c.scoreBuckets(.legit), attack: c.scoreBuckets(.attack)))
     }
 }

@@ -29,7 +29,10 @@ package struct AuditAnchorLogger<Backend: DecisionBackend>: Service {
             }
             await log()
         }
-        await log()
+        // The last line also when the task was cancelled: read outside the cancelled task, or the
+        // blocking read it waits for would be refused.
+        let final = self
+        await Task.detached { await final.log() }.value
     }
 
     private func log() async {
