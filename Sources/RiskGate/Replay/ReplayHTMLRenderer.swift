@@ -249,9 +249,12 @@ private struct Page {
         for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
             add("<text x=\"\(fmt(left - 4))\" y=\"\(fmt(y(tick) + 3))\" font-size=\"10\" text-anchor=\"end\" fill=\"#5b6475\">\(Int(tick * 100))%</text>")
         }
-        let labelled = Set([0, n / 2, n - 1])
-        for i in labelled.sorted() {
-            add("<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 14))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#5b6475\">\(F.html(String(r.timeline[i].start.prefix(16))))</text>")
+        // Days show their date; hours their date and hour. The end labels stay inside the chart.
+        let daily = r.timeline.allSatisfy { $0.start.hasSuffix("T00:00:00Z") }
+        for i in Set([0, n / 2, n - 1]).sorted() {
+            let anchor = n == 1 ? "middle" : i == 0 ? "start" : i == n - 1 ? "end" : "middle"
+            let label = daily ? String(r.timeline[i].start.prefix(10)) : String(r.timeline[i].start.prefix(16)).replacingOccurrences(of: "T", with: " ")
+            add("<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 14))\" font-size=\"10\" text-anchor=\"\(anchor)\" fill=\"#5b6475\">\(F.html(label))</text>")
         }
         func line(_ value: (TimelinePoint) -> Double?, colour: String, dashed: Bool) {
             // A period without events of the class leaves a gap, not a drop to zero.
@@ -281,15 +284,15 @@ private struct Page {
 
     /// What the score alone would do as a step-up threshold.
     mutating func thresholdTable(_ r: ReplayReport) {
-        add("<h2>Score thresholds</h2>\n<div class=\"row\"><table><tr><th>challenge at score ≥</th><th>legit friction</th><th>attack stop rate</th></tr>\n")
+        add("<h2>Score thresholds</h2>\n<div class=\"row\"><div style=\"overflow-x:auto;max-width:100%\"><table><tr><th>challenge at score ≥</th><th>legit friction</th><th>attack stop rate</th></tr>\n")
         for row in r.thresholds.cutoffs {
             add("<tr><td>\(fmt(row.score))</td><td>\(F.percent(row.legitFriction))</td><td>\(F.percent(row.attackStopRate))</td></tr>\n")
         }
-        add("</table><table><tr><th>legit friction under</th><th>lowest cut-off</th><th>legit friction</th><th>attack stop rate</th></tr>\n")
+        add("</table></div><div style=\"overflow-x:auto;max-width:100%\"><table><tr><th>legit friction under</th><th>lowest cut-off</th><th>legit friction</th><th>attack stop rate</th></tr>\n")
         for pick in r.thresholds.forLegitFriction {
             add("<tr><td>\(F.percent(pick.maxLegitFriction))</td><td>\(pick.score.map(fmt) ?? "none")</td><td>\(F.percent(pick.legitFriction))</td><td>\(F.percent(pick.attackStopRate))</td></tr>\n")
         }
-        add("</table></div>\n")
+        add("</table></div></div>\n")
     }
 
     mutating func channelTable(_ r: ReplayReport) {
