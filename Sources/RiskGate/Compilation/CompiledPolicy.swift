@@ -38,6 +38,8 @@ public struct CompiledPolicy: Sendable {
     public var ruleIDs: [String] { rules.map(\.id) }
     /// The id of the rule at `index` in ``ruleIDs``, or an empty string when out of range.
     public func ruleID(at index: Int) -> String { rules.indices.contains(index) ? rules[index].id : "" }
+    /// The decide rules that select an outcome (groups left out), in policy order.
+    public var outcomeRuleIDs: [String] { rules.filter { $0.outcome != nil }.map(\.id) }
 
     /// The reference decisions carry.
     public var reference: Decision.PolicyReference { Decision.PolicyReference(name: name, hash: hash) }

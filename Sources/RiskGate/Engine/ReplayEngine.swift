@@ -44,6 +44,9 @@ public final class ReplayEngine: ReplayBatchDecider {
     public let policy: CompiledPolicy
     /// Threads deciding a batch at once (``replay(batch:)``; one-at-a-time calls use the caller's thread).
     public let threads: Int
+
+    /// The policy's decide and score rules, for the report's per-rule counts.
+    public var ruleCatalogue: RuleCatalogue? { RuleCatalogue(decide: policy.outcomeRuleIDs, score: policy.scoreRuleIDs) }
     let globalStats: GlobalLoginStats
     let backing: (any StateStore)?
     let writesBack: Bool

@@ -222,7 +222,28 @@ final class ReplayShard {
                                                                 state: &state)
             pending.append(PendingLogin(sequence: sequence, features: features, newUser: isNewUser))
         }
-        return ReplayResult(outcome: outcome, score: evaluation.score, rule: rule)
+        var result = ReplayResult(outcome: outcome, score: evaluation.score, rule: rule)
+        ReplayShard.explain(&result, label: event.label, policy: policy, evaluation: evaluation, signals: signals)
+        return result
+    }
+
+    /// What the analyst's report needs beyond the outcome: the score rules that gave points, whether
+    /// a stopped attack was a unique catch, and the signals on for a takeover let through.
+    static func explain(_ result: inout ReplayResult, label: RequestContext.Label?, policy: CompiledPolicy,
+                        evaluation: Evaluation, signals: SignalValues) {
+        for (i, points) in evaluation.points.enumerated() where points != 0 {
+            result.scoreRulesFired.append(Int32(i))
+            result.scorePoints.append(points)
+        }
+        guard let label, label.isAttack else { return }
+        if result.outcome != .passive {
+            // Decided by the lock guard: the policy's own rules are all "other" rules.
+            let decidedByPolicy = policy.ruleID(at: evaluation.ruleIndex) == result.rule
+            result.uniqueCatch = !policy.anotherNonPassiveRuleMatches(except: decidedByPolicy ? evaluation.ruleIndex : -1,
+                                                                      signals: signals)
+        } else if label.accountTakeover == true {
+            result.signalsOn = Signal.allCases.filter { signals[$0] == .bool(true) }.map(\.name)
+        }
     }
 
     /// Adds every pending login to `stats` in order, and forgets them.

@@ -108,3 +108,34 @@ extension CompiledPolicy {
         }
     }
 }
+
+extension CompiledPolicy {
+    /// Whether a decide rule other than the one at `except` that selects anything but `passive`
+    /// matches these signals (its own condition and every enclosing group's hold): replay's test of
+    /// a unique catch.
+    ///
+    /// - Complexity: linear in the number of decide rules.
+    package func anotherNonPassiveRuleMatches(except: Int, signals: SignalValues) -> Bool {
+        var found = false
+        program.nodes.withUnsafeBufferPointer { nodes in
+            signals.slots.withUnsafeBufferPointer { slots in
+                let machine = ExpressionMachine(nodes: nodes, signals: slots, program: program)
+                rules.withUnsafeBufferPointer { rules in
+                    // Whether each rule's condition holds, parents before children (rules are in tree order).
+                    var holds = [Bool](repeating: false, count: rules.count)
+                    for i in 0..<rules.count {
+                        let parent = rules[i].parent
+                        guard parent < 0 || holds[parent] else { continue }
+                        let condition = rules[i].condition
+                        holds[i] = condition < 0 || machine.truth(condition)
+                        if holds[i], i != except, let outcome = rules[i].outcome, outcome != .passive {
+                            found = true
+                            return
+                        }
+                    }
+                }
+            }
+        }
+        return found
+    }
+}

@@ -6,12 +6,30 @@ public struct ReplayResult: Sendable, Hashable {
     public var score: Double
     /// Id of the deciding rule.
     public var rule: String
+    /// Indexes (in ``RuleCatalogue/score``) of the score rules that gave this event points.
+    public var scoreRulesFired: [Int32] = []
+    /// Points each fired rule gave, in the order of ``scoreRulesFired``.
+    public var scorePoints: [Double] = []
+    /// An attack stopped by `rule` that no other non-passive decide rule would have stopped.
+    public var uniqueCatch = false
+    /// For an account takeover let through (`passive`): the boolean signals that were true.
+    public var signalsOn: [String]? = nil
 
     public init(outcome: Outcome, score: Double, rule: String) {
         self.outcome = outcome
         self.score = score
         self.rule = rule
     }
+}
+
+/// The rules of the policy a decider runs, so a replay report can list every rule, including
+/// those that never matched.
+public struct RuleCatalogue: Sendable, Hashable {
+    /// Decide rules that select an outcome (groups left out), in policy order.
+    public var decide: [String]
+    /// Score rules, in policy order (``ReplayResult/scoreRulesFired`` indexes this list).
+    public var score: [String]
+    public init(decide: [String], score: [String]) { self.decide = decide; self.score = score }
 }
 
 /// Something that decides replayed events one at a time, keeping its own state (SPEC §7).
@@ -33,4 +51,11 @@ public protocol ReplayDecider: AnyObject {
     /// - Throws: only for failures that should stop the replay (for example, the state store
     ///   cannot be written); the harness reports the event's line and stops.
     func replay(_ event: RequestContext, attackerFailsChallenges: Bool) throws -> ReplayResult
+
+    /// The policy's rules, when the decider runs one; `nil` leaves the report's `rules` to the rules seen.
+    var ruleCatalogue: RuleCatalogue? { get }
+}
+
+extension ReplayDecider {
+    public var ruleCatalogue: RuleCatalogue? { nil }
 }

@@ -61,6 +61,8 @@ private struct Page {
         rocChart(r)
         histogramChart(r)
         add("</div>\n")
+        ruleTable(r)
+        takeoverTable(r)
         timelineChart(r)
         thresholdTable(r)
         channelTable(r)
@@ -280,6 +282,40 @@ private struct Page {
         add("</svg><div class=\"legend\"><span><i class=\"sw\" style=\"background:#d9822b\"></i>legit friction</span><span><i class=\"sw\" style=\"background:#3b82c4\"></i>attack stop rate</span>")
         add(r.baseline != nil ? "<span>dashed: baseline</span>" : "")
         add("<span>UTC; a point a day, or an hour when the stream spans under two days (\(F.count(n)) points)</span></div></div>\n")
+    }
+
+    /// Per rule: what it decided or fired on per label, precision, unique catches; never-matched rules flagged.
+    mutating func ruleTable(_ r: ReplayReport) {
+        guard !r.rules.isEmpty else { return }
+        let hasBaseline = r.baseline != nil
+        add("<h2>Rules</h2>\n<div style=\"overflow-x:auto;max-width:100%\"><table><tr><th class=\"l\">rule</th><th class=\"l\">kind</th><th>matched</th><th>legit</th><th>attack</th><th>takeover</th><th>unknown</th><th>attack precision</th><th>unique catches</th><th>points (legit / attack)</th>")
+        if hasBaseline { add("<th>baseline matched</th><th>baseline legit / attack</th>") }
+        add("</tr>\n")
+        // Decide rules first, each kind by events matched (never-matched rules last).
+        let sorted = r.rules.sorted { a, b in (a.value.kind, -a.value.matched, a.key) < (b.value.kind, -b.value.matched, b.key) }
+        for (id, rule) in sorted {
+            let flag = rule.neverMatched ? " <span class=\"note\">never matched</span>" : ""
+            add("<tr><td class=\"l\">\(F.html(id))\(flag)</td><td class=\"l\">\(rule.kind)</td><td>\(F.count(rule.matched))</td><td>\(F.count(rule.legit))</td>")
+            add("<td>\(F.count(rule.attack))</td><td>\(F.count(rule.accountTakeover))</td><td>\(F.count(rule.unknown))</td><td>\(F.percent(rule.attackPrecision))</td>")
+            add("<td>\(rule.uniqueCatches.map(F.count) ?? "")</td><td>\(rule.points.map { "\(fmt($0.legit)) / \(fmt($0.attack))" } ?? "")</td>")
+            if hasBaseline {
+                add("<td>\(rule.baseline.map { F.count($0.matched) } ?? "–")</td><td>\(rule.baseline.map { "\(F.count($0.legit)) / \(F.count($0.attack))" } ?? "–")</td>")
+            }
+            add("</tr>\n")
+        }
+        add("</table></div>\n<p class=\"note\">unique catches: attacks the rule stopped that no other non-passive rule would have stopped. Attack precision: attacks among the labelled events it matched.</p>\n")
+    }
+
+    /// The account takeovers let through, with the signals that were on.
+    mutating func takeoverTable(_ r: ReplayReport) {
+        guard !r.takeoversLetThroughExamples.isEmpty else { return }
+        add("<h2>Account takeovers let through (\(F.count(r.takeoversLetThrough))\(r.takeoversLetThrough > r.takeoversLetThroughExamples.count ? ", first \(r.takeoversLetThroughExamples.count) shown" : ""))</h2>\n")
+        add("<div style=\"overflow-x:auto;max-width:100%\"><table class=\"ex\"><tr><th class=\"l\">line</th><th class=\"l\">user</th><th class=\"l\">time</th><th class=\"l\">score</th><th class=\"l\">rule</th><th class=\"l\">signals on</th></tr>\n")
+        for t in r.takeoversLetThroughExamples {
+            add("<tr><td>\(t.line)</td><td>\(F.html(t.user))</td><td>\(F.html(t.time))</td><td>\(F.fixed(t.score, 1))</td><td>\(F.html(t.rule))</td>")
+            add("<td style=\"white-space:normal\">\(F.html(t.signals.joined(separator: ", ")))</td></tr>\n")
+        }
+        add("</table></div>\n")
     }
 
     /// What the score alone would do as a step-up threshold.

@@ -137,7 +137,8 @@ public enum ReplayHarness {
                                     bytesRead: reader.bytesRead, totalBytes: reader.totalBytes, elapsedSeconds: seconds))
         }
         return tally.report(lines: reader.lineNumber, badLines: reader.badLineCount, badLineExamples: reader.badLines,
-                            elapsedSeconds: seconds, peakMemoryBytes: PeakMemory.bytes())
+                            elapsedSeconds: seconds, peakMemoryBytes: PeakMemory.bytes(),
+                            candidateRules: candidate.ruleCatalogue, baselineRules: baseline?.ruleCatalogue)
     }
 
     /// Decides `event` with a one-at-a-time decider, naming the event's line if it throws.

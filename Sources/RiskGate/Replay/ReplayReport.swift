@@ -48,9 +48,15 @@ public struct ReplayReport: Sendable, Hashable, Codable {
     /// The score as a step-up threshold: friction and stop rate per cut-off, and the cut-offs that
     /// keep legit friction under 1 %, 2 % and 5 %.
     public var thresholds: ScoreThresholds
+    /// Per rule (decide and score), keyed by id: events per label, attack precision, unique catches,
+    /// points; rules that never matched are flagged.
+    public var rules: [String: RuleReport]
+    /// The first 50 account takeovers let through, with the signals that were on.
+    public var takeoversLetThroughExamples: [TakeoverLetThrough]
 
     enum CodingKeys: String, CodingKey {
-        case events, lines, outcomes, labels, roc, baseline, timeline, thresholds
+        case events, lines, outcomes, labels, roc, baseline, timeline, thresholds, rules
+        case takeoversLetThroughExamples = "takeovers_let_through_examples"
         case outcomeShares = "outcome_shares"
         case legitFriction = "legit_friction"
         case attackStopRate = "attack_stop_rate"
@@ -90,6 +96,8 @@ public struct ReplayReport: Sendable, Hashable, Codable {
         try c.encode(baseline, forKey: .baseline)
         try c.encode(timeline, forKey: .timeline)
         try c.encode(thresholds, forKey: .thresholds)
+        try c.encode(rules, forKey: .rules)
+        try c.encode(takeoversLetThroughExamples, forKey: .takeoversLetThroughExamples)
     }
 }
 

@@ -44,6 +44,10 @@ public enum ReplayTableRenderer {
             out += F.columns(channelRows, rightAligned: Set(1...9)) + "\n\n"
         }
 
+        let never = report.rules.filter(\.value.neverMatched).map(\.key).sorted()
+        if !never.isEmpty {
+            out += "rules that never matched: " + never.map { F.terminalSafe($0, limit: 40) }.joined(separator: ", ") + "\n\n"
+        }
         if report.labels.legit > 0 && report.labels.attack > 0 {
             out += "score as a threshold (challenge at score >= cut-off):"
             for pick in report.thresholds.forLegitFriction {

@@ -97,6 +97,12 @@ package struct ReplayTally: Sendable {
     package var candidate = DeciderTally()
     /// Per day (and hour) of event time.
     package var timeline = TimelineTally()
+    /// Per rule, for the candidate and the baseline.
+    package var candidateRules = RuleTally()
+    package var baselineRules = RuleTally()
+    /// The first account takeovers the candidate let through.
+    package var takeoversLetThrough: [TakeoverLetThrough] = []
+    package static let maxTakeoverExamples = 50
     package var baseline: DeciderTally?
     /// `[row * 25 + from.rank * 5 + to.rank]`.
     package var transitions: [Int]
@@ -142,9 +148,17 @@ package struct ReplayTally: Sendable {
         let (row, takeover) = LabelRow.classify(event.pointee.context.label)
         let channel = channelKey(event.pointee.context.channel)
         candidate.add(row: row, takeover: takeover, channel: channel, result: result)
+        candidateRules.add(row: row, takeover: takeover, result: result)
+        if takeover, result.outcome == .passive, takeoversLetThrough.count < Self.maxTakeoverExamples {
+            takeoversLetThrough.append(TakeoverLetThrough(
+                line: event.pointee.line, id: event.pointee.context.id, user: event.pointee.context.user,
+                time: Timestamp.format(Date(timeIntervalSince1970: event.pointee.seconds)), score: result.score,
+                rule: result.rule, signals: result.signalsOn ?? []))
+        }
         timeline.add(seconds: event.pointee.seconds, row: row, candidate: result.outcome, baseline: baseline != nil ? base?.outcome : nil)
         guard let base, baseline != nil else { return }
         baseline!.add(row: row, takeover: takeover, channel: channel, result: base)
+        baselineRules.add(row: row, takeover: takeover, result: base)
         let cell = base.outcome.rank * 5 + result.outcome.rank
         transitions[row.rawValue * 25 + cell] += 1
         if takeover { transitions[LabelRow.accountTakeover.rawValue * 25 + cell] += 1 }
@@ -162,6 +176,9 @@ package struct ReplayTally: Sendable {
         events += other.events
         candidate.merge(other.candidate)
         timeline.merge(other.timeline)
+        candidateRules.merge(other.candidateRules)
+        baselineRules.merge(other.baselineRules)
+        takeoversLetThrough += other.takeoversLetThrough.prefix(Self.maxTakeoverExamples - takeoversLetThrough.count)
         if let otherBaseline = other.baseline { baseline?.merge(otherBaseline) }
         for i in transitions.indices where i < other.transitions.count { transitions[i] += other.transitions[i] }
         for i in examples.indices where i < other.examples.count {
@@ -171,7 +188,8 @@ package struct ReplayTally: Sendable {
 
     /// The report for this tally plus the run's facts the tally does not hold.
     package func report(lines: Int, badLines: Int, badLineExamples: [BadLine], elapsedSeconds: Double,
-                        peakMemoryBytes: Int) -> ReplayReport {
+                        peakMemoryBytes: Int, candidateRules catalogue: RuleCatalogue? = nil,
+                        baselineRules baselineCatalogue: RuleCatalogue? = nil) -> ReplayReport {
         let c = candidate
         let overall = c.overall
         let labels = LabelCounts(legit: c.events(.legit), attack: c.events(.attack),
@@ -238,6 +256,25 @@ package struct ReplayTally: Sendable {
             roc: ScoreBuckets.roc(positives: c.scoreBuckets(.attack), negatives: c.scoreBuckets(.legit)),
             scoreHistograms: histograms, baseline: comparison,
             timeline: timeline.points(withBaseline: baseline != nil),
-            thresholds: ScoreThresholds(legit: c.scoreBuckets(.legit), attack: c.scoreBuckets(.attack)))
+            thresholds: ScoreThresholds(legit: c.scoreBuckets(.legit), attack: c.scoreBuckets(.attack)),
+            rules: ruleReports(catalogue, baselineCatalogue), takeoversLetThroughExamples: takeoversLetThrough)
+    }
+
+    /// Every rule of either policy (and any other rule that decided), keyed by id.
+    func ruleReports(_ catalogue: RuleCatalogue?, _ baselineCatalogue: RuleCatalogue?) -> [String: RuleReport] {
+        let mine = candidateRules.counts(catalogue)
+        let theirs = baseline != nil ? baselineRules.counts(baselineCatalogue) : [:]
+        var reports: [String: RuleReport] = [:]
+        for (id, counts) in mine { reports[id] = RuleReport(counts, baseline: theirs[id]) }
+        for (id, counts) in theirs where reports[id] == nil {
+            // A rule only the baseline has: nothing under the candidate.
+            let none = RuleCounts(kind: counts.kind, labels: LabelCounts(legit: 0, attack: 0, accountTakeover: 0, unknown: 0),
+                                  uniqueCatches: counts.kind == .decide ? 0 : nil,
+                                  points: counts.kind == .score ? LabelPoints(legit: 0, attack: 0, accountTakeover: 0, unknown: 0) : nil)
+            var report = RuleReport(none, baseline: counts)
+            report.neverMatched = (report.baseline?.matched ?? 0) == 0
+            reports[id] = report
+        }
+        return reports
     }
 }
