@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "RiskGateServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Runs the built `riskgate` executable as a user would and checks exit statuses and output

@@ -1,6 +1,7 @@
 import Foundation
 import RiskGate
 import RiskGateServer
+import ServiceLifecycle
 import Testing
 
 /// The service logs the audit head, an anchor kept outside the database (`audit verify --anchor`).
@@ -24,13 +25,17 @@ struct AuditAnchorLogTests {
             logs.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
                 .filter { $0["msg"] as? String == "audit head" }
         }
-        let task = Task { try await service.run() }
+        // Run as `serve` runs it: in a service group, stopped by a graceful shutdown.
+        let group = ServiceGroup(configuration: .init(services: [service], logger: logs.logger()))
+        let task = Task { try await group.run() }
         // The line at start and one after an interval; waited for, not timed (the suite runs under load).
         let deadline = ContinuousClock.now + .seconds(60)
         while lines().count < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        task.cancel()
-        _ = try? await task.value
+        let beforeStop = lines().count
+        await group.triggerGracefulShutdown()
+        try await task.value
         let lines = lines()
+        #expect(lines.count > beforeStop, "no line at stop: \(logs.text)")
         #expect(lines.count >= 3, "\(logs.text)")
         let head = try AuditHead(of: engine.store)
         #expect(head.records == 2)
