@@ -20,6 +20,8 @@ import Testing
             results.append(result)
             return result
         }
+
+        var ruleCatalogue: RuleCatalogue? { engine.ruleCatalogue }
     }
 
     struct Run {

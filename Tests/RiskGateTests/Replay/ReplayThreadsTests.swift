@@ -202,7 +202,8 @@ import Testing
             tally.add(event, candidate: candidate.results[i], baseline: baseline.results[i])
         }
         let sequential = tally.report(lines: reader.lineNumber, badLines: reader.badLineCount,
-                                      badLineExamples: reader.badLines, elapsedSeconds: 0, peakMemoryBytes: 0)
+                                      badLineExamples: reader.badLines, elapsedSeconds: 0, peakMemoryBytes: 0,
+                                      candidateRules: candidate.ruleCatalogue, baselineRules: baseline.ruleCatalogue)
 
         #expect(Self.withoutTiming(together) == Self.withoutTiming(sequential))
         #expect(Self.withoutTiming(mixed) == Self.withoutTiming(sequential))
@@ -248,7 +249,8 @@ import Testing
         for (i, event) in events.enumerated() {
             tally.add(event, candidate: alone.results[i], baseline: baseline.results[i])
         }
-        let sequential = tally.report(lines: events.count, badLines: 0, badLineExamples: [], elapsedSeconds: 0, peakMemoryBytes: 0)
+        let sequential = tally.report(lines: events.count, badLines: 0, badLineExamples: [], elapsedSeconds: 0, peakMemoryBytes: 0,
+                                      candidateRules: alone.ruleCatalogue, baselineRules: baseline.ruleCatalogue)
         #expect(Self.withoutTiming(together) == sequential)
         // The candidate did write back while the baseline was reading.
         let written = try users.compactMap { try shared.loadUser($0) }
