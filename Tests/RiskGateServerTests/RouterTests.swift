@@ -85,6 +85,11 @@ struct RouterTests {
         (#"{"user": "u", "geo": "DE"}"#, "invalid_field", "geo"),
         (#"{"user": "u", "geo": {"country": "DE", "altitude": 3}}"#, "unknown_field", "geo.altitude"),
         (#"{"user": "u", "chanel": "web"}"#, "unknown_field", "chanel"),
+        // A key with a line break (log forging) is named with the break escaped, on one line.
+        (#"{"user": "u", "a\nlevel=error b": 1}"#, "unknown_field", #"a\u{A}level=error b"#),
+        // Users in another form are one account; ids with spaces or invisible characters are refused.
+        (#"{"user": "u 1"}"#, "invalid_field", "user"),
+        (#"{"user": "u\u200b1"}"#, "invalid_field", "user"),
         // SPEC §3's channels only: another value would match no `channel == ...` rule.
         (#"{"user": "u", "channel": "fax"}"#, "invalid_field", "channel"),
         (#"{"user": "u", "channel": "Web"}"#, "invalid_field", "channel"),

@@ -32,8 +32,20 @@ public struct APIError: Error, Sendable, Hashable {
     static func missingField(_ field: String) -> APIError {
         APIError(.badRequest, code: "missing_field", message: "`\(field)` is required", field: field)
     }
+    /// The field is the client's text: control and format characters (line breaks, bidi overrides)
+    /// are escaped and it is cut to 64 characters, so the message is one line wherever it is shown.
     static func unknownField(_ field: String) -> APIError {
-        APIError(.badRequest, code: "unknown_field", message: "unknown field `\(field)`", field: field)
+        var shown = ""
+        for scalar in field.unicodeScalars.prefix(64) {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator:
+                shown += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default:
+                shown.unicodeScalars.append(scalar)
+            }
+        }
+        if field.unicodeScalars.count > 64 { shown += "…" }
+        return APIError(.badRequest, code: "unknown_field", message: "unknown field `\(shown)`", field: shown)
     }
     static func bodyTooLarge(_ limit: Int?) -> APIError {
         APIError(.contentTooLarge, code: "body_too_large",
