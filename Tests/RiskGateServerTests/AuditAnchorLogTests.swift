@@ -20,7 +20,11 @@ struct AuditAnchorLogTests {
         _ = try await backend.decide(RequestContext(user: "u-1"), explain: false)
         _ = try await backend.decide(RequestContext(user: "u-2"), explain: false)
         let logs = LogCapture()
-        let service = AuditAnchorLogger(backend: backend, interval: .milliseconds(50), logger: logs.logger())
+        // Three intervals pass at once; the fourth wait lasts until the shutdown.
+        let waits = Counter()
+        let service = AuditAnchorLogger(backend: backend, interval: .seconds(60), logger: logs.logger()) { _ in
+            if waits.next() > 3 { try await Task.sleep(for: .seconds(3600)) }
+        }
         func lines() -> [[String: Any]] {
             logs.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
                 .filter { $0["msg"] as? String == "audit head" }
@@ -28,15 +32,13 @@ struct AuditAnchorLogTests {
         // Run as `serve` runs it: in a service group, stopped by a graceful shutdown.
         let group = ServiceGroup(configuration: .init(services: [service], logger: logs.logger()))
         let task = Task { try await group.run() }
-        // The line at start and one after an interval; waited for, not timed (the suite runs under load).
-        let deadline = ContinuousClock.now + .seconds(60)
-        while lines().count < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        let beforeStop = lines().count
+        let deadline = ContinuousClock.now + .seconds(120)
+        while lines().count < 4 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(lines().count == 4, "start and three intervals: \(logs.text)")
         await group.triggerGracefulShutdown()
         try await task.value
         let lines = lines()
-        #expect(lines.count > beforeStop, "no line at stop: \(logs.text)")
-        #expect(lines.count >= 3, "\(logs.text)")
+        #expect(lines.count == 5, "and one at stop: \(logs.text)")
         let head = try AuditHead(of: engine.store)
         #expect(head.records == 2)
         for line in lines {
@@ -47,4 +49,12 @@ struct AuditAnchorLogTests {
         let anchor = try #require(AuditAnchor(head.anchor))
         #expect(try AuditVerifier.verify(store: engine.store, anchors: [anchor]).valid)
     }
+}
+
+/// Counts calls across tasks.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    /// The count after this call.
+    func next() -> Int { lock.withLock { value += 1; return value } }
 }

@@ -12,21 +12,25 @@ package struct AuditAnchorLogger<Backend: DecisionBackend>: Service {
     let backend: Backend
     let interval: Duration
     let logger: Logger
+    /// Waits one interval; injected so tests do not depend on the machine's load.
+    let wait: @Sendable (Duration) async throws -> Void
 
-    package init(backend: Backend, interval: Duration, logger: Logger) {
-        self.backend = backend; self.interval = interval; self.logger = logger
+    package init(backend: Backend, interval: Duration, logger: Logger,
+                 wait: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+        self.backend = backend; self.interval = interval; self.logger = logger; self.wait = wait
     }
 
     package func run() async throws {
         await log()
         // Ends (with one last line) when the service group shuts down.
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let interval = interval
+            let interval = interval, wait = wait
             do {
-                try await cancelOnGracefulShutdown { try await Task.sleep(for: interval) }
+                try await cancelOnGracefulShutdown { try await wait(interval) }
             } catch {
                 break
             }
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
             await log()
         }
         // The last line also when the task was cancelled: read outside the cancelled task, or the
