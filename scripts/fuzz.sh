@@ -38,6 +38,7 @@ fi
 
 scratch=.build-fuzz
 if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
+    start=$(date +%s)
     # -sanitize=fuzzer instruments every Swift module for coverage (the C libraries, libyaml and
     # SQLite, are not). The harnesses share their modules, so after the first product the others
     # only compile their main.swift and link.
