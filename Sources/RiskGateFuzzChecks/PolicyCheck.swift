@@ -10,7 +10,10 @@ enum PolicyCheck {
     static func run(_ bytes: UnsafeRawBufferPointer, _ f: inout Findings) {
         guard let source = String(validating: bytes, as: UTF8.self) else { return }
         let result = PolicyCompiler.compile(source: source, file: "fuzz.yaml", baseDirectory: nil)
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false).count
+        // Counted in bytes: as Characters, "\r\n" is one grapheme that is not "\n", so splitting the
+        // String on "\n" counted a CRLF file as one line (found by fuzzing:
+        // Fuzz/Corpus/policy/regressions/crlf-line-count.yaml).
+        let lines = source.utf8.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
         for d in result.diagnostics {
             f.require(d.code.hasPrefix("RG") && d.code.count == 6, "diagnostic code `\(d.code)` is not RGnnnn")
             f.require(isMessage(d.message), "diagnostic \(d.code) message is empty: \(d.message.debugDescription)")
