@@ -98,16 +98,11 @@ package struct TimelineTally: Sendable {
     package mutating func merge(_ other: TimelineTally) {
         first = min(first, other.first)
         last = max(last, other.last)
-        for (key, counts) in other.days {
-            if days[key] == nil, days.count >= Self.maxPeriods { continue }
-            days[key, default: [Int](repeating: 0, count: Self.width)] = zip(days[key] ?? [Int](repeating: 0, count: Self.width), counts).map(+)
-        }
+        for (key, counts) in other.days { Self.add(counts, to: &days, key: key) }
         if last - first >= Self.twoDays || hours == nil || other.hours == nil {
             hours = nil
         } else {
-            for (key, counts) in other.hours! {
-                hours![key] = zip(hours![key] ?? [Int](repeating: 0, count: Self.width), counts).map(+)
-            }
+            for (key, counts) in other.hours! { Self.add(counts, to: &hours!, key: key) }
         }
     }
 
