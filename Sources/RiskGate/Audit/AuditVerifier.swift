@@ -12,11 +12,15 @@ public struct AuditVerification: Sendable, Hashable, Codable {
     public var problem: String?
     /// Hash of the last record: keep it elsewhere to detect a truncated tail later.
     public var headHash: String
+    /// The last pruned record when the log starts at a checkpoint (the chain is proven from the
+    /// record after it), else `nil`.
+    public var prunedThrough: Int64?
 
     enum CodingKeys: String, CodingKey {
         case records, valid, problem
         case firstBadID = "first_bad_id"
         case headHash = "head_hash"
+        case prunedThrough = "pruned_through"
     }
 }
 
@@ -44,18 +48,29 @@ public struct AuditAnchor: Sendable, Hashable, CustomStringConvertible {
 /// rebuilt by someone without the key fails at its first record.
 public enum AuditVerifier {
     /// Verifies a sequence of records in id order against the store's recorded head (when it keeps
-    /// one) and against anchors kept elsewhere.
+    /// one) and against anchors kept elsewhere. With a `checkpoint` (a pruned log), its tag is
+    /// checked and the chain starts after it; anchors for pruned records can no longer be checked,
+    /// except one naming the checkpoint's own record.
     ///
     /// - Complexity: O(n) HMACs, streaming: records are not kept.
     public static func verify<S: Sequence>(_ records: S, head: (id: Int64, hash: String)? = nil, keyring: SecretsKeyring,
-                                           anchors: [AuditAnchor] = []) -> AuditVerification
+                                           anchors: [AuditAnchor] = [], checkpoint: AuditCheckpoint? = nil) -> AuditVerification
     where S.Element == AuditRecord {
-        var previousHash = AuditRecord.genesisHash
-        var expectedID: Int64 = 1
+        var previousHash = checkpoint?.hash ?? AuditRecord.genesisHash
+        var expectedID: Int64 = (checkpoint?.throughID ?? 0) + 1
         var count = 0
         let anchorByID = Dictionary(anchors.map { ($0.id, $0.hash) }, uniquingKeysWith: { a, _ in a })
         func broken(_ id: Int64, _ problem: String) -> AuditVerification {
-            AuditVerification(records: count, valid: false, firstBadID: id, problem: problem, headHash: previousHash)
+            AuditVerification(records: count, valid: false, firstBadID: id, problem: problem, headHash: previousHash,
+                              prunedThrough: checkpoint?.throughID)
+        }
+        if let checkpoint {
+            guard checkpoint.throughID >= 1, checkpoint.isAuthentic(under: keyring) else {
+                return broken(max(1, checkpoint.throughID), "the pruning checkpoint's tag does not verify under the secrets key (forged or edited)")
+            }
+            if let anchored = anchorByID[checkpoint.throughID], anchored != checkpoint.hash {
+                return broken(checkpoint.throughID, "record \(checkpoint.throughID) differs from the anchor kept outside the database")
+            }
         }
         for record in records {
             if record.id != expectedID {
@@ -89,12 +104,14 @@ public enum AuditVerifier {
                 return broken(head.id, "the last record's hash differs from the recorded head")
             }
         }
-        return AuditVerification(records: count, valid: true, firstBadID: nil, problem: nil, headHash: previousHash)
+        return AuditVerification(records: count, valid: true, firstBadID: nil, problem: nil, headHash: previousHash,
+                                 prunedThrough: checkpoint?.throughID)
     }
 
-    /// Verifies a store's whole audit log under the store's keys.
+    /// Verifies a store's whole audit log (from its checkpoint, when pruned) under the store's keys.
     public static func verify(store: any StateStore, anchors: [AuditAnchor] = []) throws -> AuditVerification {
-        verify(try store.auditEntries(), head: try store.auditHead(), keyring: store.secrets, anchors: anchors)
+        verify(try store.auditEntries(), head: try store.auditHead(), keyring: store.secrets, anchors: anchors,
+               checkpoint: try store.auditCheckpoint())
     }
 
     /// Opens the SQLite database at `path` (never creating it) and verifies its audit log.

@@ -106,6 +106,16 @@ public enum SecretsKeyFile {
         }
     }
 
+    /// Writes the audit-purpose keys of `keyring` (one `riskgate-audit-key-v1 ID HEX` line each,
+    /// oldest first) to a new file, mode 0600: what a SIEM needs to verify exported audit records
+    /// on its side, and nothing that opens codes, answers or secrets.
+    public static func writeAuditKeys(of keyring: SecretsKeyring, to path: String) throws(Failure) {
+        guard !FileManager.default.fileExists(atPath: path) else { throw Failure(path: path, message: "already exists") }
+        var text = "# RiskGate audit verification keys (HMAC-SHA256 of audit records): keep it mode 0600.\n"
+        for key in keyring.keys { text += "riskgate-audit-key-v1 \(key.id) \(key.audit.hexString)\n" }
+        try write(path: path, text: text, exclusive: true)
+    }
+
     private static func line(random: any RandomSource) -> String {
         "\(tag) \(random.bytes(4).hexString) \(random.bytes(32).hexString)\n"
     }

@@ -16,6 +16,9 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     private var nextOutboxID: Int64 = 1
     private var audit: [AuditRecord] = []
     private var auditCount: Int64 = 0
+    /// The last record's hash: records chain after it even when every record was pruned.
+    private var auditHeadHash = AuditRecord.genesisHash
+    private var checkpoint: AuditCheckpoint?
     /// Decision id → user, for ``decisionUser(_:)``; kept with the audit log (not when `keepsAudit` is off).
     private var decisionUsers: [String: String] = [:]
     private let keepsAudit: Bool
@@ -64,8 +67,9 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
                 auditCount += 1
                 guard keepsAudit else { continue }
                 if event.kind == .decision, let id = event.reference { decisionUsers[id] = event.user }
-                audit.append(AuditRecord(id: auditCount, event: event, prevHash: audit.last?.hash ?? AuditRecord.genesisHash,
-                                         key: secrets.current))
+                let record = AuditRecord(id: auditCount, event: event, prevHash: auditHeadHash, key: secrets.current)
+                audit.append(record)
+                auditHeadHash = record.hash
             }
         }
     }
@@ -84,7 +88,21 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     }
 
     public func auditHead() throws -> (id: Int64, hash: String)? {
-        lock.withLock { audit.last.map { ($0.id, $0.hash) } }
+        lock.withLock { keepsAudit && auditCount > 0 ? (auditCount, auditHeadHash) : nil }
+    }
+
+    public func auditCheckpoint() throws -> AuditCheckpoint? { lock.withLock { checkpoint } }
+
+    public func pruneAudit(through id: Int64, at time: Date) throws -> AuditCheckpoint {
+        try lock.withLock {
+            guard let last = audit.first(where: { $0.id == id }) else {
+                throw StoreError(code: .notFound, message: "audit record \(id) does not exist (or was pruned already)")
+            }
+            let made = AuditCheckpoint(throughID: id, hash: last.hash, time: Timestamp.format(time), key: secrets.current)
+            audit.removeAll { $0.id <= id }
+            checkpoint = made
+            return made
+        }
     }
 
     public func outbox(limit: Int) throws -> [OutboxMessage] {

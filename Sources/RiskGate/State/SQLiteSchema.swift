@@ -107,5 +107,25 @@ enum SQLiteSchema {
         """
         ALTER TABLE audit ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
         """,
+        // 6: pruning exported audit records (`riskgate audit prune`). The checkpoint names the last
+        // pruned record; the delete trigger now refuses only records after it, so nothing but a
+        // checkpointed prefix can be deleted, and the checkpoint itself cannot move backwards.
+        """
+        CREATE TABLE audit_checkpoint (
+            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+            through_id INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            time TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            tag TEXT NOT NULL
+        );
+        CREATE TRIGGER audit_checkpoint_forward BEFORE UPDATE ON audit_checkpoint
+            WHEN new.through_id <= old.through_id
+            BEGIN SELECT RAISE(ABORT, 'audit checkpoint only moves forward'); END;
+        DROP TRIGGER audit_no_delete;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+            WHEN old.id > coalesce((SELECT through_id FROM audit_checkpoint), 0)
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        """,
     ]
 }

@@ -244,6 +244,53 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         try readLock.withLock { try reader.auditHead() }
     }
 
+    public func auditCheckpoint() throws -> AuditCheckpoint? {
+        try readLock.withLock {
+            let s = try reader.prepare("SELECT through_id, hash, time, key_id, tag FROM audit_checkpoint WHERE singleton = 1")
+            defer { s.reset() }
+            guard try s.step() else { return nil }
+            return AuditCheckpoint(throughID: s.int64(0) ?? 0, hash: s.string(1) ?? "", time: s.string(2) ?? "",
+                                   keyID: s.string(3) ?? "", tag: s.string(4) ?? "")
+        }
+    }
+
+    /// Writes the checkpoint, then deletes the records it covers (the delete trigger allows only
+    /// those), in one transaction on the writer's connection; then truncates the WAL so the
+    /// deleted records' pages do not linger in it.
+    public func pruneAudit(through id: Int64, at time: Date) throws -> AuditCheckpoint {
+        try writer.connectionLock.withLock {
+            let connection = writer.connection
+            var made: AuditCheckpoint?
+            try connection.transaction {
+                let find = try connection.prepare("SELECT hash FROM audit WHERE id = ?")
+                find.bind(1, id)
+                guard try find.step(), let hash = find.string(0) else {
+                    throw StoreError(code: .notFound, message: "audit record \(id) does not exist (or was pruned already)", path: path)
+                }
+                try find.run()
+                let checkpoint = AuditCheckpoint(throughID: id, hash: hash, time: Timestamp.format(time), key: secrets.current)
+                let write = try connection.prepare("""
+                    INSERT INTO audit_checkpoint (singleton, through_id, hash, time, key_id, tag) VALUES (1, ?, ?, ?, ?, ?)
+                    ON CONFLICT(singleton) DO UPDATE SET through_id = excluded.through_id, hash = excluded.hash,
+                        time = excluded.time, key_id = excluded.key_id, tag = excluded.tag
+                    """)
+                write.bind(1, checkpoint.throughID)
+                write.bind(2, checkpoint.hash)
+                write.bind(3, checkpoint.time)
+                write.bind(4, checkpoint.keyID)
+                write.bind(5, checkpoint.tag)
+                try write.run()
+                let delete = try connection.prepare("DELETE FROM audit WHERE id <= ?")
+                delete.bind(1, id)
+                try delete.run()
+                made = checkpoint
+            }
+            try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            guard let made else { throw StoreError(code: .sql, message: "audit prune wrote no checkpoint", path: path) }
+            return made
+        }
+    }
+
     public func outbox(limit: Int) throws -> [OutboxMessage] {
         try readLock.withLock {
             let s = try reader.prepare(

@@ -28,6 +28,13 @@ public protocol StateStore: AnyObject, Sendable {
     func auditEntries(after id: Int64, limit: Int) throws -> [AuditRecord]
     /// The last record's id and hash as recorded by the store, independent of the records themselves.
     func auditHead() throws -> (id: Int64, hash: String)?
+    /// Where the log starts when records were pruned, or `nil` when it still starts at record 1.
+    func auditCheckpoint() throws -> AuditCheckpoint?
+    /// Deletes audit records 1 through `id` and leaves an ``AuditCheckpoint`` (made at `time`
+    /// under the current key) in their place, in one transaction. Pruning never goes backwards.
+    ///
+    /// - Throws: ``StoreError`` (`.notFound` when record `id` does not exist or is already pruned).
+    func pruneAudit(through id: Int64, at time: Date) throws -> AuditCheckpoint
     /// The user of the decision with id `id`, read from its audit record; `nil` when no decision
     /// with that id was committed (feedback for an unknown decision is refused with this).
     func decisionUser(_ id: String) throws -> String?

@@ -284,6 +284,8 @@ import Testing
         func auditEntries() throws -> [AuditRecord] { [] }
         func auditEntries(after id: Int64, limit: Int) throws -> [AuditRecord] { [] }
         func auditHead() throws -> (id: Int64, hash: String)? { nil }
+        func auditCheckpoint() throws -> AuditCheckpoint? { nil }
+        func pruneAudit(through id: Int64, at time: Date) throws -> AuditCheckpoint { throw Failure() }
         func outbox(limit: Int) throws -> [OutboxMessage] { [] }
         func removeOutbox(_ ids: [Int64]) throws {}
     }
