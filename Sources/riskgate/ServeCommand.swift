@@ -68,6 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Answer GET /metrics without a key (by default it needs a key with the `metrics` scope).")
     var publicMetrics = false
 
+    @Option(name: .long, help: ArgumentHelp("Also append every committed audit record as a JSON line (as `audit export` writes them) to FILE (created 0600) or - for standard output.",
+                                            valueName: "file|-"))
+    var auditStream: String?
+
     func validate() throws {
         guard logFormat == "json" || logFormat == "text" else {
             throw ValidationError("--log-format must be `json` or `text`")
@@ -146,6 +150,7 @@ struct ServeCommand: AsyncParsableCommand {
                                    perAddress: try Self.parseRateLimit(rateLimitPerAddress),
                                    authFailuresPerAddress: try Self.parseRateLimit(rateLimitAuthFailures)),
             trustedProxies: Set(trustedProxy), publicMetrics: publicMetrics)
+        configuration.auditStream = auditStream.map(AuditStreamTarget.init)
         if let tlsCert, let tlsKey {
             do {
                 try configuration.enableTLS(certificatePath: tlsCert, keyPath: tlsKey)

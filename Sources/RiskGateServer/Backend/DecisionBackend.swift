@@ -49,6 +49,15 @@ public protocol DecisionBackend: Sendable {
     /// The audit log's head, logged every minute as an anchor outside the database; `nil` for a
     /// backend that keeps no audit log.
     func auditHead() async throws -> AuditHead?
+
+    /// Up to `limit` audit records after record `id`, in order, for `--audit-stream`.
+    func auditRecords(after id: Int64, limit: Int) async throws -> [AuditRecord]
+
+    /// The last audit record marked as shipped (``AuditExport/exportedThrough(_:)``), 0 when none.
+    func auditExportedThrough() async throws -> Int64
+
+    /// Marks audit records up to `id` as shipped, so `riskgate audit prune` may delete them.
+    func markAuditExported(through id: Int64) async throws
 }
 
 extension DecisionBackend {
@@ -58,4 +67,8 @@ extension DecisionBackend {
     public func shutdown() async {}
     /// Backends without an audit log have no head.
     public func auditHead() async throws -> AuditHead? { nil }
+    /// Backends without an audit log have no records to stream.
+    public func auditRecords(after id: Int64, limit: Int) async throws -> [AuditRecord] { [] }
+    public func auditExportedThrough() async throws -> Int64 { 0 }
+    public func markAuditExported(through id: Int64) async throws {}
 }

@@ -25,6 +25,21 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
         return try await BlockingWork.run { try AuditHead(of: store) }
     }
 
+    public func auditRecords(after id: Int64, limit: Int) async throws -> [AuditRecord] {
+        let store = engine.store
+        return try await BlockingWork.run { try store.auditEntries(after: id, limit: limit) }
+    }
+
+    public func auditExportedThrough() async throws -> Int64 {
+        let store = engine.store
+        return try await BlockingWork.run { try AuditExport.exportedThrough(store) }
+    }
+
+    public func markAuditExported(through id: Int64) async throws {
+        let store = engine.store
+        try await BlockingWork.run { try AuditExport.markExported(through: id, in: store) }
+    }
+
     public func decide(_ request: RequestContext, explain: Bool) async throws -> Decision {
         do {
             return try await engine.decide(request, explain: explain)

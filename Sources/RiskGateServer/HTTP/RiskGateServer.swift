@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     /// How often the audit log's head is logged at `notice` as an anchor outside the database
     /// (also at start and stop); `nil` turns the line off.
     public var auditHeadInterval: Duration? = .seconds(60)
+    /// Where every committed audit record is also appended as a JSON line (`serve --audit-stream`); off when nil.
+    public var auditStream: AuditStreamTarget?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 * 1024,
                 maxPolicyBytes: Int = 1 << 20, bodyTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(30),
@@ -81,6 +83,9 @@ public func makeApplication<Backend: DecisionBackend>(
     var services: [any Service] = []
     if let interval = configuration.auditHeadInterval {
         services.append(AuditAnchorLogger(backend: backend, interval: interval, logger: logger))
+    }
+    if let target = configuration.auditStream {
+        services.append(AuditStreamer(backend: backend, target: target, logger: logger))
     }
     return Application(
         router: router,
