@@ -9,6 +9,7 @@ package enum EndpointTable {
     /// Path templates (`{name}` matches one non-empty segment) and their methods.
     package static let endpoints: [(template: String, methods: [HTTPRequest.Method])] = [
         ("/healthz", [.get]),
+        ("/openapi.json", [.get]),
         ("/metrics", [.get]),
         ("/v1/decisions", [.post]),
         ("/v1/feedback", [.post]),

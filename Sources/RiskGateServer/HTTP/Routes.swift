@@ -19,6 +19,11 @@ struct Routes<Backend: DecisionBackend>: Sendable {
         router.get("healthz") { _, _ in
             try JSONWire.response(["status": "ok"])
         }
+        // The contract clients are generated from: public, like the documentation it is.
+        router.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
+        }
         let metricsGroup = router.group("metrics")
         if !publicMetrics { metricsGroup.add(middleware: RequireScope(scope: .metrics)) }
         metricsGroup.get { _, _ in
