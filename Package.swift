@@ -31,10 +31,12 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Argon2id for KBA answers (the reference implementation).
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        // MaxMind DB lookups (MaxMind's reference reader).
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
         // The core: Foundation and system C libraries only.
         .target(
             name: "RiskGate",
-            dependencies: ["CYAML", "CSQLite", "CCrypto", "CArgon2"]
+            dependencies: ["CYAML", "CSQLite", "CCrypto", "CArgon2", "CMaxMindDB"]
         ),
         // The HTTP service: a thin Hummingbird layer over a `DecisionBackend`.
         .target(

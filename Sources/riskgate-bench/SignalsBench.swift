@@ -86,15 +86,10 @@ struct SignalsBench: ParsableCommand {
             if cityOnly.locate(probes[index & 7])?.country != nil { sink += 1 }
             index += 1
         }
-        let generic = measure(iterations: 50_000) {
-            if (try? geo.city?.lookup(probes[index & 7])) != nil { sink += 1 }
-            index += 1
-        }
         blackHole(sink)
         print("signals per request (\(state.logins.count) logins, \(available) signals available, 3 MMDB + 3 lists): median \(String(format: "%.0f", median(perRequest))) ns")
         print("geo locate, city+asn+anonymous: median \(String(format: "%.0f", median(locate))) ns/lookup")
         print("geo locate, city+asn+anonymous, every record decoded (no record cache): median \(String(format: "%.0f", median(locateUncached))) ns/lookup")
         print("geo locate, city only: median \(String(format: "%.0f", median(locateCity))) ns/lookup")
-        print("mmdb generic lookup (full City record as MMDBValue): median \(String(format: "%.0f", median(generic))) ns/lookup")
     }
 }

@@ -9,14 +9,14 @@ import Testing
     func cityTestDatabaseLocatesLondon() throws {
         let city = try SignalsTestData.mmdb("GeoIP2-City-Test.mmdb")
         #expect(city.metadata.databaseType == "GeoIP2-City")
-        let record = try #require(try city.lookup(IPAddress("81.2.69.142")!))
+        let record = try #require(try city.record(for: IPAddress("81.2.69.142")!)?.tree())
         #expect(record[path: ["country", "iso_code"]] == .string("GB"))
         #expect(record[path: ["city", "names", "en"]] == .string("London"))
         #expect(record[path: ["location", "accuracy_radius"]]?.doubleValue == 10)
         let geo = GeoDatabase(city: city).locate(IPAddress("81.2.69.142")!)
         #expect(geo == GeoInfo(country: "GB", latitude: 51.5142, longitude: -0.0931, accuracyRadiusKm: 10))
         // Outside every network of the test database.
-        #expect(try city.lookup(IPAddress("10.0.0.1")!) == nil)
+        #expect(try city.record(for: IPAddress("10.0.0.1")!)?.tree() == nil)
         #expect(GeoDatabase(city: city).locate(IPAddress("10.0.0.1")!) == nil)
     }
 
@@ -53,7 +53,7 @@ import Testing
             // Look IPv4-embedded networks up as IPv4 (the ::/96 subtree) and everything else as IPv6.
             let ip = probe.high == 0 && probe.low >> 32 == 0 && network.prefixLength >= 96
                 ? IPAddress(v4: UInt32(probe.low)) : probe
-            let record = try #require(try reader.lookup(ip), "no record for \(ip) in \(name)")
+            let record = try #require(try reader.record(for: ip)?.tree(), "no record for \(ip) in \(name)")
             #expect(matches(record, expected), "record for \(ip) in \(name): \(record)")
             let located = geo.locate(ip)
             if name.contains("City") {
@@ -167,7 +167,7 @@ import Testing
             let reader = try SignalsTestData.mmdb(file)
             #expect([24, 28, 32].contains(reader.metadata.recordSize))
             for text in ["1.2.3.4", "81.2.69.142", "2001:218::1", "::1", "216.160.83.56"] {
-                _ = try reader.lookup(IPAddress(text)!)
+                _ = try reader.record(for: IPAddress(text)!)?.tree()
             }
         }
     }
@@ -184,7 +184,13 @@ import Testing
             results.opened += 1
             let geo = GeoDatabase(city: reader, asn: reader, anonymous: reader)
             for ip in probes {
-                do { _ = try reader.lookup(ip) } catch { results.lookupErrors += 1 }
+                do {
+                    if let record = try reader.record(for: ip) {
+                        for path in MMDBCheckPaths.all { _ = try record.value(path) }
+                    }
+                } catch {
+                    results.lookupErrors += 1
+                }
                 _ = geo.locate(ip)
             }
         }
@@ -226,17 +232,17 @@ import Testing
         var networks = [(IPNetwork("10.0.0.0/8")!, 0), (IPNetwork("10.1.0.0/16")!, second), (IPNetwork("192.0.2.7/32")!, third)]
         if ipVersion == 6 { networks.append((IPNetwork("2001:db8::/32")!, third)) }
         let reader = try MMDBReader(bytes: TestMMDBWriter.database(recordSize: recordSize, ipVersion: ipVersion, networks: networks, data: data))
-        #expect(try reader.lookup(IPAddress("10.200.3.4")!)?["n"] == .uint(1))
-        #expect(try reader.lookup(IPAddress("10.1.3.4")!)?["n"] == .uint(2))
-        #expect(try reader.lookup(IPAddress("192.0.2.7")!)?["n"] == .uint(3))
-        #expect(try reader.lookup(IPAddress("192.0.2.8")!) == nil)
-        #expect(try reader.lookup(IPAddress("11.0.0.1")!) == nil)
+        #expect(try reader.record(for: IPAddress("10.200.3.4")!)?.tree()["n"] == .uint(1))
+        #expect(try reader.record(for: IPAddress("10.1.3.4")!)?.tree()["n"] == .uint(2))
+        #expect(try reader.record(for: IPAddress("192.0.2.7")!)?.tree()["n"] == .uint(3))
+        #expect(try reader.record(for: IPAddress("192.0.2.8")!)?.tree() == nil)
+        #expect(try reader.record(for: IPAddress("11.0.0.1")!)?.tree() == nil)
         if ipVersion == 6 {
-            #expect(try reader.lookup(IPAddress("2001:db8::5")!)?["n"] == .uint(3))
-            #expect(try reader.lookup(IPAddress("::10.1.0.1")!)?["n"] == .uint(2))
-            #expect(try reader.lookup(IPAddress("2001:db9::5")!) == nil)
+            #expect(try reader.record(for: IPAddress("2001:db8::5")!)?.tree()["n"] == .uint(3))
+            #expect(try reader.record(for: IPAddress("::10.1.0.1")!)?.tree()["n"] == .uint(2))
+            #expect(try reader.record(for: IPAddress("2001:db9::5")!)?.tree() == nil)
         } else {
-            #expect(try reader.lookup(IPAddress("2001:db8::5")!) == nil)
+            #expect(try reader.record(for: IPAddress("2001:db8::5")!)?.tree() == nil)
         }
     }
 
@@ -249,8 +255,8 @@ import Testing
         TestMMDBWriter.encode(.map([("far", .bool(true))]), into: &data)
         let reader = try MMDBReader(bytes: TestMMDBWriter.database(recordSize: recordSize, ipVersion: 6,
                                                                    networks: [(IPNetwork("2001:db8::/32")!, far), (IPNetwork("10.0.0.0/8")!, far)], data: data))
-        #expect(try reader.lookup(IPAddress("2001:db8::1")!)?["far"] == .bool(true))
-        #expect(try reader.lookup(IPAddress("10.9.9.9")!)?["far"] == .bool(true))
+        #expect(try reader.record(for: IPAddress("2001:db8::1")!)?.tree()["far"] == .bool(true))
+        #expect(try reader.record(for: IPAddress("10.9.9.9")!)?.tree()["far"] == .bool(true))
     }
 
     @Test func everyDataTypeDecodes() throws {
@@ -268,7 +274,7 @@ import Testing
             ("location", .map([("latitude", .float(52.5)), ("longitude", .int32(13)), ("accuracy_radius", .uint16(20))])),
         ]), into: &data)
         let reader = try MMDBReader(bytes: TestMMDBWriter.database(recordSize: 24, ipVersion: 4, networks: [(IPNetwork("1.0.0.0/8")!, record)], data: data))
-        let value = try #require(try reader.lookup(IPAddress("1.2.3.4")!))
+        let value = try #require(try reader.record(for: IPAddress("1.2.3.4")!)?.tree())
         #expect(value["double"] == .double(-12.5))
         #expect(value["float"] == .float(1.5))
         #expect(value["u16"] == .uint(65_535))
@@ -294,7 +300,7 @@ import Testing
         var data: [UInt8] = []
         TestMMDBWriter.encode(nested, into: &data)
         let deep = try MMDBReader(bytes: TestMMDBWriter.database(recordSize: 24, ipVersion: 4, networks: [(IPNetwork("1.0.0.0/8")!, 0)], data: data))
-        #expect(throws: MMDBError.self) { try deep.lookup(IPAddress("1.1.1.1")!) }
+        #expect(throws: MMDBError.self) { try deep.record(for: IPAddress("1.1.1.1")!)?.tree() }
 
         // Each level is an array of 16 pointers to the level below: 16^8 values if expanded.
         var bomb: [UInt8] = []
@@ -306,13 +312,23 @@ import Testing
             previous = here
         }
         let exploded = try MMDBReader(bytes: TestMMDBWriter.database(recordSize: 24, ipVersion: 4, networks: [(IPNetwork("1.0.0.0/8")!, previous)], data: bomb))
-        #expect(throws: MMDBError.self) { try exploded.lookup(IPAddress("1.1.1.1")!) }
+        // Reading fields by path follows only the pointers on the path: nothing is expanded.
+        let record = try #require(try exploded.record(for: IPAddress("1.1.1.1")!))
+        #expect(try record.value(MMDBPath("country", "iso_code")) == nil)
+        #expect(GeoDatabase(city: exploded).locate(IPAddress("1.1.1.1")!) == GeoInfo())
 
         // A pointer to itself.
         var loop: [UInt8] = []
         TestMMDBWriter.encode(.pointer(0), into: &loop)
         let looped = try MMDBReader(bytes: TestMMDBWriter.database(recordSize: 24, ipVersion: 4, networks: [(IPNetwork("1.0.0.0/8")!, 0)], data: loop))
-        #expect(throws: MMDBError.self) { try looped.lookup(IPAddress("1.1.1.1")!) }
+        #expect(throws: MMDBError.self) { try looped.record(for: IPAddress("1.1.1.1")!)?.tree() }
         #expect(GeoDatabase(city: looped).locate(IPAddress("1.1.1.1")!) == nil)
     }
+}
+
+/// Field paths the damaged-file test reads (by path, as signals do: a mutated file could fan out
+/// if decoded whole).
+enum MMDBCheckPaths {
+    static let all = [MMDBPath("country", "iso_code"), MMDBPath("city", "names", "en"), MMDBPath("location", "latitude"),
+                      MMDBPath("autonomous_system_number"), MMDBPath("is_anonymous")]
 }

@@ -130,7 +130,7 @@ enum TestMMDBWriter {
         }
         out += Array(repeating: 0, count: 16)
         out += data
-        out += MMDBMetadata.marker
+        out += [0xAB, 0xCD, 0xEF] + Array("MaxMind.com".utf8)  // the metadata marker
         encode(.map([
             ("node_count", .uint32(UInt32(count))), ("record_size", .uint16(UInt16(recordSize))),
             ("ip_version", .uint16(UInt16(ipVersion))), ("database_type", .string(databaseType)),

@@ -90,64 +90,65 @@ public struct GeoDatabase: Sendable {
     public func locate(_ ip: IPAddress) -> GeoInfo? {
         var info = GeoInfo()
         var found = false
-        if let city, let located = try? city.withRecord(ip, { d, offset -> GeoInfo? in
-            try cached(caches?.city, offset) { try Self.cityRecord(d, offset) }
-        }) {
+        if let city, let located = try? Self.read(city, ip, caches?.city, Self.cityRecord) {
             info = located
             found = true
         }
-        if let asn, let number = try? asn.withRecord(ip, { d, offset -> Double? in
-            try cached(caches?.asn, offset) { try Self.asnRecord(d, offset) }
-        }) {
+        if let asn, let number = try? Self.read(asn, ip, caches?.asn, Self.asnRecord) {
             info.asn = number
             found = true
         }
         if let anonymous {
-            let flags = (try? anonymous.withRecord(ip, { d, offset -> AnonymousFlags? in
-                try cached(caches?.anonymous, offset) { try Self.anonymousRecord(d, offset) }
-            })) ?? nil
+            let flags = (try? Self.read(anonymous, ip, caches?.anonymous, Self.anonymousRecord)) ?? nil
             info.anonymous = flags ?? []
             if flags != nil { found = true }
         }
         return found ? info : nil
     }
 
-    /// `decode()` through `cache` when there is one.
+    /// The fields `decode` takes from `ip`'s record, through `cache` (by the record's offset) when there is one.
     @inline(__always)
-    private func cached<R>(_ cache: GeoRecordCache<R>?, _ offset: Int, _ decode: () throws -> R?) throws -> R? {
-        guard let cache else { return try decode() }
-        return try cache.record(at: offset, decode: decode)
+    private static func read<R>(_ reader: MMDBReader, _ ip: IPAddress, _ cache: GeoRecordCache<R>?,
+                                _ decode: (MMDBRecord) throws -> R?) throws -> R? {
+        guard let record = try reader.record(for: ip) else { return nil }
+        guard let cache else { return try decode(record) }
+        return try cache.record(at: record.offset) { try decode(record) }
     }
 
-    /// The location fields of the City (or Country) record at `offset`.
-    private static func cityRecord(_ d: MMDBDecoder, _ offset: Int) throws -> GeoInfo? {
+    /// The paths read, built once (libmaxminddb takes them as C string arrays).
+    private enum Paths {
+        static let country = MMDBPath("country", "iso_code")
+        static let registeredCountry = MMDBPath("registered_country", "iso_code")
+        static let latitude = MMDBPath("location", "latitude")
+        static let longitude = MMDBPath("location", "longitude")
+        static let accuracy = MMDBPath("location", "accuracy_radius")
+        static let asn = MMDBPath("autonomous_system_number")
+        static let flags: [(MMDBPath, AnonymousFlags)] = [
+            (MMDBPath("is_anonymous"), .anonymous), (MMDBPath("is_anonymous_vpn"), .anonymousVPN),
+            (MMDBPath("is_tor_exit_node"), .torExitNode), (MMDBPath("is_hosting_provider"), .hostingProvider),
+            (MMDBPath("is_public_proxy"), .publicProxy), (MMDBPath("is_residential_proxy"), .residentialProxy),
+        ]
+    }
+
+    /// The location fields of a City (or Country) record.
+    private static func cityRecord(_ record: MMDBRecord) throws -> GeoInfo? {
         var g = GeoInfo()
-        if let o = try d.find("country", "iso_code", from: offset) ?? d.find("registered_country", "iso_code", from: offset) {
-            g.country = try d.string(at: o)
-        }
-        if let location = try d.findKey("location", inMapAt: offset) {
-            if let o = try d.findKey("latitude", inMapAt: location) { g.latitude = try d.double(at: o) }
-            if let o = try d.findKey("longitude", inMapAt: location) { g.longitude = try d.double(at: o) }
-            if let o = try d.findKey("accuracy_radius", inMapAt: location) { g.accuracyRadiusKm = try d.double(at: o) }
-        }
+        g.country = try (record.value(Paths.country) ?? record.value(Paths.registeredCountry))?.stringValue
+        g.latitude = try record.value(Paths.latitude)?.doubleValue
+        g.longitude = try record.value(Paths.longitude)?.doubleValue
+        g.accuracyRadiusKm = try record.value(Paths.accuracy)?.doubleValue
         return g
     }
 
-    /// The `autonomous_system_number` of the ASN record at `offset`.
-    private static func asnRecord(_ d: MMDBDecoder, _ offset: Int) throws -> Double? {
-        guard let o = try d.findKey("autonomous_system_number", inMapAt: offset) else { return nil }
-        return try d.double(at: o)
+    /// The `autonomous_system_number` of an ASN record.
+    private static func asnRecord(_ record: MMDBRecord) throws -> Double? {
+        try record.value(Paths.asn)?.doubleValue
     }
 
-    /// The flags of the Anonymous-IP record at `offset`.
-    private static func anonymousRecord(_ d: MMDBDecoder, _ offset: Int) throws -> AnonymousFlags? {
+    /// The flags of an Anonymous-IP record.
+    private static func anonymousRecord(_ record: MMDBRecord) throws -> AnonymousFlags? {
         var flags: AnonymousFlags = []
-        if let o = try d.findKey("is_anonymous", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.anonymous) }
-        if let o = try d.findKey("is_anonymous_vpn", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.anonymousVPN) }
-        if let o = try d.findKey("is_tor_exit_node", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.torExitNode) }
-        if let o = try d.findKey("is_hosting_provider", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.hostingProvider) }
-        if let o = try d.findKey("is_public_proxy", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.publicProxy) }
-        if let o = try d.findKey("is_residential_proxy", inMapAt: offset), try d.bool(at: o) == true { flags.insert(.residentialProxy) }
+        for (path, flag) in Paths.flags where try record.value(path)?.boolValue == true { flags.insert(flag) }
         return flags
     }
 }

@@ -1,3 +1,6 @@
+import CMaxMindDB
+import Foundation
+
 /// Why a MaxMind DB file could not be opened or a record could not be read.
 ///
 /// Every corruption (truncation, an offset past the end, a malformed control byte, nesting too deep)
@@ -41,4 +44,17 @@ public struct MMDBError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "mmdb \(code): \(message)" }
 
     static func corrupt(_ message: String) -> MMDBError { MMDBError(.corrupt, message) }
+
+    /// A libmaxminddb status code, with what it was doing.
+    init(status: Int32, context: String) {
+        let code: Code = switch status {
+        case MMDB_FILE_OPEN_ERROR, MMDB_IO_ERROR, MMDB_OUT_OF_MEMORY_ERROR: .io
+        case MMDB_INVALID_METADATA_ERROR: .notMMDB
+        case MMDB_UNKNOWN_DATABASE_FORMAT_ERROR: .unsupported
+        default: .corrupt
+        }
+        let reason = String(cString: MMDB_strerror(status)).lowercased()
+        let detail = status == MMDB_FILE_OPEN_ERROR || status == MMDB_IO_ERROR ? " (\(String(cString: strerror(errno))))" : ""
+        self.init(code, "\(context): \(reason)\(detail)")
+    }
 }

@@ -1,140 +1,125 @@
+import CMaxMindDB
 import Foundation
 
-/// A MaxMind DB (`.mmdb`) file held in memory: GeoIP2/GeoLite2, DB-IP Lite and other databases in that format.
+/// A MaxMind DB (`.mmdb`) file: GeoIP2/GeoLite2, DB-IP Lite and other databases in that format,
+/// read with libmaxminddb, MaxMind's reference reader.
 ///
-/// Pure Swift, no libmaxminddb. The file is read once; lookups walk the search tree and decode
-/// from the in-memory bytes, checking every offset, so a truncated or damaged file yields an
-/// ``MMDBError`` rather than a crash. A value is immutable and safe to share across threads.
+/// The file is memory-mapped once; lookups are lock-free and safe from any thread (libmaxminddb
+/// only reads the mapping). A damaged tree or record gives an ``MMDBError`` for that lookup,
+/// never a crash. Fields are read by path (``MMDBRecord/value(_:)``), which follows only the
+/// pointers on that path, so a record built to expand into billions of values costs nothing.
 ///
 /// ```swift
 /// let city = try MMDBReader(contentsOf: URL(fileURLWithPath: "GeoLite2-City.mmdb"))
-/// let record = try city.lookup(IPAddress("81.2.69.142")!)
-/// record?[path: ["country", "iso_code"]]   // .string("GB")
+/// let record = try city.record(for: IPAddress("81.2.69.142")!)
+/// try record?.value(MMDBPath("country", "iso_code"))   // .string("GB")
 /// ```
-public struct MMDBReader: Sendable {
+public final class MMDBReader: @unchecked Sendable {
     /// The file's metadata (type, build date, tree shape).
     public let metadata: MMDBMetadata
-    private let bytes: [UInt8]
-    private let nodeCount: Int
-    private let recordSize: Int
-    private let nodeBytes: Int
-    private let dataStart: Int
-    private let dataEnd: Int
-    /// Record value reached after following 96 zero bits in an IPv6 tree: where IPv4 lookups start.
-    private let ipv4Start: Int
+    /// libmaxminddb's handle: written once by `MMDB_open`, then only read.
+    let database: UnsafeMutablePointer<MMDB_s>
 
     /// Largest file accepted (real City databases are about 70 MB).
     public static let maxFileSize = 2 << 30
 
-    /// Reads and validates a database file.
+    /// Opens and validates a database file.
     ///
-    /// - Throws: ``MMDBError`` with code `io` when the file cannot be read, `notMMDB` without a
-    ///   metadata marker, `corrupt` or `unsupported` for a damaged or foreign layout.
+    /// - Throws: ``MMDBError`` with code `io` when the file cannot be read, `notMMDB` when it has
+    ///   no valid metadata, `corrupt` or `unsupported` for a damaged or foreign layout.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw MMDBError(.io, "cannot read `\(url.path)`: \(error.localizedDescription)")
+        var info = stat()
+        guard stat(url.path, &info) == 0 else {
+            throw MMDBError(.io, "cannot read `\(url.path)`: \(String(cString: strerror(errno)))")
         }
-        guard data.count <= MMDBReader.maxFileSize else { throw MMDBError(.unsupported, "`\(url.path)` is larger than 2 GiB") }
-        try self.init(bytes: [UInt8](data))
+        guard Int(info.st_size) <= MMDBReader.maxFileSize else { throw MMDBError(.unsupported, "`\(url.path)` is larger than 2 GiB") }
+        let database = UnsafeMutablePointer<MMDB_s>.allocate(capacity: 1)
+        let status = MMDB_open(url.path, UInt32(MMDB_MODE_MMAP), database)
+        guard status == MMDB_SUCCESS else {
+            database.deallocate()
+            throw MMDBError(status: status, context: "`\(url.path)`")
+        }
+        self.database = database
+        metadata = MMDBMetadata(database.pointee.metadata)
     }
 
-    /// Reads a database from its bytes.
+    /// Opens a database from its bytes (written to a private temporary file, mapped, then unlinked).
     ///
     /// - Throws: ``MMDBError`` as for ``init(contentsOf:)``.
-    public init(bytes: [UInt8]) throws {
-        let (metadata, layout) = try bytes.withUnsafeBytes { raw -> (MMDBMetadata, (Int, Int, Int)) in
-            guard let start = MMDBMetadata.findStart(in: raw) else {
-                throw MMDBError(.notMMDB, "no MaxMind DB metadata marker found")
+    public convenience init(bytes: [UInt8]) throws {
+        var template = Array((NSTemporaryDirectory() + "/riskgate-mmdb-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw MMDBError(.io, "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        defer { unlink(path) }
+        let written = bytes.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { if n < 0 && errno == EINTR { continue }; return false }
+                offset += n
             }
-            let metadata = try MMDBMetadata(bytes: raw, start: start)
-            let nodeBytes = metadata.recordSize * 2 / 8
-            let (treeSize, overflow) = metadata.nodeCount.multipliedReportingOverflow(by: nodeBytes)
-            let markerStart = start - MMDBMetadata.marker.count
-            guard !overflow, metadata.nodeCount > 0, treeSize + 16 <= markerStart else {
-                throw MMDBError.corrupt("search tree of \(metadata.nodeCount) nodes does not fit before the metadata")
-            }
-            return (metadata, (nodeBytes, treeSize + 16, markerStart))
+            return true
         }
-        self.metadata = metadata
-        self.bytes = bytes
-        nodeCount = metadata.nodeCount
-        recordSize = metadata.recordSize
-        nodeBytes = layout.0
-        dataStart = layout.1
-        dataEnd = layout.2
-        var node = 0
-        if metadata.ipVersion == 6 {
-            var depth = 0
-            while depth < 96 && node < metadata.nodeCount {
-                node = bytes.withUnsafeBytes { MMDBReader.record($0, node: node, right: false, nodeBytes: layout.0, recordSize: metadata.recordSize) }
-                depth += 1
-            }
-        }
-        ipv4Start = node
+        close(fd)
+        guard written else { throw MMDBError(.io, "cannot write a temporary file") }
+        try self.init(contentsOf: URL(fileURLWithPath: path))
     }
 
-    @inline(__always)
-    private static func record(_ p: UnsafeRawBufferPointer, node: Int, right: Bool, nodeBytes: Int, recordSize: Int) -> Int {
-        let o = node * nodeBytes
-        switch recordSize {
-        case 24:
-            let b = right ? o + 3 : o
-            return Int(p[b]) << 16 | Int(p[b + 1]) << 8 | Int(p[b + 2])
-        case 28:
-            if right {
-                return (Int(p[o + 3]) & 0x0F) << 24 | Int(p[o + 4]) << 16 | Int(p[o + 5]) << 8 | Int(p[o + 6])
-            }
-            return (Int(p[o + 3]) & 0xF0) << 20 | Int(p[o]) << 16 | Int(p[o + 1]) << 8 | Int(p[o + 2])
-        default:
-            let b = right ? o + 4 : o
-            return Int(p[b]) << 24 | Int(p[b + 1]) << 16 | Int(p[b + 2]) << 8 | Int(p[b + 3])
-        }
+    deinit {
+        MMDB_close(database)
+        database.deallocate()
     }
 
-    /// Absolute offset of the data record for `ip`, or nil when the database has none.
-    private func dataOffset(_ p: UnsafeRawBufferPointer, for ip: IPAddress) throws -> Int? {
-        var node: Int
-        let bits: Int
-        if ip.isV4 {
-            node = ipv4Start
-            bits = 32
-        } else {
-            guard metadata.ipVersion == 6 else { return nil }
-            node = 0
-            bits = 128
-        }
-        var i = 0
-        while i < bits && node < nodeCount {
-            node = MMDBReader.record(p, node: node, right: ip.bit(i), nodeBytes: nodeBytes, recordSize: recordSize)
-            i += 1
-        }
-        if node == nodeCount { return nil }
-        guard node > nodeCount else { throw MMDBError.corrupt("search tree for \(ip) ends inside the tree") }
-        let offset = dataStart + (node - nodeCount - 16)
-        guard offset >= dataStart, offset < dataEnd else {
-            throw MMDBError.corrupt("search tree record for \(ip) points outside the data section")
-        }
-        return offset
-    }
-
-    /// The full record stored for `ip`; nil when the database holds none for it.
+    /// The record stored for `ip`; nil when the database holds none (or, for an IPv4-only
+    /// database, when `ip` is IPv6).
     ///
-    /// - Throws: ``MMDBError`` (`corrupt`) when the tree or the record is damaged.
-    public func lookup(_ ip: IPAddress) throws -> MMDBValue? {
-        try bytes.withUnsafeBytes { p in
-            guard let offset = try dataOffset(p, for: ip) else { return nil }
-            return try MMDBDecoder(bytes: p, base: dataStart, limit: dataEnd).value(at: offset)
-        }
+    /// - Throws: ``MMDBError`` (`corrupt`) when the search tree is damaged.
+    public func record(for ip: IPAddress) throws -> MMDBRecord? {
+        var status: Int32 = 0
+        let result = Self.withSocketAddress(ip) { MMDB_lookup_sockaddr(database, $0, &status) }
+        if status == MMDB_IPV6_LOOKUP_IN_IPV4_DATABASE_ERROR { return nil }
+        guard status == MMDB_SUCCESS else { throw MMDBError(status: status, context: "lookup of \(ip)") }
+        guard result.found_entry else { return nil }
+        return MMDBRecord(reader: self, entry: result.entry)
     }
 
-    /// Runs `body` with a decoder positioned on the record for `ip`, for typed field reads that allocate nothing.
-    func withRecord<T>(_ ip: IPAddress, _ body: (MMDBDecoder, Int) throws -> T?) throws -> T? {
-        try bytes.withUnsafeBytes { p in
-            guard let offset = try dataOffset(p, for: ip) else { return nil }
-            return try body(MMDBDecoder(bytes: p, base: dataStart, limit: dataEnd), offset)
+    /// `ip` as the `sockaddr` libmaxminddb takes (no text round trip through `getaddrinfo`).
+    private static func withSocketAddress<T>(_ ip: IPAddress, _ body: (UnsafePointer<sockaddr>) -> T) -> T {
+        if ip.isV4 {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = UInt32(truncatingIfNeeded: ip.low).bigEndian
+            return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1, body) }
         }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        withUnsafeMutableBytes(of: &address.sin6_addr) { raw in
+            withUnsafeBytes(of: ip.high.bigEndian) { raw.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 8) }
+            withUnsafeBytes(of: ip.low.bigEndian) { (raw.baseAddress! + 8).copyMemory(from: $0.baseAddress!, byteCount: 8) }
+        }
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1, body) }
+    }
+}
+
+/// One record of an ``MMDBReader``, found by a lookup. It keeps its reader (and the mapping) alive.
+public struct MMDBRecord: @unchecked Sendable {
+    let reader: MMDBReader
+    let entry: MMDB_entry_s
+
+    /// Where the record starts in the data section: records shared by many networks share it.
+    public var offset: Int { Int(entry.offset) }
+
+    /// The value at `path` (map keys from the record's top), or nil when the record has none there.
+    ///
+    /// - Throws: ``MMDBError`` (`corrupt`) when the record is damaged.
+    public func value(_ path: MMDBPath) throws -> MMDBValue? {
+        var start = entry
+        var data = MMDB_entry_data_s()
+        let status = MMDB_aget_value(&start, &data, path.pointers)
+        if status == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR { return nil }
+        guard status == MMDB_SUCCESS else { throw MMDBError(status: status, context: "record at offset \(entry.offset)") }
+        guard data.has_data else { return nil }
+        return MMDBValue(data)
     }
 }
