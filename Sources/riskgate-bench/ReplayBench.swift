@@ -75,7 +75,7 @@ struct ReplayParseBench: ParsableCommand {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
-    /// Writes `count` realistic events (all fields of SPEC §4, labels, a few escapes) in time order.
+    /// Writes `count` realistic events (all fields of docs/http-api.md, labels, a few escapes) in time order.
     private func writeSyntheticEvents(to url: URL, count: Int) throws -> Int {
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw ValidationError("cannot create \(url.path)")

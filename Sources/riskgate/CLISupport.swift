@@ -31,7 +31,7 @@ func compilePolicy(at path: String) throws -> CompiledPolicy {
 }
 
 /// Whether `diagnostics` say a file could not be read (`RG1009`: missing, a folder, not UTF-8):
-/// an I/O error, so the command exits 2 rather than 1 (SPEC §6).
+/// an I/O error, so the command exits 2 rather than 1 (README.md).
 func hasUnreadableFile(_ diagnostics: [Diagnostic]) -> Bool {
     diagnostics.contains { $0.code == DiagnosticCode.unreadableFile.rawValue }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import RiskGate
 
-/// `riskgate decide`: one decision as JSON (SPEC §6).
+/// `riskgate decide`: one decision as JSON (README.md).
 struct DecideCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decide",

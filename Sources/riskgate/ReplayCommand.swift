@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import RiskGate
 
-/// `riskgate replay`: back-tests a policy on a labelled JSONL login stream (SPEC §7).
+/// `riskgate replay`: back-tests a policy on a labelled JSONL login stream (docs/replay.md).
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
@@ -128,7 +128,7 @@ struct ReplayCommand: ParsableCommand {
             let data = try encoder.encode(result)
             print(String(decoding: data, as: UTF8.self))
         }
-        // Bad lines are data problems (SPEC §6: exit 1), reported after the whole report is out.
+        // Bad lines are data problems (README.md: exit 1), reported after the whole report is out.
         if result.badLines > 0 {
             printError("\(result.badLines) bad line\(result.badLines == 1 ? "" : "s") skipped (listed in the report)")
             throw ExitCode(1)

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import RiskGate
 
-/// `riskgate`: the command line over the RiskGate library (SPEC §6).
+/// `riskgate`: the command line over the RiskGate library (README.md).
 @main
 struct RiskGateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,7 +26,7 @@ struct RiskGateCommand: AsyncParsableCommand {
     )
 
     /// The default entry point, except that a usage error (unknown option, missing argument, bad
-    /// value) exits 2 as SPEC §6 says, not argument-parser's 64.
+    /// value) exits 2 as README.md says, not argument-parser's 64.
     static func main() async {
         do {
             var command = try parseAsRoot()

@@ -4,7 +4,7 @@ import Logging
 import RiskGate
 import RiskGateServer
 
-/// `riskgate serve`: the HTTP decision service (SPEC §8).
+/// `riskgate serve`: the HTTP decision service (docs/http-api.md).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",

@@ -66,7 +66,7 @@ struct TestCommand: ParsableCommand {
         var tested: [String: PolicyTestRunner.TestedPolicy] = [:]
         var order: [String] = []
         var passed = 0, failed = 0, broken = 0
-        // A test file or its policy that cannot be read is an I/O error (SPEC §6: exit 2), as for
+        // A test file or its policy that cannot be read is an I/O error (README.md: exit 2), as for
         // `riskgate check`; the other files still run and are reported.
         var unreadable = false
         for file in files {

@@ -4,7 +4,7 @@ import Testing
 import Glibc
 #endif
 
-/// SPEC §5: "a crash at any point loses no acknowledged write".
+/// docs/state.md: "a crash at any point loses no acknowledged write".
 ///
 /// Writers that print (or answer) only after their commit are killed with SIGKILL mid-stream, a
 /// few rounds on one store; then every write they acknowledged must be in the store, the audit

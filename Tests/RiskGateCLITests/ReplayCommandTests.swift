@@ -1,14 +1,14 @@
 import Foundation
 import Testing
 
-/// `riskgate replay`: the SPEC §7 report; bad lines are data problems (1) reported after the
+/// `riskgate replay`: the docs/replay.md report; bad lines are data problems (1) reported after the
 /// whole report; an unreadable dataset is an I/O error (2).
 @Suite("riskgate replay")
 struct ReplayCommandTests {
     /// `datasets/handmade-labelled.jsonl`: 21 labelled events, in the repository.
     static let dataset = Repository.path("datasets/handmade-labelled.jsonl")
 
-    /// The keys SPEC §7 requires of `--format json`.
+    /// The keys docs/replay.md requires of `--format json`.
     static let specKeys: Set<String> = [
         "events", "outcomes", "labels", "legit_friction", "attack_stop_rate", "takeovers_let_through",
         "score_auc", "bad_lines", "events_per_second", "peak_memory_bytes",
@@ -18,7 +18,7 @@ struct ReplayCommandTests {
     static func report(_ result: CLIResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
         let report = try #require(result.stdoutJSON as? [String: Any], "a JSON object: \(result)", sourceLocation: sourceLocation)
         let missing = specKeys.subtracting(report.keys)
-        #expect(missing.isEmpty, "SPEC §7 keys missing: \(missing.sorted())", sourceLocation: sourceLocation)
+        #expect(missing.isEmpty, "docs/replay.md keys missing: \(missing.sorted())", sourceLocation: sourceLocation)
         #expect(Set((report["outcomes"] as? [String: Any])?.keys.map { $0 } ?? [])
                     == ["passive", "otp", "otp_kba_delay", "agent_escalation", "deny"], sourceLocation: sourceLocation)
         #expect(Set((report["labels"] as? [String: Any])?.keys.map { $0 } ?? [])

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Usage errors exit 2 (SPEC §6), not argument-parser's 64, with a message on standard error.
+/// Usage errors exit 2 (README.md), not argument-parser's 64, with a message on standard error.
 @Suite("riskgate usage errors")
 struct UsageErrorTests {
     @Test func helpExits0() async throws {

@@ -90,7 +90,7 @@ struct RouterTests {
         // Users in another form are one account; ids with spaces or invisible characters are refused.
         (#"{"user": "u 1"}"#, "invalid_field", "user"),
         (#"{"user": "u\u200b1"}"#, "invalid_field", "user"),
-        // SPEC §3's channels only: another value would match no `channel == ...` rule.
+        // docs/signals.md's channels only: another value would match no `channel == ...` rule.
         (#"{"user": "u", "channel": "fax"}"#, "invalid_field", "channel"),
         (#"{"user": "u", "channel": "Web"}"#, "invalid_field", "channel"),
         (#"{"user": "u", "typing": {"field": "password", "keys": [{"down": 0, "up": 9}, {"down": 5, "up": "x"}]}}"#,

@@ -1,6 +1,6 @@
 import Foundation
 
-/// An administrator's change to an account profile (SPEC §8 `PUT /v1/accounts/{user}`).
+/// An administrator's change to an account profile (docs/http-api.md `PUT /v1/accounts/{user}`).
 ///
 /// `nil` leaves a field unchanged; an empty string clears it. Secrets arrive in clear and are
 /// hashed immediately by ``AccountAdmin``; they are never stored or logged.

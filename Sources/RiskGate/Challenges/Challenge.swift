@@ -133,7 +133,7 @@ public struct HandOffContext: Sendable, Hashable, Codable {
     }
 }
 
-/// The hand-off record for `agent_escalation` (SPEC §5): who, why, and what was already verified.
+/// The hand-off record for `agent_escalation` (docs/state.md): who, why, and what was already verified.
 public struct HandOff: Sendable, Hashable, Codable {
     public var user: String
     public var decisionID: String

@@ -19,7 +19,7 @@ public struct NewChallenge: Sendable, Hashable {
     public var failoverReason: String?
 }
 
-/// Creates and verifies challenges (SPEC §5): OTP, KBA, partial secret, enforced delay.
+/// Creates and verifies challenges (docs/state.md): OTP, KBA, partial secret, enforced delay.
 ///
 /// Creation is pure; verification loads, checks and commits the challenge, the user's lockout
 /// counters and an audit record in one transaction.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Counting failed authentication attempts of any factor (password, OTP, KBA, partial secret) into
-/// lockouts, and lockouts into bans (SPEC §5 `lockout:`).
+/// lockouts, and lockouts into bans (docs/state.md `lockout:`).
 ///
 /// All functions are pure over a ``UserState`` value; the caller commits the changed state.
 public enum Lockout {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The answer to one verification (SPEC §8 `POST /v1/challenges/{id}/verify`).
+/// The answer to one verification (docs/http-api.md `POST /v1/challenges/{id}/verify`).
 ///
 /// Never contains the response, a code, or an answer.
 public struct VerificationResult: Sendable, Hashable, Codable {

@@ -1,4 +1,4 @@
-/// The answer to a request (SPEC §4): one outcome, with its reasons.
+/// The answer to a request (docs/http-api.md): one outcome, with its reasons.
 public struct Decision: Sendable, Hashable, Codable {
     public var id: String
     public var outcome: Outcome
@@ -38,7 +38,7 @@ public struct Decision: Sendable, Hashable, Codable {
 
     /// Why a decision's outcome is not its deciding rule's: a step of the rule's challenge cannot
     /// be used for this user and no policy fallback replaced it, so the challenge went to its
-    /// `on_failure` outcome (SPEC §5's failure path, taken before the user is asked anything).
+    /// `on_failure` outcome (docs/state.md's failure path, taken before the user is asked anything).
     public struct Escalation: Sendable, Hashable, Codable {
         /// The deciding rule's outcome.
         public var from: Outcome

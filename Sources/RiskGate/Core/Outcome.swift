@@ -1,4 +1,4 @@
-/// One rung of the friction ladder (SPEC §1), least to most friction.
+/// One rung of the friction ladder (docs/policy-language.md), least to most friction.
 ///
 /// Outcomes are ordered by ``rank``: `passive < otp < otp_kba_delay < agent_escalation < deny`.
 public enum Outcome: String, Sendable, Hashable, Codable, CaseIterable, Comparable {

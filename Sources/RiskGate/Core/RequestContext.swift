@@ -1,6 +1,6 @@
 import Foundation
 
-/// One login or sensitive request as services send it (SPEC §4), also one line of a replay dataset (SPEC §7).
+/// One login or sensitive request as services send it (docs/http-api.md), also one line of a replay dataset (docs/replay.md).
 ///
 /// Only ``user`` is required. Everything else may be absent, and the signals that depend on it
 /// are then unavailable.
@@ -92,7 +92,7 @@ public struct RequestContext: Sendable, Hashable, Codable {
             case attack
             case accountTakeover = "account_takeover"
         }
-        /// An event is an attack when either flag is true (SPEC §7).
+        /// An event is an attack when either flag is true (docs/replay.md).
         public var isAttack: Bool { attack == true || accountTakeover == true }
     }
 

@@ -1,4 +1,4 @@
-/// Every signal a policy can name (SPEC §3), with its static type.
+/// Every signal a policy can name (docs/signals.md), with its static type.
 ///
 /// The raw value is the signal's slot in ``SignalValues``; evaluation reads slots by index,
 /// never by name.

@@ -1,4 +1,4 @@
-/// The static types of the policy expression language (SPEC §2).
+/// The static types of the policy expression language (docs/policy-language.md).
 public enum ValueType: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case bool
     case number

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The decision pipeline for replay (SPEC §7): the same signals, model, score and decision graph
+/// The decision pipeline for replay (docs/replay.md): the same signals, model, score and decision graph
 /// as ``DecisionEngine``, with the user's side of each challenge played from the event's label.
 ///
 /// Labelled attackers fail every challenge (one failure toward lockout per failed challenge) and

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Writes a realistic, labelled, time-ordered login stream as JSONL (SPEC §4, §7).
+/// Writes a realistic, labelled, time-ordered login stream as JSONL (docs/http-api.md, §7).
 ///
 /// Legitimate users log in on daily rhythms from home, phones and occasional trips; attackers run
 /// credential stuffing from hosting networks, targeted attempts from the victim's country, session

@@ -1,4 +1,4 @@
-/// Converts the public RBA login data set's CSV (Wiefling et al., 16 columns) to JSONL events (SPEC §4).
+/// Converts the public RBA login data set's CSV (Wiefling et al., 16 columns) to JSONL events (docs/http-api.md).
 ///
 /// Streams: memory is one line buffer and one output buffer, whatever the file size (the full set
 /// is 33M rows, ~9 GB). Rows that cannot be read are reported through `onBadRow` and skipped.

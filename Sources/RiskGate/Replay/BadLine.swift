@@ -26,7 +26,7 @@ public struct ReplayEvent: Sendable, Hashable {
         self.seconds = seconds
     }
 
-    /// Whether replay plays the user as an attacker who fails every challenge (SPEC §7): the
+    /// Whether replay plays the user as an attacker who fails every challenge (docs/replay.md): the
     /// event is labelled an attack.
     public var attackerFailsChallenges: Bool { context.label?.isAttack == true }
 }

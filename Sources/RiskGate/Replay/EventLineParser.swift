@@ -1,6 +1,6 @@
 import Foundation
 
-/// Turns one JSONL line into a ``RequestContext`` straight from its bytes (SPEC §4 shape).
+/// Turns one JSONL line into a ``RequestContext`` straight from its bytes (docs/http-api.md shape).
 ///
 /// Accepts exactly what `JSONDecoder` accepts for `RequestContext` (the cross-check test holds
 /// it to that): unknown keys are skipped at any level, `null` means absent for optional fields,

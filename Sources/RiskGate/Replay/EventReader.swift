@@ -1,6 +1,6 @@
 import Foundation
 
-/// Streams a JSONL replay dataset (SPEC §7) into ``ReplayEvent``s with bounded memory.
+/// Streams a JSONL replay dataset (docs/replay.md) into ``ReplayEvent``s with bounded memory.
 ///
 /// The file is read in fixed-size chunks and never held whole; a line longer than
 /// ``Options/maxLineBytes`` is skipped without buffering it. Every line that cannot be

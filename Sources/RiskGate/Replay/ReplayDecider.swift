@@ -32,7 +32,7 @@ public struct RuleCatalogue: Sendable, Hashable {
     public init(decide: [String], score: [String]) { self.decide = decide; self.score = score }
 }
 
-/// Something that decides replayed events one at a time, keeping its own state (SPEC §7).
+/// Something that decides replayed events one at a time, keeping its own state (docs/replay.md).
 ///
 /// The replay harness owns the event stream and the report; the decider owns everything that
 /// makes replay stateful: it starts from its initial store, and for every event it decides,

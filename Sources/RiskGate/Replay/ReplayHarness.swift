@@ -19,7 +19,7 @@ public struct ReplayProgress: Sendable, Hashable {
     public var eventsPerSecond: Double { elapsedSeconds > 0 ? Double(events) / elapsedSeconds : 0 }
 }
 
-/// Runs a dataset through a candidate policy (and optionally a baseline) and tallies the report (SPEC §7).
+/// Runs a dataset through a candidate policy (and optionally a baseline) and tallies the report (docs/replay.md).
 ///
 /// Pipeline: a reader thread parses lines into batches and hands them over a bounded queue (so
 /// memory stays bounded and parsing overlaps deciding); the calling thread takes each batch and

@@ -1,6 +1,6 @@
-/// The result of a replay (SPEC §7); every metric is defined in docs/replay.md.
+/// The result of a replay; every metric is defined in docs/replay.md.
 ///
-/// Encodes to the JSON object of SPEC §7 (snake_case keys) plus extras. Ratios whose
+/// Encodes to the JSON object of docs/replay.md (snake_case keys) plus extras. Ratios whose
 /// denominator is zero (no legitimate events, no attack events, an empty label class for the
 /// AUC) are `null`, never a made-up 0.
 public struct ReplayReport: Sendable, Hashable, Codable {
@@ -79,7 +79,7 @@ public struct ReplayReport: Sendable, Hashable, Codable {
         try c.encode(outcomes, forKey: .outcomes)
         try c.encode(outcomeShares, forKey: .outcomeShares)
         try c.encode(labels, forKey: .labels)
-        // SPEC §7 keys are always present; undefined ratios are an explicit null.
+        // docs/replay.md keys are always present; undefined ratios are an explicit null.
         try c.encode(legitFriction, forKey: .legitFriction)
         try c.encode(attackStopRate, forKey: .attackStopRate)
         try c.encode(takeoversLetThrough, forKey: .takeoversLetThrough)
@@ -153,7 +153,7 @@ public typealias OutcomeCounts = PerOutcome<Int>
 /// Shares of events per outcome (0...1).
 public typealias OutcomeShares = PerOutcome<Double>
 
-/// Events per label class (SPEC §7): `attack` includes `account_takeover`.
+/// Events per label class (docs/replay.md): `attack` includes `account_takeover`.
 public struct LabelCounts: Sendable, Hashable, Codable {
     public var legit: Int
     public var attack: Int
@@ -358,7 +358,7 @@ public struct TransitionExample: Sendable, Hashable, Codable {
     public var line: Int
     public var id: String?
     public var user: String
-    /// The event's `time`, formatted as in SPEC §4.
+    /// The event's `time`, formatted as in docs/http-api.md.
     public var time: String
     /// `legit`, `attack`, `account_takeover` or `unknown`.
     public var label: String

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Label classes as replay counts them (SPEC §7, docs/replay.md). `accountTakeover` is a subset of
+/// Label classes as replay counts them (docs/replay.md, docs/replay.md). `accountTakeover` is a subset of
 /// `attack`: an account-takeover event is counted in both rows.
 package enum LabelRow: Int, CaseIterable, Sendable {
     case legit = 0, attack, accountTakeover, unknown

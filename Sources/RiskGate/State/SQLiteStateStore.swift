@@ -1,7 +1,7 @@
 import CSQLite
 import Foundation
 
-/// The default store: one SQLite file in WAL mode (SPEC §5).
+/// The default store: one SQLite file in WAL mode (docs/state.md).
 ///
 /// Durability: with `synchronous=NORMAL` (the default here) a committed transaction survives the
 /// process being killed at any point (`kill -9`, a crash), because the WAL is written before

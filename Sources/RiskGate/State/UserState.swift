@@ -46,7 +46,7 @@ public struct UserState: Sendable, Hashable, Codable {
     }
 }
 
-/// The account profile an admin maintains (SPEC §8 `PUT /v1/accounts/{user}`).
+/// The account profile an admin maintains (docs/http-api.md `PUT /v1/accounts/{user}`).
 public struct AccountProfile: Sendable, Hashable, Codable {
     /// Whether the account exists in the customer's directory (set by an upsert).
     public var known: Bool = false

@@ -4,7 +4,7 @@
 /// expansion counts toward ``maxNodes``, so a "billion laughs" document stops after at most
 /// that many nodes are accounted, without materialising them.
 package struct YAMLLimits: Sendable {
-    /// Largest accepted file, in bytes (SPEC §2: 1 MiB).
+    /// Largest accepted file, in bytes (docs/policy-language.md: 1 MiB).
     package var maxBytes = 1 << 20
     /// Deepest nesting of sequences and mappings.
     package var maxDepth = 64

@@ -8,7 +8,7 @@ import RiskGate
 /// must apply all of its writes or none (the HTTP layer never does partial work of its own).
 /// Implementations are shared by all connections, so they must be safe to call concurrently.
 public protocol DecisionBackend: Sendable {
-    /// Decides one request (SPEC §4), recording it in history and the audit log.
+    /// Decides one request (docs/http-api.md), recording it in history and the audit log.
     ///
     /// - Parameter explain: include every signal used and the deciding rule's sub-conditions.
     /// - Throws: ``BackendError/invalid(field:message:)`` for a request the engine cannot use.

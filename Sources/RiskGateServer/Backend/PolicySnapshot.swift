@@ -29,7 +29,7 @@ public struct PolicyChange: Sendable, Hashable, Codable {
     }
 }
 
-/// One compiler diagnostic in the JSON shape of `riskgate check --format json` (SPEC §2).
+/// One compiler diagnostic in the JSON shape of `riskgate check --format json` (docs/policy-language.md).
 public struct PolicyDiagnostic: Sendable, Hashable, Codable {
     /// Stable code such as `RG1001`.
     public var code: String

@@ -1,6 +1,6 @@
 import HTTPTypes
 
-/// The service's paths and the methods each answers (SPEC §8), so that a known path asked with
+/// The service's paths and the methods each answers (docs/http-api.md), so that a known path asked with
 /// another method gets 405 and an `Allow` header, not the 404 of a path that does not exist.
 ///
 /// ``Routes/register(on:)`` adds the handlers; `RouterTests` checks that every method listed here

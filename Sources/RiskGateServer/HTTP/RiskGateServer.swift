@@ -13,7 +13,7 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Largest JSON body accepted (decisions, verifications, feedback, accounts); larger gets 413.
     public var maxBodyBytes: Int
-    /// Largest policy text accepted by `PUT /v1/policy` (SPEC §2 caps policies at 1 MiB).
+    /// Largest policy text accepted by `PUT /v1/policy` (docs/policy-language.md caps policies at 1 MiB).
     public var maxPolicyBytes: Int
     /// A body must arrive within this time once its headers have; otherwise 408 and the connection closes.
     public var bodyTimeout: Duration
@@ -43,7 +43,7 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// Builds the router of the RiskGate HTTP service (SPEC §8) over a backend.
+/// Builds the router of the RiskGate HTTP service (docs/http-api.md) over a backend.
 ///
 /// Use it directly for in-process tests (`app.test(.router)`); ``makeApplication(backend:keys:configuration:metrics:logger:onServerRunning:)``
 /// wraps it in a listening server.

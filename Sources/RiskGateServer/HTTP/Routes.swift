@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import RiskGate
 
-/// The HTTP endpoints of SPEC §8, each a thin adapter: bound and decode input, call the backend
+/// The HTTP endpoints of docs/http-api.md, each a thin adapter: bound and decode input, call the backend
 /// once, encode its answer. No handler writes state of its own, so a failure at any point before
 /// or inside the backend call leaves nothing half-done.
 struct Routes<Backend: DecisionBackend>: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import RiskGate
 
-/// What an API key may do (SPEC §8). Scopes do not imply each other: an `admin` key cannot decide.
+/// What an API key may do (docs/http-api.md). Scopes do not imply each other: an `admin` key cannot decide.
 public enum APIScope: String, Sendable, Hashable, CaseIterable, Comparable {
     /// `POST /v1/decisions`, `POST /v1/feedback`.
     case decide

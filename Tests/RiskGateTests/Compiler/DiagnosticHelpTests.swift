@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import RiskGate
 
-/// Every problem comes with a help line that says how to fix it (SPEC §2), and one mistake gives
+/// Every problem comes with a help line that says how to fix it (docs/policy-language.md), and one mistake gives
 /// one diagnostic. The policies are the findings of a compiler audit.
 @Suite struct DiagnosticHelpTests {
     func compile(_ body: String, header: Bool = true) -> [Diagnostic] {

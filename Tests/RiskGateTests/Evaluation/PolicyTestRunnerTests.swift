@@ -103,7 +103,7 @@ import Testing
         #expect(result.cases.count == 2)
     }
 
-    /// "Cases of context + expected outcome/rule" (SPEC §6) is written in several ways; each is read
+    /// "Cases of context + expected outcome/rule" (README.md) is written in several ways; each is read
     /// the same, and each checks what it names (the second case of every pair must fail).
     @Test(arguments: [
         "expect: { outcome: deny, rule: banned }",

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Turns one request plus the user's stored state into the typed signals of SPEC §3.
+/// Turns one request plus the user's stored state into the typed signals of docs/signals.md.
 ///
 /// Fills every ``Signal`` except `score`, `score.band`, `model.risk` and `model.log_ratio`, which the
 /// engine computes afterwards. Missing or malformed input (an invalid IP, `lat: 500`, a NaN,

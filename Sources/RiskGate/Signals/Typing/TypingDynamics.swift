@@ -1,6 +1,6 @@
 /// Keystroke-dynamics signals: features from raw timings, per-user templates, an anomaly in 0..1.
 ///
-/// Requests carry key down/up times only, never key identities (SPEC §3). The detector and its
+/// Requests carry key down/up times only, never key identities (docs/signals.md). The detector and its
 /// measurement are described in docs/typing.md.
 public enum TypingDynamics {
     /// What the typing signals say about one sample.

@@ -1,4 +1,4 @@
-/// Timing features of one typed sequence, from key down/up times only (SPEC §3).
+/// Timing features of one typed sequence, from key down/up times only (docs/signals.md).
 ///
 /// Layout for `n` keys: `n` hold times (up − down), then `n − 1` down-down latencies (down of key
 /// `i` − down of key `i − 1`), then `n − 1` up-down latencies (down of key `i` − up of key `i − 1`;
