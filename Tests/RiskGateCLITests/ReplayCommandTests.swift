@@ -14,7 +14,7 @@ struct ReplayCommandTests {
         "score_auc", "bad_lines", "events_per_second", "peak_memory_bytes",
     ]
 
-    /// The report as a JSON object, with the SPEC's keys checked at the caller's line.
+    /// The report as a JSON object, with the documented keys checked at the caller's line.
     static func report(_ result: CLIResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
         let report = try #require(result.stdoutJSON as? [String: Any], "a JSON object: \(result)", sourceLocation: sourceLocation)
         let missing = specKeys.subtracting(report.keys)

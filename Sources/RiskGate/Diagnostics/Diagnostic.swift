@@ -72,7 +72,7 @@ public struct Diagnostic: Sendable, Hashable, Codable {
         sourceLineOffset = 0
     }
 
-    /// Encodes the SPEC's JSON shape: `help` is always present (`null` when there is none).
+    /// Encodes the JSON shape of docs/diagnostics.md: `help` is always present (`null` when there is none).
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(code, forKey: .code)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Renders diagnostics for people (`file:line:col: error[RG1234]: message`, source line, caret, help)
-/// or as the SPEC's JSON array.
+/// or as the JSON array of docs/diagnostics.md.
 public enum DiagnosticRenderer {
     /// The human form, one block per diagnostic, separated by blank lines.
     public static func human(_ diagnostics: [Diagnostic]) -> String {

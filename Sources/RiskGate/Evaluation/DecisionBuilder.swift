@@ -1,5 +1,5 @@
 extension CompiledPolicy {
-    /// Turns an evaluation into the SPEC's decision: deciding rule, path, contributions and,
+    /// Turns an evaluation into the decision clients get: deciding rule, path, contributions and,
     /// with `explain`, every used signal's value and the deciding rules' sub-conditions.
     ///
     /// `signals` must be the values ``evaluate(_:into:)`` ran on (with `score` written in).

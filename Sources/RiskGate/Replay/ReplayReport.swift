@@ -101,7 +101,7 @@ public struct ReplayReport: Sendable, Hashable, Codable {
     }
 }
 
-/// One value per outcome, keyed by the outcome's SPEC name in JSON.
+/// One value per outcome, keyed by the outcome's name in JSON.
 public struct PerOutcome<Value: Sendable & Hashable & Codable>: Sendable, Hashable, Codable {
     public var passive: Value
     public var otp: Value
