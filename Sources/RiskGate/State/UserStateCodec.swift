@@ -22,6 +22,9 @@ import Foundation
 /// same bytes written earlier in the same record (a user's logins repeat the same user agent and
 /// device id; the writer refers back to the first 32 such strings); nothing is shared between records.
 ///
+/// The profile's flags byte says what optional parts follow: bit 0 a partial secret (after the KBA
+/// answers), bit 1 a push device (after the trusted devices); other bits are invalid.
+///
 /// Decoding checks every length against the bytes left and every part as the JSON decoding checks
 /// it, so truncated or corrupt bytes throw ``DecodingError`` and never crash.
 package enum UserStateCodec {
