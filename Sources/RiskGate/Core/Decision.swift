@@ -43,8 +43,8 @@ public struct Decision: Sendable, Hashable, Codable {
         /// The deciding rule's outcome.
         public var from: Outcome
         /// `no_otp_channel` (no phone, email or trusted device for any configured channel),
-        /// `no_kba_answers` (fewer KBA answers on file than questions to ask), `no_partial_secret`
-        /// or `no_usable_step`.
+        /// `no_kba_answers` (fewer KBA answers on file than questions to ask), `no_partial_secret`,
+        /// `no_push_device` (no app registered for a push approval) or `no_usable_step`.
         public var reason: String
         public init(from: Outcome, reason: String) { self.from = from; self.reason = reason }
     }
