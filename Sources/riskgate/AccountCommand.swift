@@ -28,13 +28,24 @@ struct AccountSetCommand: ParsableCommand {
                                valueName: "file"))
     var secretFile: String?
     @Option(help: "Trusted device id (repeatable; replaces all).") var trustedDevice: [String] = []
+    @Option(help: ArgumentHelp("File holding the Ed25519 public key of the app device that answers push approvals: a PEM PUBLIC KEY block or the 32 raw bytes in base64 (- reads standard input).",
+                               valueName: "file"))
+    var pushKeyFile: String?
+    @Option(help: "Id of the push device (with --push-key-file; default: derived from the key).") var pushDeviceId: String?
+    @Flag(help: "Remove the registered push device.") var removePushDevice = false
 
     /// Largest secrets file read.
     static let maxSecretsFileBytes = 64 * 1024
 
     func validate() throws {
-        if kbaFile == "-" && secretFile == "-" {
-            throw ValidationError("--kba-file and --secret-file cannot both read standard input")
+        if [kbaFile, secretFile, pushKeyFile].filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("only one of --kba-file, --secret-file and --push-key-file can read standard input")
+        }
+        if removePushDevice && (pushKeyFile != nil || pushDeviceId != nil) {
+            throw ValidationError("--remove-push-device cannot be combined with --push-key-file or --push-device-id")
+        }
+        if pushDeviceId != nil && pushKeyFile == nil {
+            throw ValidationError("--push-device-id needs --push-key-file")
         }
     }
 
@@ -61,6 +72,11 @@ struct AccountSetCommand: ParsableCommand {
             update.kba = items
         }
         if !trustedDevice.isEmpty { update.trustedDevices = trustedDevice }
+        if let pushKeyFile {
+            update.pushKey = try Self.read(pushKeyFile, flag: "--push-key-file")
+            update.pushDeviceID = pushDeviceId
+        }
+        if removePushDevice { update.pushKey = "" }
         let store = try StateCLI.open(state, create: true, secrets: secrets)
         let admin = AccountAdmin(store: store, clock: SystemClock(), random: SystemRandomSource())
         let canonical = try StateCLI.run { try AccountAdmin.canonicalUser(user) }
@@ -127,6 +143,8 @@ struct AccountSummary: Encodable {
     var kbaQuestions: [String]
     var secretSet: Bool
     var trustedDevices: [String]
+    /// The registered push device's id (its public key is not printed).
+    var pushDevice: String?
     var failures: Int
     var familiarFailures: Int
     var locked: Bool
@@ -145,6 +163,7 @@ struct AccountSummary: Encodable {
         kbaQuestions = state.profile.kba.map(\.question)
         secretSet = state.profile.partialSecret != nil
         trustedDevices = state.profile.trustedDevices
+        pushDevice = state.profile.pushDevice?.id
         failures = state.failures.count
         familiarFailures = state.familiarFailures.count
         locked = status.locked
@@ -160,6 +179,7 @@ struct AccountSummary: Encodable {
         case kbaQuestions = "kba_questions"
         case secretSet = "secret_set"
         case trustedDevices = "trusted_devices"
+        case pushDevice = "push_device"
         case lockedUntil = "locked_until"
         case familiarFailures = "familiar_failures"
         case familiarLocked = "familiar_locked"

@@ -24,13 +24,29 @@ struct ChallengeVerifyCommand: ParsableCommand {
     @Option(help: "State database (SQLite).") var state: String
     @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "Challenge id (ch-...).") var challenge: String
-    @Option(help: "Step: otp, kba, partial_secret, delay.") var step: String
-    @Option(help: "The user's response (never logged).") var response: String = ""
+    @Option(help: "Step: otp, push, kba, partial_secret, delay.") var step: String
+    @Option(help: "The user's response (never logged); for push, approve or deny.") var response: String = ""
+    @Option(help: "Push: the app device's Ed25519 signature, base64.") var signature: String?
+    @Option(help: "Push: the number picked in the app (number matching).") var number: Int?
+    @Flag(help: "Push: with deny, report the login as fraud.") var reportFraud = false
+
+    func validate() throws {
+        if step != "push" && (signature != nil || number != nil || reportFraud) {
+            throw ValidationError("--signature, --number and --report-fraud go with --step push")
+        }
+    }
 
     func run() throws {
         let store = try StateCLI.open(state, create: false, secrets: secrets)
         let service = ChallengeService(store: store, clock: SystemClock(), random: SystemRandomSource())
-        let result = try StateCLI.run { try service.verify(challengeID: challenge, step: step, response: response) }
+        var push: PushAnswer?
+        if let signature {
+            guard let bytes = Data(base64Encoded: signature.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                StateCLI.fail("error: --signature is not base64")
+            }
+            push = PushAnswer(number: number, signature: [UInt8](bytes), reportFraud: reportFraud)
+        }
+        let result = try StateCLI.run { try service.verify(challengeID: challenge, step: step, response: response, push: push) }
         StateCLI.printJSON(result)
         if result.result != .passed { throw ExitCode(1) }
     }
@@ -48,6 +64,8 @@ struct ChallengeIssueCommand: ParsableCommand {
     @Option(help: "The channel the user is on (deliveries avoid it).") var channel: String = "web"
     @Option(help: "OTP lifetime in seconds.") var ttl: Double = 300
     @Option(help: "OTP attempts allowed.") var maxAttempts: Int = 3
+    @Flag(help: "Ask the account's registered app device to approve (a push with number matching) instead of sending a code.")
+    var push = false
     @Option(help: "Issue this many challenges, one commit each, printing each summary as a JSON line once committed.")
     var count: Int = 1
 
@@ -64,6 +82,10 @@ struct ChallengeIssueCommand: ParsableCommand {
         policy.otp.maxAttempts = maxAttempts
         policy.otpKbaDelay.otp.ttl = ttl
         policy.otpKbaDelay.otp.maxAttempts = maxAttempts
+        if push {
+            policy.otp.push = ChallengePolicy.PushConfig()
+            policy.otpKbaDelay.push = ChallengePolicy.PushConfig()
+        }
         for _ in 0..<max(1, count) {
             try issueOne(store: store, service: service, clock: clock, random: random, outcome: chosen, policy: policy)
         }

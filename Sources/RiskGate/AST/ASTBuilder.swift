@@ -6,13 +6,16 @@ package struct ASTBuilder {
     static let decideRuleKeys = ["id", "when", "outcome", "rules", "reason"]
     static let listKeys = ["file", "cidrs", "values", "anonymous"]
     static let otpKeys = ["length", "ttl", "max_attempts", "channels", "on_failure"]
-    static let stepUpKeys = ["otp", "kba", "partial_secret", "delay", "on_failure"]
+    static let stepUpKeys = ["otp", "push", "kba", "partial_secret", "delay", "on_failure"]
+    static let pushKeys = ["ttl", "number_matching"]
     static let challengeKeys = ["otp", "otp_kba_delay", "fallbacks", "show_code_to_agent"]
     static let deliveryChannels = ["sms", "email", "push", "voice"]
-    static let fallbackTerms = ["otp", "kba", "partial_secret", "delay", "sms", "email", "push", "voice", "agent_escalation", "deny"]
+    static let fallbackTerms = ["otp", "push", "kba", "partial_secret", "delay", "sms", "email", "voice", "agent_escalation", "deny"]
     static let outcomeNames = Outcome.allCases.map(\.rawValue)
     /// Longest OTP lifetime: a code valid for more than a day is no longer a one-time check.
     static let maxTTL: Double = 86_400
+    /// Longest push approval lifetime: a prompt answered an hour later no longer vouches for the login.
+    static let maxPushTTL: Double = 3600
     /// Longest enforced wait of `otp_kba_delay`: cooling-off periods of days are real, months are not.
     static let maxDelay: Double = 30 * 86_400
 

@@ -10,8 +10,10 @@ extension ASTBuilder {
                 for field in fields {
                     if field.name == "on_failure" {
                         config.onFailure = onFailure(field.value, from: .otp, &d)
+                    } else if field.name == "push" {
+                        config.push = push(field, plan: .otp, &d)
                     } else if !otpField(field, &config, &d) {
-                        unknownKey(field, in: ASTBuilder.otpKeys, where: "in `challenges.otp`", &d)
+                        unknownKey(field, in: ASTBuilder.otpKeys + ["push"], where: "in `challenges.otp`", &d)
                     }
                 }
                 document.challenges.otp = config
@@ -46,6 +48,8 @@ extension ASTBuilder {
                         }
                     case "on_failure":
                         config.onFailure = onFailure(field.value, from: .otpKbaDelay, &d)
+                    case "push":
+                        config.push = push(field, plan: .otpKbaDelay, &d)
                     default:
                         unknownKey(field, in: ASTBuilder.stepUpKeys, where: "in `challenges.otp_kba_delay`", &d)
                     }
@@ -118,6 +122,34 @@ extension ASTBuilder {
         default: return false
         }
         return true
+    }
+
+    /// Reads a plan's `push: { ttl, number_matching }`; `push: {}` takes the defaults.
+    private mutating func push(_ entry: YAMLNode.Entry, plan: Outcome, _ d: inout DiagnosticBag) -> ChallengePolicy.PushConfig? {
+        guard let fields = mapping(entry.value, "`\(plan.rawValue).push`", &d) else { return nil }
+        var config = ChallengePolicy.PushConfig()
+        for field in fields {
+            switch field.name {
+            case "ttl":
+                if let v = quantity(field.value, .duration, &d),
+                   let ttl = duration(field.value, v, "`push.ttl`", allowZero: false, limit: ASTBuilder.maxPushTTL,
+                                      zeroHelp: "an approval request that expires at once can never be answered; e.g. `2m`", &d) {
+                    config.ttl = ttl
+                }
+            case "number_matching":
+                guard let flag = bool(field.value, &d) else { continue }
+                config.numberMatching = flag
+                if !flag {
+                    d.warning(.pushWithoutNumberMatching, "push approval without number matching can be approved blindly",
+                              at: field.value.position,
+                              help: "a user tired of prompts may approve an attacker's login (push fatigue); keep `number_matching: true`")
+                }
+            default:
+                unknownKey(field, in: ASTBuilder.pushKeys, where: "in `\(plan.rawValue).push`", &d)
+            }
+        }
+        document.pushPlans.append(Located(plan, entry.value.position))
+        return config
     }
 
     private mutating func onFailure(_ node: YAMLNode, from: Outcome, _ d: inout DiagnosticBag) -> Outcome? {

@@ -26,6 +26,8 @@ package struct PolicyDocument: Sendable {
     package var challenges = ChallengePolicy()
     package var onFailure: [OnFailureLink] = []
     package var fallbacks: [FallbackDeclaration] = []
+    /// Plans that ask for a push approval, at their `push:` value (for the fallback check).
+    package var pushPlans: [Located<Outcome>] = []
 }
 
 /// `lists: { name: { file: ... } | { cidrs: [...] } | { values: [...] } }`.

@@ -15,11 +15,19 @@ public struct AccountUpdate: Sendable, Hashable {
     public var secret: String?
     /// Replaces the trusted device ids.
     public var trustedDevices: [String]?
+    /// Registers the app device for push approvals by its Ed25519 public key: a PEM `PUBLIC KEY`
+    /// block or the 32 raw bytes in base64. An empty string removes the device.
+    public var pushKey: String?
+    /// The registered device's id (with ``pushKey``); by default derived from the key
+    /// (``PushDevice/defaultID(for:)``).
+    public var pushDeviceID: String?
 
     public init(homeCountry: String? = nil, phone: String? = nil, email: String? = nil, createdAt: Date? = nil,
-                kba: [KBAInput]? = nil, secret: String? = nil, trustedDevices: [String]? = nil) {
+                kba: [KBAInput]? = nil, secret: String? = nil, trustedDevices: [String]? = nil,
+                pushKey: String? = nil, pushDeviceID: String? = nil) {
         self.homeCountry = homeCountry; self.phone = phone; self.email = email; self.createdAt = createdAt
         self.kba = kba; self.secret = secret; self.trustedDevices = trustedDevices
+        self.pushKey = pushKey; self.pushDeviceID = pushDeviceID
     }
 
     /// One knowledge question and its answer in clear (hashed on arrival).
@@ -149,6 +157,26 @@ public struct AccountAdmin: Sendable {
             var seen = Set<String>()
             profile.trustedDevices = devices.filter { seen.insert($0).inserted }
             fields.append("trusted_devices")
+        }
+        if let text = update.pushKey {
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                guard update.pushDeviceID == nil else {
+                    throw AccountError(field: "push_device_id", message: "a push device id needs a push key")
+                }
+                profile.pushDevice = nil
+            } else {
+                guard let key = Ed25519.publicKey(from: text) else {
+                    throw AccountError(field: "push_key", message: "push key is not an Ed25519 public key (PEM `PUBLIC KEY` block or 32 bytes in base64)")
+                }
+                let id = update.pushDeviceID ?? PushDevice.defaultID(for: key)
+                guard !id.isEmpty, id.count <= 200, !RequestContext.hasControlCharacter(id) else {
+                    throw AccountError(field: "push_device_id", message: "push device id must be 1 to 200 characters, without control characters")
+                }
+                profile.pushDevice = PushDevice(id: id, publicKey: key)
+            }
+            fields.append("push_device")
+        } else if update.pushDeviceID != nil {
+            throw AccountError(field: "push_device_id", message: "a push device id needs a push key")
         }
         if !profile.known {
             profile.known = true

@@ -45,7 +45,7 @@ public struct Challenge: Sendable, Hashable, Codable {
         case expired
     }
 
-    /// The names of the steps, in order (`otp`, `kba`, `partial_secret`, `delay`).
+    /// The names of the steps, in order (`otp`, `push`, `kba`, `partial_secret`, `delay`).
     public var stepNames: [String] { steps.map(\.kind.rawValue) }
 
     /// Whether its OTP code can no longer be used: the challenge is over, or its OTP step passed.
@@ -68,6 +68,8 @@ public struct ChallengeStep: Sendable, Hashable, Codable {
     /// A kind of challenge step.
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         case otp
+        /// An approval from the account's registered app device (signed with its Ed25519 key).
+        case push
         case kba
         case partialSecret = "partial_secret"
         case delay
@@ -94,6 +96,12 @@ public struct ChallengeStep: Sendable, Hashable, Codable {
     /// Delay: the wait in seconds, and the earliest passing time once the previous steps passed.
     public var delay: Double?
     public var delayUntil: Date?
+    /// Push: the app device asked (its answer must be signed with that device's key), the
+    /// per-challenge nonce the signature must cover (hex), and with number matching the number
+    /// the login screen shows, which the user must pick in the app. `expires` ends the request.
+    public var device: String?
+    public var nonce: String?
+    public var number: Int?
 
     public init(kind: Kind, maxAttempts: Int) {
         self.kind = kind
@@ -102,6 +110,7 @@ public struct ChallengeStep: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case kind, attempts, passed, salt, channel, expires, questions, answered, positions, delay
+        case device, nonce, number
         case maxAttempts = "max_attempts"
         case codeHash = "code_hash"
         case keyID = "key_id"

@@ -50,10 +50,13 @@ extension ChallengeStep {
         if let codeHash { w.key("code_hash"); try w.bytes(codeHash) }
         if let delay { w.key("delay"); try w.number(delay) }
         if let delayUntil { w.key("delay_until"); try w.number(delayUntil.timeIntervalSinceReferenceDate) }
+        if let device { w.key("device"); w.string(device) }
         if let expires { w.key("expires"); try w.number(expires.timeIntervalSinceReferenceDate) }
         if let keyID { w.key("key_id"); w.string(keyID) }
         w.key("kind"); w.string(kind.rawValue)
         w.key("max_attempts"); w.int(maxAttempts)
+        if let nonce { w.key("nonce"); w.string(nonce) }
+        if let number { w.key("number"); w.int(number) }
         w.key("passed"); w.bool(passed)
         if let positions { w.key("positions"); try w.ints(positions) }
         if let questions { w.key("questions"); try w.ints(questions) }

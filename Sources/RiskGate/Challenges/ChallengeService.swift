@@ -19,7 +19,7 @@ public struct NewChallenge: Sendable, Hashable {
     public var failoverReason: String?
 }
 
-/// Creates and verifies challenges (docs/state.md): OTP, KBA, partial secret, enforced delay.
+/// Creates and verifies challenges (docs/state.md): OTP, push approval, KBA, partial secret, enforced delay.
 ///
 /// Creation is pure; verification loads, checks and commits the challenge, the user's lockout
 /// counters and an audit record in one transaction.
@@ -58,6 +58,7 @@ public struct ChallengeService: Sendable {
         var kinds: [ChallengeStep.Kind]
         var otpConfig: ChallengePolicy.OTPConfig
         var kbaQuestions = 0, secretCharacters = 0, delay = 0.0
+        let pushConfig: ChallengePolicy.PushConfig?
         let onFailure: Outcome?
         switch decision.outcome {
         case .passive, .deny:
@@ -66,7 +67,8 @@ public struct ChallengeService: Sendable {
             return escalation(to: .agentEscalation, decision: decision, request: request, context: context, now: now, reason: "decision")
         case .otp:
             otpConfig = policy.otp
-            kinds = [.otp]
+            pushConfig = policy.otp.push
+            kinds = [pushConfig == nil ? .otp : .push]
             onFailure = policy.otp.onFailure
         case .otpKbaDelay:
             let c = policy.otpKbaDelay
@@ -74,7 +76,8 @@ public struct ChallengeService: Sendable {
             kbaQuestions = c.kbaQuestions
             secretCharacters = c.partialSecretCharacters
             delay = c.delay
-            kinds = [.otp]
+            pushConfig = c.push
+            kinds = [pushConfig == nil ? .otp : .push]
             if kbaQuestions > 0 { kinds.append(.kba) }
             if secretCharacters > 0 { kinds.append(.partialSecret) }
             if delay > 0 { kinds.append(.delay) }
@@ -86,11 +89,18 @@ public struct ChallengeService: Sendable {
         var channels = otpConfig.channels
         for fallback in policy.fallbacks where fallbackApplies(fallback.conditionIndex) {
             if let from = ChallengeStep.Kind(rawValue: fallback.replace) {
-                guard kinds.contains(from) else { continue }
-                if let to = ChallengeStep.Kind(rawValue: fallback.with) {
+                // `push` names the push step when there is one, else the OTP channel.
+                guard kinds.contains(from) || from == .push else { continue }
+                if !kinds.contains(from) {
+                    channels = channels.map { $0 == fallback.replace ? fallback.with : $0 }.uniqued()
+                } else if let to = ChallengeStep.Kind(rawValue: fallback.with) {
                     kinds = kinds.map { $0 == from ? to : $0 }.uniqued()
                 } else if let outcome = Outcome(rawValue: fallback.with) {
                     return escalation(to: outcome, decision: decision, request: request, context: context, now: now, reason: "fallback")
+                } else if from == .push {
+                    // A push swapped for a delivery channel (`with: sms`): a code sent there.
+                    kinds = kinds.map { $0 == .push ? .otp : $0 }.uniqued()
+                    channels = [fallback.with]
                 } else {
                     kinds.removeAll { $0 == from }
                 }
@@ -131,6 +141,30 @@ public struct ChallengeService: Sendable {
                                                 OutboxMessage.sealedCodeKey: SecretHashing.sealOutboxCode(code, challenge: id, keyring: store.secrets, random: random),
                                                 "ttl_s": String(Int(otpConfig.ttl)),
                                             ])))
+            case .push:
+                let config = pushConfig ?? ChallengePolicy.PushConfig()
+                guard let device = profile.pushDevice else {
+                    return escalation(to: onFailure ?? .agentEscalation, decision: decision, request: request,
+                                      context: context, now: now, reason: "no_push_device")
+                }
+                let nonce = random.bytes(16).hexString
+                step.channel = "push"
+                step.device = device.id
+                step.nonce = nonce
+                step.expires = now.addingTimeInterval(config.ttl)
+                var choices: [Int]?
+                if config.numberMatching {
+                    let number = PushApproval.numberRange.lowerBound + random.uniform(PushApproval.numberRange.count)
+                    step.number = number
+                    choices = PushApproval.choices(including: number, random: random)
+                }
+                // The number goes to the login screen (the summary); the app gets only the choices.
+                summary.push = .init(device: device.id, number: step.number, ttlS: config.ttl)
+                outbox.append(OutboxMessage(created: now, kind: "push", channel: "push", user: request.user,
+                                            destination: device.id, challenge: id,
+                                            body: PushApproval.outboxBody(challenge: id, user: request.user, device: device.id,
+                                                                          nonce: nonce, choices: choices, ttl: config.ttl,
+                                                                          requestChannel: request.channel)))
             case .kba:
                 let wanted = kbaQuestions > 0 ? kbaQuestions : defaultQuestions
                 guard profile.kba.count >= wanted else {

@@ -9,6 +9,11 @@ extension ChallengeService {
     /// - An OTP past its TTL gives `expired`; a `delay` step before its time gives `too_early`.
     /// - While the account is locked or banned, responses are not even checked: `locked`.
     /// - When every step is passed, ``VerificationResult/outcome`` is `passive`: the login goes through.
+    /// - A `push` step takes `approve` or `deny` with a ``PushAnswer`` signed by the account's
+    ///   registered device key. A bad signature (another key, another challenge's answer, an altered
+    ///   response) or a wrong number counts like a wrong code; a signed `deny` counts one failure and
+    ///   ends the challenge with outcome `deny`, and with ``PushAnswer/reportFraud`` labels the
+    ///   decision `fraud` (a `feedback` audit record, as `POST /v1/feedback` writes).
     ///
     /// The challenge's and the account's state are checked before anything else, so a request
     /// that cannot succeed never reaches the response check and never counts.
@@ -16,24 +21,33 @@ extension ChallengeService {
     /// - Throws: ``ChallengeError`` (nothing is counted or written): code `.notFound` for an
     ///   unknown challenge; `.conflict` for a step out of order, a step already passed (a replayed
     ///   code) or a challenge already passed; `.invalid` for an unknown step or an oversized
-    ///   response. ``StoreError`` when storage fails.
-    public func verify(challengeID: String, step: String, response: String) throws -> VerificationResult {
+    ///   response, or a `push` step without a ``PushAnswer`` or with a response other than
+    ///   `approve`/`deny`. ``StoreError`` when storage fails.
+    public func verify(challengeID: String, step: String, response: String, push: PushAnswer? = nil) throws -> VerificationResult {
         var attempt = 0
         while true {
             do {
-                return try verifyOnce(challengeID: challengeID, step: step, response: response)
+                return try verifyOnce(challengeID: challengeID, step: step, response: response, push: push)
             } catch let error as StoreError where error.code == .conflict && attempt < 4 {
                 attempt += 1  // another verification of this challenge won the race; re-read and re-check
             }
         }
     }
 
-    private func verifyOnce(challengeID: String, step name: String, response: String) throws -> VerificationResult {
+    private func verifyOnce(challengeID: String, step name: String, response: String, push: PushAnswer?) throws -> VerificationResult {
         guard response.utf8.count <= Self.maxResponseBytes else {
             throw ChallengeError(field: "response", message: "response is longer than \(Self.maxResponseBytes) bytes")
         }
         guard let kind = ChallengeStep.Kind(rawValue: name) else {
-            throw ChallengeError(field: "step", message: "unknown step `\(name.prefix(40))`; steps are otp, kba, partial_secret, delay")
+            throw ChallengeError(field: "step", message: "unknown step `\(name.prefix(40))`; steps are otp, push, kba, partial_secret, delay")
+        }
+        if kind == .push {
+            guard PushApproval.responses.contains(response) else {
+                throw ChallengeError(field: "response", message: "a push response is `approve` or `deny`")
+            }
+            guard push != nil else {
+                throw ChallengeError(field: "signature", message: "a push response needs the device's `signature`")
+            }
         }
         guard var challenge = try store.loadChallenge(challengeID) else {
             throw ChallengeError(field: "challenge", message: "no challenge `\(challengeID.prefix(80))`", code: .notFound)
@@ -47,6 +61,7 @@ extension ChallengeService {
         let userBefore = user
         var result = VerificationResult(challenge: challenge.id, step: name, result: .failed)
         var outbox: [OutboxMessage] = []
+        var audit: [AuditEvent] = []
         let familiar = challenge.familiar ?? false
 
         func fail(reason: String) {
@@ -86,7 +101,7 @@ extension ChallengeService {
                                  code: .conflict)
         } else {
             var step = challenge.steps[stepIndex]
-            switch check(step: &step, response: response, challengeID: challenge.id, challengeUser: challenge.user,
+            switch check(step: &step, response: response, push: push, challengeID: challenge.id, challengeUser: challenge.user,
                          user: &user, now: now) {
             case .tooEarly(let wait):
                 result.result = .tooEarly
@@ -99,6 +114,17 @@ extension ChallengeService {
             case .passed(let stepDone):
                 result.result = .passed
                 step.passed = stepDone
+            case .denied:
+                // The account's own device says the login is not theirs: no retry, no agent.
+                step.attempts += 1
+                challenge.steps[stepIndex] = step
+                fail(reason: "push_denied")
+                challenge.state = .failed
+                result.outcome = .deny
+                if push?.reportFraud == true {
+                    audit.append(AuditEvent(time: now, kind: .feedback, user: challenge.user, method: "push",
+                                            result: "fraud", reference: challenge.decisionID))
+                }
             case .wrong:
                 step.attempts += 1
                 challenge.steps[stepIndex] = step
@@ -149,7 +175,7 @@ extension ChallengeService {
             outcome: auditOutcome.rawValue, rules: challenge.context.rules, signals: signals,
             method: name, result: result.reason.map { "\(result.result.rawValue):\($0)" } ?? result.result.rawValue,
             reference: challenge.id)
-        var change = StateChange(outbox: outbox, audit: [event])
+        var change = StateChange(outbox: outbox, audit: [event] + audit)
         if user != userBefore { change.users[challenge.user] = user }
         if challenge != original {
             challenge.revision = original.revision + 1
@@ -162,14 +188,26 @@ extension ChallengeService {
     private enum Check {
         case passed(stepDone: Bool)
         case wrong
+        /// A correctly signed push `deny`.
+        case denied
         case expired
         case tooEarly(Double)
     }
 
     /// Checks a response against one step in constant time; updates the step's progress on success.
-    private func check(step: inout ChallengeStep, response: String, challengeID: String, challengeUser: String,
+    private func check(step: inout ChallengeStep, response: String, push: PushAnswer?, challengeID: String, challengeUser: String,
                        user: inout UserState, now: Date) -> Check {
         switch step.kind {
+        case .push:
+            if let expires = step.expires, now >= expires { return .expired }
+            // Only the device the request went to, under the key registered for it now.
+            guard let push, let nonce = step.nonce, let device = user.profile.pushDevice, device.id == step.device else { return .wrong }
+            let message = PushApproval.signedMessage(challenge: challengeID, nonce: nonce, response: response, number: push.number)
+            guard Ed25519.isValidSignature(push.signature, of: message, publicKey: device.publicKey) else { return .wrong }
+            if response == "deny" { return .denied }
+            // Number matching: an approval given without looking at the login screen picks the wrong number.
+            guard push.number == step.number else { return .wrong }
+            return .passed(stepDone: true)
         case .otp:
             if let expires = step.expires, now >= expires { return .expired }
             guard let salt = step.salt, let stored = step.codeHash else { return .wrong }

@@ -4,11 +4,26 @@
 /// - rules that can never match because earlier rules cover them, or never hold (warnings)
 /// - a friction ladder that goes backwards between sibling rules (warning)
 /// - cycles in `on_failure` chains (error)
+/// - a push approval with no fallback for accounts without a registered app device (warning)
 package enum PolicyAnalyzer {
     package static func analyse(_ policy: CheckedPolicy, diagnostics d: inout DiagnosticBag) {
         checkCatchAll(policy, &d)
         checkReachability(policy, &d)
         checkOnFailure(policy.document, &d)
+        checkPushFallback(policy.document, &d)
+    }
+
+    // MARK: Push
+
+    /// Most accounts have no registered app at first; without a fallback they all go to `on_failure`.
+    private static func checkPushFallback(_ document: PolicyDocument, _ d: inout DiagnosticBag) {
+        guard !document.fallbacks.contains(where: { $0.replace == "push" }) else { return }
+        for plan in document.pushPlans {
+            d.warning(.pushWithoutFallback, "`\(plan.value.rawValue)` asks for a push approval but no fallback replaces `push`",
+                      at: plan.position,
+                      help: "accounts without a registered app device would go to `on_failure`; add e.g. "
+                          + "`{ when: not account.has_push_device, replace: push, with: sms }` to `challenges.fallbacks`")
+        }
     }
 
     // MARK: Catch-all

@@ -23,6 +23,19 @@ public struct ChallengePolicy: Sendable, Hashable {
         public var channels: [String] = ["sms", "email"]
         /// Where a failed challenge goes (`nil`: the failure stands, the caller may retry with a new request).
         public var onFailure: Outcome? = .agentEscalation
+        /// Ask the account's registered app to approve instead of sending a code (`push:` in the plan);
+        /// the code settings above then serve a fallback that swaps the push for a code.
+        public var push: PushConfig?
+        public init() {}
+    }
+
+    /// A push approval: the account's registered app device approves or denies the login.
+    public struct PushConfig: Sendable, Hashable {
+        /// How long the approval request stays answerable.
+        public var ttl: Double = 120
+        /// The login screen shows a number the user must pick in the app, so an approval given
+        /// without looking at the login (push fatigue) picks a wrong number and fails.
+        public var numberMatching = true
         public init() {}
     }
 
@@ -40,6 +53,8 @@ public struct ChallengePolicy: Sendable, Hashable {
         /// Enforced wait after the other steps, before access.
         public var delay: Double = 30
         public var onFailure: Outcome? = .agentEscalation
+        /// A push approval in place of the OTP step (the OTP settings then serve a fallback).
+        public var push: PushConfig?
         public init() {}
     }
 
@@ -47,7 +62,8 @@ public struct ChallengePolicy: Sendable, Hashable {
     public struct Fallback: Sendable, Hashable {
         /// Index of the compiled condition in the policy (evaluate with `CompiledPolicy.fallbackApplies`).
         public var conditionIndex: Int
-        /// The step (`otp`, `kba`, `partial_secret`, `delay`) or delivery channel (`sms`, `email`, `push`, `voice`) replaced.
+        /// The step (`otp`, `push`, `kba`, `partial_secret`, `delay`) or delivery channel (`sms`, `email`, `push`, `voice`)
+        /// replaced. `push` names the push approval step when the challenge has one, else the OTP channel.
         public var replace: String
         /// What replaces it.
         public var with: String

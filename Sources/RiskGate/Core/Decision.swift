@@ -43,8 +43,8 @@ public struct Decision: Sendable, Hashable, Codable {
         /// The deciding rule's outcome.
         public var from: Outcome
         /// `no_otp_channel` (no phone, email or trusted device for any configured channel),
-        /// `no_kba_answers` (fewer KBA answers on file than questions to ask), `no_partial_secret`
-        /// or `no_usable_step`.
+        /// `no_kba_answers` (fewer KBA answers on file than questions to ask), `no_partial_secret`,
+        /// `no_push_device` (no app registered for a push approval) or `no_usable_step`.
         public var reason: String
         public init(from: Outcome, reason: String) { self.from = from; self.reason = reason }
     }
@@ -71,6 +71,8 @@ public struct Decision: Sendable, Hashable, Codable {
         public var agentVisibleCode: String?
         /// KBA questions the user must answer, in order, when that step is used.
         public var questions: [String]?
+        /// The push approval sent to the account's app, when that step is used.
+        public var push: PushInfo?
         public init(id: String, steps: [String], otp: OTPInfo? = nil, delayS: Double = 0,
                     positions: [Int]? = nil, agentVisibleCode: String? = nil, questions: [String]? = nil) {
             self.id = id; self.steps = steps; self.otp = otp; self.delayS = delayS
@@ -82,8 +84,19 @@ public struct Decision: Sendable, Hashable, Codable {
             public init(channel: String, ttlS: Double) { self.channel = channel; self.ttlS = ttlS }
             enum CodingKeys: String, CodingKey { case channel; case ttlS = "ttl_s" }
         }
+        /// What the login screen shows while the app is asked.
+        public struct PushInfo: Sendable, Hashable, Codable {
+            /// The app device asked.
+            public var device: String
+            /// With number matching: the number to show on the login screen, which the user
+            /// must pick among the app's choices. It is only here, never in the push message.
+            public var number: Int?
+            public var ttlS: Double
+            public init(device: String, number: Int?, ttlS: Double) { self.device = device; self.number = number; self.ttlS = ttlS }
+            enum CodingKeys: String, CodingKey { case device, number; case ttlS = "ttl_s" }
+        }
         enum CodingKeys: String, CodingKey {
-            case id, steps, otp, positions, questions
+            case id, steps, otp, positions, questions, push
             case delayS = "delay_s"
             case agentVisibleCode = "agent_visible_code"
         }

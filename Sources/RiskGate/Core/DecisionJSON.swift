@@ -60,6 +60,14 @@ extension Decision.ChallengeSummary {
             w.endObject()
         }
         if let positions { w.key("positions"); try w.ints(positions) }
+        if let push {
+            w.key("push")
+            try w.beginObject()
+            w.key("device"); w.string(push.device)
+            if let number = push.number { w.key("number"); w.int(number) }
+            w.key("ttl_s"); try w.number(push.ttlS)
+            w.endObject()
+        }
         if let questions { w.key("questions"); try w.strings(questions) }
         w.key("steps"); try w.strings(steps)
         w.endObject()

@@ -27,6 +27,8 @@ public enum Signal: Int, Sendable, Hashable, CaseIterable, CustomStringConvertib
     case phoneAniMatch
     case accountKnown
     case accountHasPhone
+    /// The account has an app device registered for push approvals.
+    case accountHasPushDevice
     case accountAge
     case accountFailures
     case accountLocked
@@ -71,6 +73,7 @@ public enum Signal: Int, Sendable, Hashable, CaseIterable, CustomStringConvertib
         case .phoneAniMatch: "phone.ani_match"
         case .accountKnown: "account.known"
         case .accountHasPhone: "account.has_phone"
+        case .accountHasPushDevice: "account.has_push_device"
         case .accountAge: "account.age"
         case .accountFailures: "account.failures"
         case .accountLocked: "account.locked"
@@ -98,7 +101,7 @@ public enum Signal: Int, Sendable, Hashable, CaseIterable, CustomStringConvertib
         case .ipAnonymous, .ipKnown, .geoCountryMismatch, .geoNewCountry, .geoImpossibleTravel,
              .deviceKnown, .deviceNew, .deviceTrusted, .deviceEmulator, .deviceRooted,
              .typingPresent, .typingEnrolled, .phoneAniMatch, .accountKnown, .accountHasPhone,
-             .accountLocked, .accountBanned: .bool
+             .accountHasPushDevice, .accountLocked, .accountBanned: .bool
         }
     }
 

@@ -68,4 +68,6 @@ package enum DiagnosticCode: String, Sendable, CaseIterable {
     case ladderBackwards = "RG1603"
     case onFailureCycle = "RG1604"
     case neverMatches = "RG1605"
+    case pushWithoutFallback = "RG1606"
+    case pushWithoutNumberMatching = "RG1607"
 }

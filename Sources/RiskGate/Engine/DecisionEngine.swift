@@ -208,16 +208,17 @@ public final class DecisionEngine: @unchecked Sendable {
     /// Verifies one challenge step; when the challenge is passed, the login that raised it is
     /// recorded as accepted (history, device, typing template, model).
     ///
+    /// - Parameter push: for a `push` step, the app's signed answer.
     /// - Throws: ``ChallengeError`` for an unknown challenge or step, ``StoreError`` when the store fails.
-    public func verify(challengeID: String, step: String, response: String) throws -> VerificationResult {
+    public func verify(challengeID: String, step: String, response: String, push: PushAnswer? = nil) throws -> VerificationResult {
         guard let snapshot = active.load() else { preconditionFailure("engine without a policy") }
         let service = ChallengeService(store: store, clock: clock, random: random, settings: snapshot.policy.settings)
         guard let owner = try store.loadChallenge(challengeID)?.user else {
             // Let the service answer with its own error for an unknown or malformed id.
-            return try service.verify(challengeID: challengeID, step: step, response: response)
+            return try service.verify(challengeID: challengeID, step: step, response: response, push: push)
         }
         return try locks.withLock(owner) {
-            let result = try service.verify(challengeID: challengeID, step: step, response: response)
+            let result = try service.verify(challengeID: challengeID, step: step, response: response, push: push)
             guard result.complete, result.result == .passed,
                   let challenge = try store.loadChallenge(challengeID), let pending = challenge.pendingLogin,
                   var state = try store.loadUser(challenge.user)

@@ -100,7 +100,7 @@ public struct OutboxMessage: Sendable, Hashable, Codable {
     /// Assigned by the store; `nil` before commit.
     public var id: Int64?
     public var created: Date
-    /// `otp` or `handoff`.
+    /// `otp`, `push` (a push approval request for the app, ``PushApproval``) or `handoff`.
     public var kind: String
     /// `sms`, `email`, `push`, `voice` or `agent`.
     public var channel: String

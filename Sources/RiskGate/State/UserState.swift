@@ -64,8 +64,45 @@ public struct AccountProfile: Sendable, Hashable, Codable {
     public var partialSecret: SealedSecret?
     /// Device ids an admin marked trusted.
     public var trustedDevices: [String] = []
+    /// The app device that answers push approvals, with its Ed25519 public key.
+    public var pushDevice: PushDevice?
 
     public init() {}
+}
+
+/// An account's registered app device for push approvals: an id and the Ed25519 public key its
+/// answers are signed with. Holds no secret: the private key never leaves the device.
+public struct PushDevice: Sendable, Hashable, Codable {
+    /// The id the push deliverer addresses the device by.
+    public var id: String
+    /// The raw 32-byte Ed25519 public key.
+    public var publicKey: [UInt8]
+
+    public init(id: String, publicKey: [UInt8]) { self.id = id; self.publicKey = publicKey }
+
+    /// The default id of a device registered without one: `pk-` and the first 16 hex digits of
+    /// the key's SHA-256, so the same key always gets the same id.
+    public static func defaultID(for publicKey: [UInt8]) -> String {
+        "pk-" + String(SHA256.hash(publicKey).hexString.prefix(16))
+    }
+
+    enum CodingKeys: String, CodingKey { case id; case publicKey = "public_key" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        guard let data = Data(base64Encoded: try c.decode(String.self, forKey: .publicKey)),
+              data.count == Ed25519.publicKeyLength else {
+            throw DecodingError.dataCorruptedError(forKey: .publicKey, in: c, debugDescription: "not a base64 Ed25519 public key")
+        }
+        publicKey = [UInt8](data)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(Data(publicKey).base64EncodedString(), forKey: .publicKey)
+    }
 }
 
 /// One knowledge-based question and the hash of its normalised answer; the answer itself is never kept.

@@ -22,6 +22,9 @@ import Foundation
 /// same bytes written earlier in the same record (a user's logins repeat the same user agent and
 /// device id; the writer refers back to the first 32 such strings); nothing is shared between records.
 ///
+/// The profile's flags byte says what optional parts follow: bit 0 a partial secret (after the KBA
+/// answers), bit 1 a push device (after the trusted devices); other bits are invalid.
+///
 /// Decoding checks every length against the bytes left and every part as the JSON decoding checks
 /// it, so truncated or corrupt bytes throw ``DecodingError`` and never crash.
 package enum UserStateCodec {
@@ -401,13 +404,18 @@ private struct Writer: ~Copyable {
             string(answer.keyID)
             string(answer.hash)
         }
-        byte(p.partialSecret == nil ? 0 : 1)
+        // Bit 0: a partial secret follows; bit 1: a push device follows the trusted devices.
+        byte((p.partialSecret == nil ? 0 : 1) | (p.pushDevice == nil ? 0 : 2))
         if let sealed = p.partialSecret {
             string(sealed.keyID)
             blob(sealed.box)
         }
         count(p.trustedDevices.count)
         for device in p.trustedDevices { string(device) }
+        if let push = p.pushDevice {
+            string(push.id)
+            blob(push.publicKey)
+        }
     }
 
     /// The previous login's coordinates, for ``login(_:)``.
@@ -719,11 +727,21 @@ private struct Reader {
         for _ in 0..<answers {
             p.kba.append(KBAAnswer(question: try string(), keyID: try string(), hash: try string()))
         }
-        if try flag() {
+        let flagsOffset = offset
+        let flags = try byte()
+        guard flags <= 3 else { throw .invalid("profile flags", offset: flagsOffset) }
+        if flags & 1 != 0 {
             p.partialSecret = SealedSecret(keyID: try string(), box: try blob())
         }
         let trusted = try count()
         for _ in 0..<trusted { p.trustedDevices.append(try string()) }
+        if flags & 2 != 0 {
+            let id = try string()
+            let keyOffset = offset
+            let key = try blob()
+            guard key.count == Ed25519.publicKeyLength else { throw .invalid("push device key", offset: keyOffset) }
+            p.pushDevice = PushDevice(id: id, publicKey: key)
+        }
         return p
     }
 

@@ -16,11 +16,17 @@ public struct AccountUpsert: Sendable, Hashable, Codable, CustomStringConvertibl
     public var secret: String?
     /// Device ids the account owner trusts; replaces the stored list when present.
     public var trustedDevices: [String]?
+    /// The Ed25519 public key of the app device that answers push approvals (a PEM `PUBLIC KEY`
+    /// block or the 32 raw bytes in base64); an empty string removes the device. Not a secret.
+    public var pushKey: String?
+    /// The push device's id; by default derived from the key.
+    public var pushDeviceID: String?
 
     public init(homeCountry: String? = nil, phone: String? = nil, email: String? = nil, kba: [KBAEntry]? = nil,
-                secret: String? = nil, trustedDevices: [String]? = nil) {
+                secret: String? = nil, trustedDevices: [String]? = nil, pushKey: String? = nil, pushDeviceID: String? = nil) {
         self.homeCountry = homeCountry; self.phone = phone; self.email = email; self.kba = kba
         self.secret = secret; self.trustedDevices = trustedDevices
+        self.pushKey = pushKey; self.pushDeviceID = pushDeviceID
     }
 
     /// One knowledge-based question and its answer.
@@ -40,6 +46,8 @@ public struct AccountUpsert: Sendable, Hashable, Codable, CustomStringConvertibl
         if kba != nil { names.append("kba") }
         if secret != nil { names.append("secret") }
         if trustedDevices != nil { names.append("trusted_devices") }
+        if pushKey != nil { names.append("push_key") }
+        if pushDeviceID != nil { names.append("push_device_id") }
         return names
     }
 
@@ -51,5 +59,7 @@ public struct AccountUpsert: Sendable, Hashable, Codable, CustomStringConvertibl
         case phone, email, kba, secret
         case homeCountry = "home_country"
         case trustedDevices = "trusted_devices"
+        case pushKey = "push_key"
+        case pushDeviceID = "push_device_id"
     }
 }

@@ -21,6 +21,9 @@ public protocol DecisionBackend: Sendable {
     ///   ``BackendError/conflict(_:)`` for a step the challenge is not waiting for.
     func verify(challengeID: String, step: String, response: String) async throws -> VerificationReply
 
+    /// Checks a user's response to one step, with a `push` step's signed answer from the app.
+    func verify(challengeID: String, step: String, response: String, push: PushAnswer?) async throws -> VerificationReply
+
     /// Records ground truth for an earlier decision.
     ///
     /// - Throws: ``BackendError/notFound(_:)`` when the decision id is unknown.
@@ -61,6 +64,11 @@ public protocol DecisionBackend: Sendable {
 }
 
 extension DecisionBackend {
+    /// Backends without push approvals verify every other step and refuse a push answer.
+    public func verify(challengeID: String, step: String, response: String, push: PushAnswer?) async throws -> VerificationReply {
+        guard push == nil else { throw BackendError.invalid(field: "step", message: "this backend does not verify push approvals") }
+        return try await verify(challengeID: challengeID, step: step, response: response)
+    }
     /// Backends without a shadow concept report none.
     public func shadowPolicy() async -> PolicySnapshot? { nil }
     /// Backends without resources to release need no shutdown step.

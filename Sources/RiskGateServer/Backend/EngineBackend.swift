@@ -49,10 +49,14 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
     }
 
     public func verify(challengeID: String, step: String, response: String) async throws -> VerificationReply {
+        try await verify(challengeID: challengeID, step: step, response: response, push: nil)
+    }
+
+    public func verify(challengeID: String, step: String, response: String, push: PushAnswer?) async throws -> VerificationReply {
         do {
             let engine = engine
             let result = try await BlockingWork.run {
-                try engine.verify(challengeID: challengeID, step: step, response: response)
+                try engine.verify(challengeID: challengeID, step: step, response: response, push: push)
             }
             guard let mapped = VerificationReply.Result(rawValue: result.result.rawValue) else {
                 throw BackendError.invalid(field: "step", message: "unexpected verification result `\(result.result.rawValue)`")
@@ -86,7 +90,8 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
         let core = RiskGate.AccountUpdate(
             homeCountry: update.homeCountry, phone: update.phone, email: update.email,
             kba: update.kba?.map { .init(question: $0.question, answer: $0.answer) },
-            secret: update.secret, trustedDevices: update.trustedDevices)
+            secret: update.secret, trustedDevices: update.trustedDevices,
+            pushKey: update.pushKey, pushDeviceID: update.pushDeviceID)
         do {
             let engine = engine
             _ = try await BlockingWork.run { try engine.updateAccount(user: user, core) }

@@ -65,13 +65,15 @@ struct DecisionRequestBody: Decodable {
 /// `POST /v1/challenges/{id}/verify` body.
 ///
 /// A `delay` step asks for nothing, so its `response` may be left out (or empty); every other
-/// step needs one.
+/// step needs one. A `push` step's answer comes from the app: `approve` or `deny`, the device's
+/// base64 `signature`, the `number` picked (with number matching) and `report_fraud`.
 struct VerifyRequestBody: Decodable {
     var step: String
     var response: String
+    var push: PushAnswer?
 
     init(from decoder: any Decoder) throws {
-        try decoder.container(keyedBy: AnyKey.self).rejectUnknownKeys(["step", "response"], prefix: "")
+        try decoder.container(keyedBy: AnyKey.self).rejectUnknownKeys(["step", "response", "signature", "number", "report_fraud"], prefix: "")
         let c = try decoder.container(keyedBy: AnyKey.self)
         step = try c.decode(String.self, forKey: AnyKey("step"))
         guard (1...32).contains(step.utf8.count) else {
@@ -83,6 +85,30 @@ struct VerifyRequestBody: Decodable {
         guard ((asksNothing ? 0 : 1)...256).contains(response.utf8.count) else {
             throw APIError.invalidField("response", asksNothing ? "`response` must be at most 256 bytes" : "`response` must be 1 to 256 bytes")
         }
+        guard step == "push" else {
+            for key in ["signature", "number", "report_fraud"] where c.contains(AnyKey(key)) {
+                throw APIError.invalidField(key, "`\(key)` belongs to a `push` step only")
+            }
+            return
+        }
+        guard PushApproval.responses.contains(response) else {
+            throw APIError.invalidField("response", "a `push` response must be `approve` or `deny`")
+        }
+        guard let text = try c.decodeIfPresent(String.self, forKey: AnyKey("signature")) else {
+            throw APIError.invalidField("signature", "a `push` step needs the device's `signature`")
+        }
+        guard text.utf8.count <= 128, let signature = Data(base64Encoded: text), signature.count == Ed25519.signatureLength else {
+            throw APIError.invalidField("signature", "`signature` must be a base64 Ed25519 signature (64 bytes)")
+        }
+        let number = try c.decodeIfPresent(Int.self, forKey: AnyKey("number"))
+        if let number, !(0...999).contains(number) {
+            throw APIError.invalidField("number", "`number` must be the number picked in the app")
+        }
+        let reportFraud = try c.decodeIfPresent(Bool.self, forKey: AnyKey("report_fraud")) ?? false
+        if reportFraud && response != "deny" {
+            throw APIError.invalidField("report_fraud", "`report_fraud` goes with a `deny` response")
+        }
+        push = PushAnswer(number: number, signature: [UInt8](signature), reportFraud: reportFraud)
     }
 }
 
@@ -112,7 +138,7 @@ struct AccountRequestBody: Decodable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: AnyKey.self)
-        try c.rejectUnknownKeys(["home_country", "phone", "email", "kba", "secret", "trusted_devices"], prefix: "")
+        try c.rejectUnknownKeys(["home_country", "phone", "email", "kba", "secret", "trusted_devices", "push_key", "push_device_id"], prefix: "")
         if var list = try? c.nestedUnkeyedContainer(forKey: AnyKey("kba")) {
             var index = 0
             while !list.isAtEnd {
@@ -172,6 +198,17 @@ struct AccountRequestBody: Decodable {
             }
             for (i, device) in devices.enumerated() where !(1...128).contains(device.utf8.count) {
                 throw APIError.invalidField("trusted_devices[\(i)]", "`trusted_devices[\(i)]` must be 1 to 128 bytes")
+            }
+        }
+        if let key = update.pushKey, key.utf8.count > 4096 {
+            throw APIError.invalidField("push_key", "`push_key` must be at most 4096 bytes")
+        }
+        if let id = update.pushDeviceID {
+            guard (1...128).contains(id.utf8.count) else {
+                throw APIError.invalidField("push_device_id", "`push_device_id` must be 1 to 128 bytes")
+            }
+            guard let key = update.pushKey, !key.isEmpty else {
+                throw APIError.invalidField("push_device_id", "`push_device_id` needs a `push_key`")
             }
         }
     }

@@ -71,7 +71,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
         let id = try Self.pathParameter(context, "id", maxBytes: 128)
         let body = try await jsonBody.read(request, channel: context.channel)
         let input = try JSONInput.decode(VerifyRequestBody.self, from: body)
-        let reply = try await backend.verify(challengeID: id, step: input.step, response: input.response)
+        let reply = try await backend.verify(challengeID: id, step: input.step, response: input.response, push: input.push)
         metrics.challengeResult(reply.result)
         if reply.lockedAccount { metrics.lockout() }
         // The response itself (a code, an answer, secret characters) is never logged.

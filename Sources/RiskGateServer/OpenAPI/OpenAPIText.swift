@@ -412,13 +412,28 @@ components:
         questions: { type: array, items: { type: string } }
         positions: { type: array, items: { type: integer } }
         agent_visible_code: { type: string }
+        push:
+          type: object
+          required: [device, ttl_s]
+          description: A push approval sent to the account's app; show `number` on the login screen.
+          properties:
+            device: { type: string }
+            number: { type: integer }
+            ttl_s: { type: number }
     VerificationRequest:
       type: object
       additionalProperties: false
       required: [step]
       properties:
-        step: { type: string, enum: [otp, kba, partial_secret, delay] }
-        response: { type: string, description: "The code, answer or characters; not needed for `delay`." }
+        step: { type: string, enum: [otp, push, kba, partial_secret, delay] }
+        response:
+          type: string
+          description: "The code, answer or characters; not needed for `delay`; `approve` or `deny` for `push`."
+        signature:
+          type: string
+          description: "`push` only: the registered device key's Ed25519 signature, base64 (docs/push.md)."
+        number: { type: integer, minimum: 0, maximum: 999, description: "`push` only: the number picked in the app." }
+        report_fraud: { type: boolean, description: "`push` with `deny` only: label the decision `fraud`." }
     Verification:
       type: object
       required: [result]
@@ -447,6 +462,11 @@ components:
               answer: { type: string }
         secret: { type: string, description: 4 to 64 characters, for partial-secret challenges. }
         trusted_devices: { type: array, maxItems: 100, items: { type: string } }
+        push_key:
+          type: string
+          maxLength: 4096
+          description: "The app's Ed25519 public key (PEM or 32 bytes base64); empty removes the device."
+        push_device_id: { type: string, minLength: 1, maxLength: 128, description: "With `push_key`: the device's id." }
     PolicySnapshot:
       type: object
       required: [name, hash, source]

@@ -51,7 +51,8 @@ import Testing
 
     func challenge(_ fuzz: inout JSONFuzz, wholeSeconds: Bool) -> Challenge {
         let steps = (0..<fuzz.int(0...4)).map { _ in
-            var step = ChallengeStep(kind: ChallengeStep.Kind.allCases[fuzz.int(0...3)], maxAttempts: fuzz.int(0...10))
+            var step = ChallengeStep(kind: ChallengeStep.Kind.allCases[fuzz.int(0...(ChallengeStep.Kind.allCases.count - 1))],
+                                     maxAttempts: fuzz.int(0...10))
             step.attempts = fuzz.int(0...10)
             step.passed = fuzz.chance(0.5)
             step.salt = optional(&fuzz) { f in (0..<16).map { _ in UInt8(f.int(0...255)) } }
@@ -63,6 +64,9 @@ import Testing
             step.positions = optional(&fuzz) { f in (0..<f.int(0...3)).map { _ in f.int(1...20) } }
             step.delay = optional(&fuzz) { $0.double() }
             step.delayUntil = optional(&fuzz, date)
+            step.device = optional(&fuzz) { $0.string() }
+            step.nonce = optional(&fuzz) { $0.string() }
+            step.number = optional(&fuzz) { $0.int(10...99) }
             return step
         }
         return Challenge(id: "ch-" + fuzz.string(), user: fuzz.string(), decisionID: fuzz.string(), created: date(&fuzz),

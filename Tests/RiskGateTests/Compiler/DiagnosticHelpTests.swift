@@ -140,3 +140,57 @@ import Testing
         #expect(d.help == "close the `(` at line 5, column 11 with `)`")
     }
 }
+
+/// Push approval plans: their settings, the fallback for accounts without an app, number matching.
+@Suite struct PushPlanDiagnosticTests {
+    func compile(_ challenges: String) -> CompileResult {
+        let source = "riskgate: 1\npolicy: p\ndecide:\n  - { id: a, when: device.new, outcome: otp }\n  - { id: default, outcome: passive }\n"
+            + "challenges:\n" + challenges
+        return PolicyCompiler.compile(source: source, file: "p.yaml", baseDirectory: nil)
+    }
+
+    @Test func aPushPlanWithAFallbackIsClean() throws {
+        let result = compile("""
+              otp: { push: { ttl: 90s }, channels: [sms] }
+              fallbacks:
+                - { when: not account.has_push_device, replace: push, with: sms }
+            """)
+        #expect(result.diagnostics.isEmpty, "\(DiagnosticRenderer.human(result.diagnostics))")
+        let policy = try #require(result.policy)
+        #expect(policy.challenges.otp.push?.ttl == 90 && policy.challenges.otp.push?.numberMatching == true)
+        #expect(policy.challenges.fallbacks.first?.replace == "push")
+        #expect(policy.usedSignals.contains(.accountHasPushDevice))
+    }
+
+    @Test func aPushPlanWithoutAFallbackIsWarnedAbout() throws {
+        let result = compile("  otp: { push: {} }\n")
+        let d = try #require(result.diagnostics.first)
+        #expect(result.diagnostics.count == 1 && d.code == "RG1606" && d.severity == .warning)
+        #expect(d.help?.contains("replace: push, with: sms") == true)
+        #expect(result.policy?.challenges.otp.push == ChallengePolicy.PushConfig())
+    }
+
+    @Test func turningNumberMatchingOffIsWarnedAbout() throws {
+        let result = compile("""
+              otp_kba_delay: { push: { number_matching: false } }
+              fallbacks: [{ replace: push, with: kba }]
+            """)
+        let d = try #require(result.diagnostics.first)
+        #expect(result.diagnostics.count == 1 && d.code == "RG1607" && d.severity == .warning)
+        #expect(result.policy?.challenges.otpKbaDelay.push?.numberMatching == false)
+    }
+
+    @Test(arguments: [
+        ("  otp: { push: { ttl: 2h } }\n  fallbacks: [{ replace: push, with: sms }]\n", "RG1108"),
+        ("  otp: { push: { ttl: 0s } }\n  fallbacks: [{ replace: push, with: sms }]\n", "RG1108"),
+        ("  otp: { push: { number_matching: yes } }\n  fallbacks: [{ replace: push, with: sms }]\n", "RG1108"),
+        ("  otp: { push: { choices: 3 } }\n  fallbacks: [{ replace: push, with: sms }]\n", "RG1105"),
+        ("  otp: { push: true }\n  fallbacks: [{ replace: push, with: sms }]\n", "RG1106"),
+        ("  otp: { pusj: {} }\n", "RG1105"),
+    ])
+    func badPushSettingsAreErrors(challenges: String, code: String) throws {
+        let result = compile(challenges)
+        #expect(result.diagnostics.map(\.code) == [code], "\(DiagnosticRenderer.human(result.diagnostics))")
+        #expect(result.diagnostics.allSatisfy { $0.help != nil })
+    }
+}

@@ -34,6 +34,10 @@ import Testing
                 id: randomString(&rng), steps: ["otp", "kba", "delay"], otp: rng.next() % 2 == 0 ? .init(channel: "sms", ttlS: 300) : nil,
                 delayS: randomNumber(&rng), positions: rng.next() % 2 == 0 ? [1, 4, 7] : nil,
                 agentVisibleCode: rng.next() % 3 == 0 ? "123456" : nil, questions: rng.next() % 2 == 0 ? [randomString(&rng)] : nil)
+            if rng.next() % 2 == 0 {
+                decision.challenge?.push = .init(device: randomString(&rng), number: rng.next() % 2 == 0 ? Int(rng.next() % 90) + 10 : nil,
+                                                 ttlS: randomNumber(&rng))
+            }
         }
         if rng.next() % 2 == 0 {
             var signals: [String: JSONValue] = [:]

@@ -153,6 +153,7 @@ public struct SignalComputer: Sendable {
         }
         signals[.accountKnown] = .bool(state.profile.known)
         signals[.accountHasPhone] = .bool(profilePhone != nil)
+        signals[.accountHasPushDevice] = .bool(state.profile.pushDevice != nil)
         if let created = state.profile.createdAt, nowSeconds - created.timeIntervalSince1970 >= 0 {
             signals[.accountAge] = .duration(nowSeconds - created.timeIntervalSince1970)
         } else {
