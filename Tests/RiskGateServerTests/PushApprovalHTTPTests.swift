@@ -99,7 +99,8 @@ struct PushApprovalHTTPTests {
             let passed = try await client.send(.post, path, key: TestKeys.verify, body: approve)
             #expect(passed.json["result"] as? String == "passed" && passed.json["outcome"] as? String == "passive", "\(passed.text)")
             let replay = try await client.send(.post, path, key: TestKeys.verify, body: approve)
-            #expect(replay.status == .conflict)
+            #expect(replay.status == .ok && replay.json["result"] as? String == "failed", "\(replay.text)")
+            #expect(try s.engine.store.loadUser("u-1")?.failures.count == 1, "the pass cleared the failures; the replay counts again")
         }
     }
 

@@ -20,7 +20,8 @@ extension ChallengeService {
     ///
     /// - Throws: ``ChallengeError`` (nothing is counted or written): code `.notFound` for an
     ///   unknown challenge; `.conflict` for a step out of order, a step already passed (a replayed
-    ///   code) or a challenge already passed; `.invalid` for an unknown step or an oversized
+    ///   code) or a challenge already passed — except a `push` answer sent again after its step
+    ///   passed, which is a captured approval replayed: it fails and counts toward lockout; `.invalid` for an unknown step or an oversized
     ///   response, or a `push` step without a ``PushAnswer`` or with a response other than
     ///   `approve`/`deny`. ``StoreError`` when storage fails.
     public func verify(challengeID: String, step: String, response: String, push: PushAnswer? = nil) throws -> VerificationResult {
@@ -90,6 +91,11 @@ extension ChallengeService {
             result.result = .locked
             result.reason = status.banned ? "account_banned" : "account_locked"
             result.retryAfterS = status.banned ? nil : status.until.map { $0.timeIntervalSince(now) }
+        } else if kind == .push, challenge.state == .passed || challenge.steps[stepIndex].passed {
+            // A push answer is signed by the device for this challenge alone, and the app sends it
+            // once: the same answer again after the step passed was captured and replayed. Unlike a
+            // code typed twice (refused below without counting), it fails and counts toward lockout.
+            fail(reason: "push_replayed")
         } else if challenge.state == .passed {
             throw ChallengeError(field: "step", message: "challenge `\(challenge.id)` is already passed", code: .conflict)
         } else if challenge.steps[stepIndex].passed {
@@ -151,7 +157,7 @@ extension ChallengeService {
             result.handOff = handOff
             outbox.append(handOffMessage(handOff, now: now))
         }
-        result.complete = challenge.state == .passed
+        result.complete = challenge.state == .passed && result.result == .passed
         if challenge.state == .open, challenge.currentStep < challenge.steps.count {
             let next = challenge.steps[challenge.currentStep]
             result.nextStep = next.kind.rawValue

@@ -86,12 +86,11 @@ struct PushMessage: Decodable {
         let id = try #require(first.challenge?.id)
         let answer = device.answer("approve", challenge: id, nonce: message.nonce, number: first.summary?.push?.number)
         #expect(try f.service.verify(challengeID: id, step: "push", response: "approve", push: answer).complete)
-        // On the same challenge: refused as a replay, like a used code (nothing counted or written).
-        let again = #expect(throws: ChallengeError.self) {
-            try f.service.verify(challengeID: id, step: "push", response: "approve", push: answer)
-        }
-        #expect(again?.code == .conflict)
-        #expect(try f.store.loadUser("u-1")?.failures.isEmpty == true)
+        // On the same challenge, after it passed: a captured approval sent again fails and counts.
+        let again = try f.service.verify(challengeID: id, step: "push", response: "approve", push: answer)
+        #expect(again.result == .failed && again.reason == "push_replayed" && !again.complete, "\(again)")
+        #expect(try f.store.loadUser("u-1")?.failures.count == 1)
+        #expect(try f.store.loadChallenge(id)?.state == .passed, "the login it approved stays approved")
 
         // On another challenge, even one showing the same number: it signs the other id and nonce.
         var replayed: VerificationResult?
@@ -104,7 +103,7 @@ struct PushMessage: Decodable {
         }
         let result = try #require(replayed, "no second challenge drew the same number")
         #expect(result.result == .failed && result.reason == "wrong_response")
-        #expect(try f.store.loadUser("u-1")?.failures.count == 1)
+        #expect(try f.store.loadUser("u-1")?.failures.count == 2)
     }
 
     @Test func approvalWithTheWrongNumberFailsAndCounts() throws {
