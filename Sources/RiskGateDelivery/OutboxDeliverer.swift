@@ -8,7 +8,8 @@ import ServiceLifecycle
 ///
 /// A pass (``deliverDue()``) reads the oldest messages and walks each user's in id order, users
 /// side by side (up to ``DeliveryConfiguration/concurrency``):
-/// - an OTP whose code has expired is removed unsent;
+/// - an OTP whose code has expired is never sent: removed, or moved to the dead letters when
+///   earlier attempts at it failed;
 /// - a message waiting for its next attempt stops its user's walk, so a later message never
 ///   overtakes it;
 /// - a 2xx answer delivers the message; it leaves the outbox at the end of the pass (a crash in
@@ -28,7 +29,7 @@ public final class OutboxDeliverer: Service, Sendable {
         public var retried = 0
         /// Messages moved to the dead letters.
         public var deadLettered = 0
-        /// OTPs removed unsent because their code had expired.
+        /// OTPs removed unsent because their code had expired before a first attempt.
         public var expired = 0
         /// Messages left waiting for a later attempt (theirs, or an earlier message's of the same user).
         public var waiting = 0
@@ -179,10 +180,18 @@ public final class OutboxDeliverer: Service, Sendable {
             }
             let now = clock.now()
             if let expiry = message.otpExpiry, expiry <= now {
-                walk.finished.append(id)
-                walk.expired += 1
-                metrics.recordExpired()
-                logger.info("expired code removed unsent", metadata: ["outbox.id": .stringConvertible(id)])
+                if message.attempts > 0 {
+                    // Delivery failed until the code ran out: the user never got it, which an
+                    // operator should see among the dead letters (a retry from there sends nothing).
+                    try await deadLetter(id, attempts: message.attempts,
+                                         reason: "code expired after \(message.attempts) failed attempt\(message.attempts == 1 ? "" : "s")")
+                    walk.deadLettered += 1
+                } else {
+                    walk.finished.append(id)
+                    walk.expired += 1
+                    metrics.recordExpired()
+                    logger.info("expired code removed unsent", metadata: ["outbox.id": .stringConvertible(id)])
+                }
                 continue
             }
             if let due = message.nextAttempt, due > now {

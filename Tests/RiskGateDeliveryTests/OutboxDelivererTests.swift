@@ -138,14 +138,28 @@ struct OutboxDelivererTests {
                                             metrics: DeliveryMetrics(factory: metrics))
             let pass = try await deliverer.drain()
             await deliverer.shutdown()
-            #expect(pass.expired == 2 && pass.retried == 1 && pass.sent == 0 && pass.deadLettered == 0)
+            #expect(pass.expired == 1 && pass.retried == 1 && pass.sent == 0 && pass.deadLettered == 1)
             return log.requests
         }
         #expect(received.count == 1, "only the live code was posted, once")
         #expect(received.first?.json["challenge"] as? String == "ch-new")
         #expect(received.allSatisfy { $0.json["challenge"] as? String != "ch-old" })
         #expect(try store.outbox(limit: 10).isEmpty)
-        #expect(try metrics.expectCounter("riskgate_delivery_expired_total").totalValue == 2)
+        #expect(try metrics.expectCounter("riskgate_delivery_expired_total").totalValue == 1)
+        // The code that expired while its delivery kept failing is a dead letter: the user never got it.
+        let letter = try #require(try store.deadLetters(limit: 10).first)
+        #expect(letter.message.challenge == "ch-new" && letter.reason == "code expired after 1 failed attempt")
+        // Sent back, it is removed unsent: the code no longer works.
+        #expect(try store.retryDeadLetters(nil).count == 1)
+        let again = try await withReceiver(answer: { _, _ in 200 }) { url, log in
+            let deliverer = manualDeliverer(store: store, url: url, clock: clock, metrics: DeliveryMetrics(factory: metrics))
+            let pass = try await deliverer.drain()
+            await deliverer.shutdown()
+            #expect(pass.expired == 1 && pass.sent == 0)
+            return log.requests
+        }
+        #expect(again.isEmpty)
+        #expect(try store.outbox(limit: 10).isEmpty && store.deadLetters(limit: 10).isEmpty)
     }
 
     /// A user's later message waits while an earlier one waits for its retry; other users' do not,
