@@ -74,24 +74,28 @@ public final class OutboxDeliverer: Service, Sendable {
         var pass = Pass()
         var finished: [Int64] = []
         var stillQueued: [OutboxMessage] = []
-        try await withThrowingTaskGroup(of: UserWalk.self) { group in
+        var failure: (any Error)?
+        await withTaskGroup(of: UserWalk.self) { group in
             var next = users.makeIterator()
             for _ in 0..<configuration.concurrency {
                 guard let user = next.next(), let queue = byUser[user] else { break }
-                group.addTask { try await self.walk(queue) }
+                group.addTask { await self.walk(queue) }
             }
-            while let walk = try await group.next() {
+            while let walk = await group.next() {
                 pass.add(walk)
                 finished += walk.finished
                 stillQueued += walk.remaining
+                failure = failure ?? walk.failure
                 if let user = next.next(), let queue = byUser[user] {
-                    group.addTask { try await self.walk(queue) }
+                    group.addTask { await self.walk(queue) }
                 }
             }
         }
+        // Also after a store failure in one user's walk: what the others delivered goes.
         if !finished.isEmpty {
             try await blocking { [store, finished] in try store.removeOutbox(finished) }
         }
+        if let failure { throw failure }
         let oldest = stillQueued.map(\.created).min()
         metrics.recordQueueAge(oldest.map { clock.now().timeIntervalSince($0) } ?? 0)
         return pass
@@ -166,11 +170,22 @@ public final class OutboxDeliverer: Service, Sendable {
         /// The messages the walk left in the outbox (waiting, or after one that waits).
         var remaining: [OutboxMessage] = []
         var nextDue: Date?
+        /// The store failure that ended the walk early.
+        var failure: (any Error)?
     }
 
-    /// Posts `queue` (one user's messages, in id order) until one has to wait.
-    private func walk(_ queue: [OutboxMessage]) async throws -> UserWalk {
+    /// Posts `queue` (one user's messages, in id order) until one has to wait or the store fails.
+    private func walk(_ queue: [OutboxMessage]) async -> UserWalk {
         var walk = UserWalk()
+        do {
+            try await deliver(queue, into: &walk)
+        } catch {
+            walk.failure = error
+        }
+        return walk
+    }
+
+    private func deliver(_ queue: [OutboxMessage], into walk: inout UserWalk) async throws {
         for (index, message) in queue.enumerated() {
             guard let id = message.id else { continue }
             // Stopping: leave the rest for the next start (nothing is lost, nothing skipped).
@@ -236,10 +251,9 @@ public final class OutboxDeliverer: Service, Sendable {
                 waiting.nextAttempt = due
                 walk.remaining += [waiting] + queue[(index + 1)...]
                 walk.nextDue = due
-                return walk
+                return
             }
         }
-        return walk
     }
 
     /// Posts one opened message, signed with the clock's time.

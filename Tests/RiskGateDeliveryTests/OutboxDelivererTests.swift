@@ -237,6 +237,50 @@ struct OutboxDelivererTests {
     }
 }
 
+extension OutboxDelivererTests {
+    /// A store failure in one user's walk (recording a retry) fails the pass, but what the other
+    /// users' walks delivered still leaves the outbox, so it is not posted twice.
+    @Test func aStoreFailureKeepsOtherUsersDeliveries() async throws {
+        let store = DeferFailingStore()
+        let clock = ManualClock()
+        try store.commit(StateChange(outbox: [
+            OutboxMessage(created: clock.now(), kind: "handoff", channel: "agent", user: "u-a", body: #"{"n":"a1"}"#),
+            OutboxMessage(created: clock.now(), kind: "handoff", channel: "agent", user: "u-b", body: #"{"n":"b1"}"#),
+        ]))
+        let received = try await withReceiver(answer: { _, body in String(decoding: body, as: UTF8.self).contains("a1") ? 500 : 200 }) { url, log in
+            let deliverer = manualDeliverer(store: store, url: url, clock: clock)
+            await #expect(throws: StoreError.self) { try await deliverer.deliverDue() }
+            await deliverer.shutdown()
+            return log.requests
+        }
+        #expect(received.count == 2)
+        #expect(try store.outbox(limit: 10).map(\.user) == ["u-a"], "b1 was delivered and removed; a1 stays for the next pass")
+    }
+}
+
+/// A memory store whose `deferOutbox` fails, as a full disk would.
+final class DeferFailingStore: StateStore, @unchecked Sendable {
+    private let inner = MemoryStateStore()
+    var secrets: SecretsKeyring { inner.secrets }
+    func loadUser(_ user: String) throws -> UserState? { try inner.loadUser(user) }
+    func loadChallenge(_ id: String) throws -> Challenge? { try inner.loadChallenge(id) }
+    func loadBlob(_ key: String) throws -> Data? { try inner.loadBlob(key) }
+    func commit(_ change: StateChange) throws { try inner.commit(change) }
+    func auditEntries() throws -> [AuditRecord] { try inner.auditEntries() }
+    func auditEntries(after id: Int64, limit: Int) throws -> [AuditRecord] { try inner.auditEntries(after: id, limit: limit) }
+    func auditHead() throws -> (id: Int64, hash: String)? { try inner.auditHead() }
+    func outbox(limit: Int) throws -> [OutboxMessage] { try inner.outbox(limit: limit) }
+    func removeOutbox(_ ids: [Int64]) throws { try inner.removeOutbox(ids) }
+    func deferOutbox(_ id: Int64, attempts: Int, nextAttempt: Date) throws {
+        throw StoreError(code: .io, message: "disk full")
+    }
+    func deadLetterOutbox(_ id: Int64, attempts: Int, reason: String, at time: Date) throws {
+        try inner.deadLetterOutbox(id, attempts: attempts, reason: reason, at: time)
+    }
+    func deadLetters(limit: Int) throws -> [DeadLetter] { try inner.deadLetters(limit: limit) }
+    func retryDeadLetters(_ ids: [Int64]?) throws -> [Int64] { try inner.retryDeadLetters(ids) }
+}
+
 /// Answers by message: `a1` fails its first attempt, `c1` always fails, the rest are accepted.
 final class AnswerScript: @unchecked Sendable {
     private let lock = NSLock()
