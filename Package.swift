@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         // Under Hummingbird already; named for the periodic audit-head log line, a `Service`.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        // The webhook client of the outbox deliverer.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System C libraries, wrapped the way swift-nio wraps CNIOLinux.
@@ -57,12 +59,31 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Posts outbox messages to a webhook, signed, with retries and dead letters; run by `serve`
+        // beside the HTTP service and by `riskgate deliver` on its own.
+        .target(
+            name: "RiskGateDelivery",
+            dependencies: [
+                "RiskGate",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The thread pool for the store's blocking calls.
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "riskgate",
             dependencies: [
                 "RiskGate",
                 "RiskGateServer",
+                "RiskGateDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Runs `riskgate deliver`'s deliverer until SIGTERM or SIGINT.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -82,6 +103,17 @@ let package = Package(
             dependencies: [
                 "RiskGateServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The deliverer against a real HTTP receiver on 127.0.0.1 (a Hummingbird app in the test).
+        .testTarget(
+            name: "RiskGateDeliveryTests",
+            dependencies: [
+                "RiskGateDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -3,10 +3,12 @@ import RiskGate
 import RiskGateServer
 
 /// Builds the engine behind `riskgate serve`: the compiled policy at `policyPath` over the SQLite
-/// store at `statePath` (in memory when nil), with optional MMDB databases.
+/// store at `statePath` (in memory when nil), with optional MMDB databases; returns the store too,
+/// for the webhook deliverer that drains its outbox.
 ///
 /// - Throws: ``BackendFactoryError`` with the policy's diagnostics or the store's error.
-func makeBackend(policyPath: String, statePath: String?, secrets: SecretsKeyring?, geoPaths: [String] = []) throws -> any DecisionBackend {
+func makeBackend(policyPath: String, statePath: String?, secrets: SecretsKeyring?,
+                 geoPaths: [String] = []) throws -> (backend: any DecisionBackend, store: any StateStore) {
     let result = PolicyCompiler.compile(path: policyPath)
     guard let policy = result.policy else {
         throw BackendFactoryError.policy(DiagnosticRenderer.human(result.diagnostics))
@@ -22,7 +24,7 @@ func makeBackend(policyPath: String, statePath: String?, secrets: SecretsKeyring
         let store: any StateStore = try statePath.map { try SQLiteStateStore(path: $0, secrets: secrets) } ?? MemoryStateStore()
         let engine = try DecisionEngine(policy: policy, source: source, store: store, configuration: configuration)
         let folder = URL(fileURLWithPath: policyPath).deletingLastPathComponent().path
-        return EngineBackend(engine: engine, baseDirectory: folder)
+        return (EngineBackend(engine: engine, baseDirectory: folder), store)
     } catch let error as StoreError {
         throw BackendFactoryError.store("\(error)")
     }

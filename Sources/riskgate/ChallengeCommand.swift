@@ -7,7 +7,8 @@ struct ChallengeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "challenge",
         abstract: "Verify challenge steps and deliver their messages.",
-        subcommands: [ChallengeVerifyCommand.self, ChallengeIssueCommand.self, ChallengeOutboxCommand.self]
+        subcommands: [ChallengeVerifyCommand.self, ChallengeIssueCommand.self, ChallengeOutboxCommand.self,
+                      ChallengeDeadLettersCommand.self]
     )
 }
 

@@ -21,6 +21,7 @@ struct RiskGateCommand: AsyncParsableCommand {
             TestCommand.self,
             ReplayCommand.self,
             ServeCommand.self,
+            DeliverCommand.self,
             KeygenCommand.self,
         ]
     )

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import RiskGate
+import RiskGateDelivery
 import RiskGateServer
+import ServiceLifecycle
 
 /// `riskgate serve`: the HTTP decision service (docs/http-api.md).
 struct ServeCommand: AsyncParsableCommand {
@@ -72,6 +74,17 @@ struct ServeCommand: AsyncParsableCommand {
                                             valueName: "file|-"))
     var auditStream: String?
 
+    @Option(name: .long, help: ArgumentHelp("POST every outbox message (OTP codes, hand-offs) to this webhook, signed with --webhook-secret-file (see docs/delivery.md).", valueName: "url"))
+    var deliverWebhook: String?
+
+    @OptionGroup var webhook: WebhookOptions
+
+    @Option(name: .long, help: "Attempts a message gets before it moves to the dead letters.")
+    var deliverMaxAttempts: Int = 8
+
+    @Option(name: .long, help: "Seconds one webhook attempt may take (a timeout counts as a failed attempt).")
+    var deliverTimeout: Double = 10
+
     func validate() throws {
         guard logFormat == "json" || logFormat == "text" else {
             throw ValidationError("--log-format must be `json` or `text`")
@@ -101,6 +114,8 @@ struct ServeCommand: AsyncParsableCommand {
         for address in trustedProxy where !Self.isIPAddress(address) {
             throw ValidationError("--trusted-proxy must be an IP address, got `\(address)`")
         }
+        try webhook.validate(url: deliverWebhook, urlFlag: "--deliver-webhook")
+        try DeliverCommand.validateLimits(maxAttempts: deliverMaxAttempts, timeout: deliverTimeout, prefix: "--deliver-")
     }
 
     /// An IPv4 or IPv6 address literal.
@@ -159,23 +174,42 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
-        let backend: any DecisionBackend
+        let delivery: DeliveryConfiguration?
         do {
-            backend = try makeBackend(policyPath: policy, statePath: state, secrets: try secrets.keyring(), geoPaths: geoDb)
+            delivery = try deliverWebhook.map {
+                try webhook.configuration(url: $0, maxAttempts: deliverMaxAttempts, timeout: deliverTimeout)
+            }
+        } catch {
+            Self.fail("riskgate serve: \(error)")
+            throw ExitCode(2)
+        }
+        let backend: any DecisionBackend
+        let store: any StateStore
+        do {
+            (backend, store) = try makeBackend(policyPath: policy, statePath: state, secrets: try secrets.keyring(), geoPaths: geoDb)
         } catch {
             Self.fail("riskgate serve: \(error)")
             // A database that cannot be read is an I/O problem (2); a policy or state problem is 1.
             if case BackendFactoryError.geo = error { throw ExitCode(2) }
             throw ExitCode(1)
         }
-        try await Self.serve(backend, keys: keyStore, configuration: configuration, logger: logger)
+        let metrics = ServerMetrics()
+        var services: [any Service] = []
+        if let delivery {
+            var deliveryLogger = Logger(label: "riskgate.delivery")
+            deliveryLogger.logLevel = logger.logLevel
+            services.append(OutboxDeliverer(store: store, configuration: delivery,
+                                            metrics: DeliveryMetrics(factory: metrics.metricsFactory), logger: deliveryLogger))
+        }
+        try await Self.serve(backend, keys: keyStore, configuration: configuration, metrics: metrics, services: services,
+                             logger: logger)
     }
 
     /// Opens the existential so the generic server is specialised for the concrete backend.
-    static func serve<Backend: DecisionBackend>(_ backend: Backend, keys: APIKeyStore,
-                                                configuration: ServerConfiguration, logger: Logger) async throws {
+    static func serve<Backend: DecisionBackend>(_ backend: Backend, keys: APIKeyStore, configuration: ServerConfiguration,
+                                                metrics: ServerMetrics, services: [any Service], logger: Logger) async throws {
         let app = try makeApplication(
-            backend: backend, keys: keys, configuration: configuration, logger: logger,
+            backend: backend, keys: keys, configuration: configuration, metrics: metrics, logger: logger, services: services,
             onServerRunning: { port in
                 logger.notice("riskgate serving", metadata: [
                     "keys": .stringConvertible(keys.count), "port": .stringConvertible(port),

@@ -11,6 +11,8 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     private var challenges: [String: Challenge] = [:]
     private var blobs: [String: Data] = [:]
     private var outboxMessages: [OutboxMessage] = []
+    /// In id order, as SQLite's `dead_letters` reads.
+    private var deadLetterList: [DeadLetter] = []
     /// As `SQLiteWriter`'s: when expired codes were last swept.
     private var outboxSweptAt = -Double.infinity
     private var nextOutboxID: Int64 = 1
@@ -112,6 +114,47 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     public func removeOutbox(_ ids: [Int64]) throws {
         let remove = Set(ids)
         lock.withLock { outboxMessages.removeAll { $0.id.map(remove.contains) ?? false } }
+    }
+
+    public func deferOutbox(_ id: Int64, attempts: Int, nextAttempt: Date) throws {
+        lock.withLock {
+            guard let index = outboxMessages.firstIndex(where: { $0.id == id }) else { return }
+            outboxMessages[index].attempts = attempts
+            outboxMessages[index].nextAttempt = nextAttempt
+        }
+    }
+
+    public func deadLetterOutbox(_ id: Int64, attempts: Int, reason: String, at time: Date) throws {
+        lock.withLock {
+            guard let index = outboxMessages.firstIndex(where: { $0.id == id }) else { return }
+            var message = outboxMessages.remove(at: index)
+            message.attempts = attempts
+            message.nextAttempt = nil
+            let position = deadLetterList.firstIndex { ($0.message.id ?? 0) > id } ?? deadLetterList.endIndex
+            deadLetterList.insert(DeadLetter(message: message, reason: reason, time: time), at: position)
+        }
+    }
+
+    public func deadLetters(limit: Int) throws -> [DeadLetter] {
+        lock.withLock { Array(deadLetterList.prefix(max(0, limit))) }
+    }
+
+    public func retryDeadLetters(_ ids: [Int64]?) throws -> [Int64] {
+        lock.withLock {
+            let wanted = ids.map(Set.init)
+            var moved: [Int64] = []
+            deadLetterList.removeAll { letter in
+                guard let id = letter.message.id, wanted?.contains(id) ?? true else { return false }
+                var message = letter.message
+                message.attempts = 0
+                // Back in id order, as SQLite's outbox reads it.
+                let position = outboxMessages.firstIndex { ($0.id ?? 0) > id } ?? outboxMessages.endIndex
+                outboxMessages.insert(message, at: position)
+                moved.append(id)
+                return true
+            }
+            return moved
+        }
     }
 }
 

@@ -127,5 +127,25 @@ enum SQLiteSchema {
             WHEN old.id > coalesce((SELECT through_id FROM audit_checkpoint), 0)
             BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
         """,
+        // 7: webhook delivery. An outbox message counts its failed attempts and waits for the next
+        // one; after too many it moves, under the same id, to `dead_letters` until an operator
+        // sends it back (docs/delivery.md).
+        """
+        ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE outbox ADD COLUMN next_attempt REAL;
+        CREATE TABLE dead_letters (
+            id INTEGER PRIMARY KEY,
+            created REAL NOT NULL,
+            kind TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            user TEXT NOT NULL,
+            destination TEXT,
+            challenge TEXT,
+            body TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            dead_at REAL NOT NULL
+        );
+        """,
     ]
 }

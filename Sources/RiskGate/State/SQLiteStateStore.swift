@@ -127,10 +127,10 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
             }
         }
         let check = try connection.prepare(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'challenges', 'outbox', 'audit', 'audit_head', 'blobs')")
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'challenges', 'outbox', 'audit', 'audit_head', 'blobs', 'dead_letters')")
         let found = try check.step() ? check.int64(0) ?? 0 : 0
         try check.run()
-        guard found == 6 else {
+        guard found == 7 else {
             throw StoreError(code: .corrupt, message: "not a riskgate database (tables missing)", path: path)
         }
     }
@@ -294,16 +294,101 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     public func outbox(limit: Int) throws -> [OutboxMessage] {
         try readLock.withLock {
             let s = try reader.prepare(
-                "SELECT id, created, kind, channel, user, destination, challenge, body FROM outbox ORDER BY id LIMIT ?")
+                "SELECT \(Self.messageColumns), attempts, next_attempt FROM outbox ORDER BY id LIMIT ?")
             s.bind(1, Int64(max(0, limit)))
             var messages: [OutboxMessage] = []
             while try s.step() {
-                messages.append(OutboxMessage(
-                    id: s.int64(0), created: Date(timeIntervalSince1970: s.double(1) ?? 0), kind: s.string(2) ?? "",
-                    channel: s.string(3) ?? "", user: s.string(4) ?? "", destination: s.string(5),
-                    challenge: s.string(6), body: s.string(7) ?? ""))
+                var message = Self.message(s)
+                message.attempts = Int(s.int64(8) ?? 0)
+                message.nextAttempt = s.double(9).map(Date.init(timeIntervalSince1970:))
+                messages.append(message)
             }
             return messages
+        }
+    }
+
+    /// The columns ``message(_:)`` reads, shared by `outbox` and `dead_letters`.
+    private static let messageColumns = "id, created, kind, channel, user, destination, challenge, body"
+
+    /// The message in the first eight columns of a row (``messageColumns``).
+    private static func message(_ s: SQLiteConnection.Statement) -> OutboxMessage {
+        OutboxMessage(
+            id: s.int64(0), created: Date(timeIntervalSince1970: s.double(1) ?? 0), kind: s.string(2) ?? "",
+            channel: s.string(3) ?? "", user: s.string(4) ?? "", destination: s.string(5),
+            challenge: s.string(6), body: s.string(7) ?? "")
+    }
+
+    public func deferOutbox(_ id: Int64, attempts: Int, nextAttempt: Date) throws {
+        try writer.connectionLock.withLock {
+            let s = try writer.connection.prepare("UPDATE outbox SET attempts = ?, next_attempt = ? WHERE id = ?")
+            s.bind(1, Int64(attempts))
+            s.bind(2, nextAttempt.timeIntervalSince1970)
+            s.bind(3, id)
+            try s.run()
+        }
+    }
+
+    public func deadLetterOutbox(_ id: Int64, attempts: Int, reason: String, at time: Date) throws {
+        try writer.connectionLock.withLock {
+            let connection = writer.connection
+            try connection.transaction {
+                let move = try connection.prepare("""
+                    INSERT INTO dead_letters (\(Self.messageColumns), attempts, reason, dead_at)
+                    SELECT \(Self.messageColumns), ?, ?, ? FROM outbox WHERE id = ?
+                    """)
+                move.bind(1, Int64(attempts))
+                move.bind(2, reason)
+                move.bind(3, time.timeIntervalSince1970)
+                move.bind(4, id)
+                try move.run()
+                let delete = try connection.prepare("DELETE FROM outbox WHERE id = ?")
+                delete.bind(1, id)
+                try delete.run()
+            }
+        }
+    }
+
+    public func deadLetters(limit: Int) throws -> [DeadLetter] {
+        try readLock.withLock {
+            let s = try reader.prepare(
+                "SELECT \(Self.messageColumns), attempts, reason, dead_at FROM dead_letters ORDER BY id LIMIT ?")
+            s.bind(1, Int64(max(0, limit)))
+            var letters: [DeadLetter] = []
+            while try s.step() {
+                var message = Self.message(s)
+                message.attempts = Int(s.int64(8) ?? 0)
+                letters.append(DeadLetter(message: message, reason: s.string(9) ?? "",
+                                          time: Date(timeIntervalSince1970: s.double(10) ?? 0)))
+            }
+            return letters
+        }
+    }
+
+    /// The outbox's `AUTOINCREMENT` never hands an id out twice, so a message goes back under its own.
+    public func retryDeadLetters(_ ids: [Int64]?) throws -> [Int64] {
+        try writer.connectionLock.withLock {
+            let connection = writer.connection
+            var moved: [Int64] = []
+            try connection.transaction {
+                moved = []
+                let filter = ids == nil ? "" : "WHERE id IN (SELECT value FROM json_each(?))"
+                let list = try connection.prepare("SELECT id FROM dead_letters \(filter) ORDER BY id")
+                if let ids { list.bind(1, "[" + ids.map(String.init).joined(separator: ",") + "]") }
+                while try list.step() { if let id = list.int64(0) { moved.append(id) } }
+                list.reset()
+                for id in moved {
+                    let back = try connection.prepare("""
+                        INSERT INTO outbox (\(Self.messageColumns), attempts, next_attempt)
+                        SELECT \(Self.messageColumns), 0, NULL FROM dead_letters WHERE id = ?
+                        """)
+                    back.bind(1, id)
+                    try back.run()
+                    let delete = try connection.prepare("DELETE FROM dead_letters WHERE id = ?")
+                    delete.bind(1, id)
+                    try delete.run()
+                }
+            }
+            return moved
         }
     }
 

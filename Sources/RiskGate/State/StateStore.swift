@@ -42,6 +42,24 @@ public protocol StateStore: AnyObject, Sendable {
     func outbox(limit: Int) throws -> [OutboxMessage]
     /// Deletes delivered outbox messages (and with them the OTP codes they carry).
     func removeOutbox(_ ids: [Int64]) throws
+
+    // Delivery bookkeeping for a webhook deliverer (docs/delivery.md): a message that failed waits
+    // for its next attempt in the outbox; one that failed too often moves to the dead letters,
+    // which an operator lists and sends back. Messages keep their id throughout.
+
+    /// Records a failed delivery of outbox message `id`: it has now failed `attempts` times and is
+    /// due again at `nextAttempt` (``OutboxMessage/attempts``, ``OutboxMessage/nextAttempt``).
+    /// Does nothing when the message is no longer in the outbox (its code was spent meanwhile).
+    func deferOutbox(_ id: Int64, attempts: Int, nextAttempt: Date) throws
+    /// Moves outbox message `id` to the dead letters in one transaction, with the number of
+    /// failed `attempts`, the last failure's `reason` (no code, destination or URL in it) and
+    /// the `time` it gave up. Does nothing when the message is no longer in the outbox.
+    func deadLetterOutbox(_ id: Int64, attempts: Int, reason: String, at time: Date) throws
+    /// Up to `limit` dead letters in id order, bodies as stored (an OTP's code still sealed).
+    func deadLetters(limit: Int) throws -> [DeadLetter]
+    /// Moves the dead letters with these ids (every one when `ids` is `nil`) back to the outbox
+    /// under their own ids, with no failed attempts and due at once; returns the ids moved.
+    func retryDeadLetters(_ ids: [Int64]?) throws -> [Int64]
 }
 
 extension StateStore {
@@ -111,11 +129,33 @@ public struct OutboxMessage: Sendable, Hashable, Codable {
     /// The payload as JSON text (for `otp`: `{"sealed_code": "v1.KEYID.HEX", "ttl_s": "300"}`; once
     /// opened for delivery `{"code": "123456", "ttl_s": "300"}`).
     public var body: String
+    /// Failed delivery attempts so far; 0 for a message never tried. Kept by the store, not part
+    /// of the message's JSON form.
+    public var attempts: Int
+    /// When the next delivery attempt is due; `nil` for at once. Kept by the store, not part of
+    /// the message's JSON form.
+    public var nextAttempt: Date?
 
     public init(id: Int64? = nil, created: Date, kind: String, channel: String, user: String,
-                destination: String? = nil, challenge: String? = nil, body: String) {
+                destination: String? = nil, challenge: String? = nil, body: String,
+                attempts: Int = 0, nextAttempt: Date? = nil) {
         self.id = id; self.created = created; self.kind = kind; self.channel = channel; self.user = user
         self.destination = destination; self.challenge = challenge; self.body = body
+        self.attempts = attempts; self.nextAttempt = nextAttempt
+    }
+
+    /// The JSON form (`challenge outbox` prints it) is the message alone, without the delivery bookkeeping.
+    private enum CodingKeys: String, CodingKey {
+        case id, created, kind, channel, user, destination, challenge, body
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try c.decodeIfPresent(Int64.self, forKey: .id), created: try c.decode(Date.self, forKey: .created),
+                  kind: try c.decode(String.self, forKey: .kind), channel: try c.decode(String.self, forKey: .channel),
+                  user: try c.decode(String.self, forKey: .user),
+                  destination: try c.decodeIfPresent(String.self, forKey: .destination),
+                  challenge: try c.decodeIfPresent(String.self, forKey: .challenge), body: try c.decode(String.self, forKey: .body))
     }
 
     /// The body member that holds an OTP code encrypted under the secrets key.
@@ -144,5 +184,20 @@ public struct OutboxMessage: Sendable, Hashable, Codable {
         guard kind == "otp", let fields = try? JSONDecoder().decode([String: String].self, from: Data(body.utf8)),
               let ttl = fields["ttl_s"].flatMap(Double.init) else { return nil }
         return created.addingTimeInterval(ttl)
+    }
+}
+
+/// An outbox message that failed delivery too many times and waits for an operator
+/// (``StateStore/retryDeadLetters(_:)`` sends it back to the outbox).
+public struct DeadLetter: Sendable, Hashable {
+    /// The message as it left the outbox (its id, and `attempts` = the failed attempts).
+    public var message: OutboxMessage
+    /// Why the last attempt failed (`http 500`, `timeout`, `connection failed`, ...).
+    public var reason: String
+    /// When delivery gave up.
+    public var time: Date
+
+    public init(message: OutboxMessage, reason: String, time: Date) {
+        self.message = message; self.reason = reason; self.time = time
     }
 }

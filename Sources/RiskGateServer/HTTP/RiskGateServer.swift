@@ -45,7 +45,7 @@ public struct ServerConfiguration: Sendable {
 
 /// Builds the router of the RiskGate HTTP service (docs/http-api.md) over a backend.
 ///
-/// Use it directly for in-process tests (`app.test(.router)`); ``makeApplication(backend:keys:configuration:metrics:logger:onServerRunning:)``
+/// Use it directly for in-process tests (`app.test(.router)`); ``makeApplication(backend:keys:configuration:metrics:logger:services:onServerRunning:)``
 /// wraps it in a listening server.
 public func makeRouter<Backend: DecisionBackend>(
     backend: Backend, keys: APIKeyStore, configuration: ServerConfiguration = .init(),
@@ -67,11 +67,14 @@ public func makeRouter<Backend: DecisionBackend>(
 ///
 /// `runService()` stops on SIGTERM or SIGINT after in-flight requests have finished; call the
 /// backend's ``DecisionBackend/shutdown()`` after it returns.
-/// - Parameter onServerRunning: called with the bound port once the server listens (useful with port 0).
+/// - Parameters:
+///   - services: run beside the server and stopped with it (e.g. the outbox's webhook deliverer).
+///   - onServerRunning: called with the bound port once the server listens (useful with port 0).
 /// - Throws: when HummingbirdTLS refuses ``ServerConfiguration/tls`` (``TLSFiles`` checks it first).
 public func makeApplication<Backend: DecisionBackend>(
     backend: Backend, keys: APIKeyStore, configuration: ServerConfiguration = .init(),
     metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "riskgate.server"),
+    services extraServices: [any Service] = [],
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> Application<RouterResponder<ServerContext>> {
     let router = makeRouter(backend: backend, keys: keys, configuration: configuration, metrics: metrics)
@@ -80,7 +83,7 @@ public func makeApplication<Backend: DecisionBackend>(
     if let tls = configuration.tls {
         server = try .tls(server, tlsConfiguration: tls)
     }
-    var services: [any Service] = []
+    var services: [any Service] = extraServices
     if let interval = configuration.auditHeadInterval {
         services.append(AuditAnchorLogger(backend: backend, interval: interval, logger: logger))
     }

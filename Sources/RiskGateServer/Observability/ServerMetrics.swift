@@ -83,6 +83,9 @@ public struct ServerMetrics: Sendable {
             .increment()
     }
 
+    /// Makes metrics in this server's registry, for services run beside it (the webhook deliverer).
+    package var metricsFactory: any MetricsFactory { factory }
+
     /// The Prometheus text exposition of every metric.
     public func render() -> String { registry.emitToString() }
 }

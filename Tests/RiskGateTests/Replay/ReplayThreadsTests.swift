@@ -288,5 +288,9 @@ import Testing
         func pruneAudit(through id: Int64, at time: Date) throws -> AuditCheckpoint { throw Failure() }
         func outbox(limit: Int) throws -> [OutboxMessage] { [] }
         func removeOutbox(_ ids: [Int64]) throws {}
+        func deferOutbox(_ id: Int64, attempts: Int, nextAttempt: Date) throws {}
+        func deadLetterOutbox(_ id: Int64, attempts: Int, reason: String, at time: Date) throws {}
+        func deadLetters(limit: Int) throws -> [DeadLetter] { [] }
+        func retryDeadLetters(_ ids: [Int64]?) throws -> [Int64] { [] }
     }
 }

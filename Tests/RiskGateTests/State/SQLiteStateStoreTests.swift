@@ -310,7 +310,11 @@ import Testing
             ]))
         }
         // Back to a version-2 file without the index, as an earlier release left it.
-        try exec(path, "DROP INDEX audit_decision_reference; DROP INDEX outbox_challenge; ALTER TABLE audit DROP COLUMN key_id; PRAGMA user_version = 2;")
+        try exec(path, """
+            DROP INDEX audit_decision_reference; DROP INDEX outbox_challenge; ALTER TABLE audit DROP COLUMN key_id;
+            DROP TABLE dead_letters; ALTER TABLE outbox DROP COLUMN attempts; ALTER TABLE outbox DROP COLUMN next_attempt;
+            PRAGMA user_version = 2;
+            """)
         let store = try SQLiteStateStore(path: path)
         #expect(try store.decisionUser("dec-1") == "u-1")
         #expect(try store.decisionUser("dec-2") == nil, "a shadow record is not a decision")
