@@ -269,6 +269,8 @@ final class DeferFailingStore: StateStore, @unchecked Sendable {
     func auditEntries() throws -> [AuditRecord] { try inner.auditEntries() }
     func auditEntries(after id: Int64, limit: Int) throws -> [AuditRecord] { try inner.auditEntries(after: id, limit: limit) }
     func auditHead() throws -> (id: Int64, hash: String)? { try inner.auditHead() }
+    func auditCheckpoint() throws -> AuditCheckpoint? { try inner.auditCheckpoint() }
+    func pruneAudit(through id: Int64, at time: Date) throws -> AuditCheckpoint { try inner.pruneAudit(through: id, at: time) }
     func outbox(limit: Int) throws -> [OutboxMessage] { try inner.outbox(limit: limit) }
     func removeOutbox(_ ids: [Int64]) throws { try inner.removeOutbox(ids) }
     func deferOutbox(_ id: Int64, attempts: Int, nextAttempt: Date) throws {
