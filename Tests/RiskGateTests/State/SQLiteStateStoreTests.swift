@@ -311,6 +311,8 @@ import Testing
         }
         // Back to a version-2 file without the index, as an earlier release left it.
         try exec(path, """
+            DROP TRIGGER audit_no_delete; DROP TRIGGER audit_checkpoint_forward; DROP TABLE audit_checkpoint;
+            CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
             DROP INDEX audit_decision_reference; DROP INDEX outbox_challenge; ALTER TABLE audit DROP COLUMN key_id;
             DROP TABLE dead_letters; ALTER TABLE outbox DROP COLUMN attempts; ALTER TABLE outbox DROP COLUMN next_attempt;
             PRAGMA user_version = 2;
