@@ -116,8 +116,12 @@ struct ServeCommand: AsyncParsableCommand {
         let (host, port) = try Self.parseListen(listen)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         let json = logFormat == "json"
+        // The access log goes through a buffered writer thread: a request never waits for standard error.
+        let metrics = ServerMetrics()
+        let logWriter = LogLineWriter(onDrop: { metrics.logLineDropped() })
+        defer { logWriter.close() }
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = json ? JSONLogHandler(label: label, writer: logWriter) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
@@ -163,14 +167,15 @@ struct ServeCommand: AsyncParsableCommand {
             if case BackendFactoryError.geo = error { throw ExitCode(2) }
             throw ExitCode(1)
         }
-        try await Self.serve(backend, keys: keyStore, configuration: configuration, logger: logger)
+        try await Self.serve(backend, keys: keyStore, configuration: configuration, metrics: metrics, logger: logger)
     }
 
     /// Opens the existential so the generic server is specialised for the concrete backend.
     static func serve<Backend: DecisionBackend>(_ backend: Backend, keys: APIKeyStore,
-                                                configuration: ServerConfiguration, logger: Logger) async throws {
+                                                configuration: ServerConfiguration, metrics: ServerMetrics,
+                                                logger: Logger) async throws {
         let app = try makeApplication(
-            backend: backend, keys: keys, configuration: configuration, logger: logger,
+            backend: backend, keys: keys, configuration: configuration, metrics: metrics, logger: logger,
             onServerRunning: { port in
                 logger.notice("riskgate serving", metadata: [
                     "keys": .stringConvertible(keys.count), "port": .stringConvertible(port),

@@ -26,6 +26,7 @@ public struct ServerMetrics: Sendable {
     private let policyChanges: [String: CoreMetrics.Counter]
     /// Response counters for the statuses the service sends, made once (not looked up per request).
     private let responses: [Int: CoreMetrics.Counter]
+    private let logLinesDropped: CoreMetrics.Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -49,6 +50,7 @@ public struct ServerMetrics: Sendable {
             }
         }
         policyChanges = changes
+        logLinesDropped = CoreMetrics.Counter(label: "riskgate_log_lines_dropped_total", factory: factory)
         responses = Dictionary(uniqueKeysWithValues: [200, 400, 401, 403, 404, 405, 408, 413, 422, 429, 500, 503].map {
             ($0, CoreMetrics.Counter(label: "riskgate_http_responses_total", dimensions: [("status", String($0))], factory: factory))
         })
@@ -81,6 +83,11 @@ public struct ServerMetrics: Sendable {
         if let counter = responses[status] { return counter.increment() }
         CoreMetrics.Counter(label: "riskgate_http_responses_total", dimensions: [("status", String(status))], factory: factory)
             .increment()
+    }
+
+    /// Counts a log line the ``LogLineWriter`` dropped because its buffer was full.
+    public func logLineDropped() {
+        logLinesDropped.increment()
     }
 
     /// The Prometheus text exposition of every metric.
