@@ -58,36 +58,32 @@ public struct JSONLogHandler: LogHandler {
 
     /// The line for `event`, newline included.
     func encode(_ event: LogEvent, into out: inout [UInt8]) {
-        // The four fixed fields win over metadata of the same name; later metadata sources
-        // (provider, then the call's) override earlier ones, as a merge of dictionaries would.
-        var entries: [(key: String, value: Logger.Metadata.Value)] = []
-        entries.reserveCapacity(metadata.count + (event.metadata?.count ?? 0))
-        func add(_ source: Logger.Metadata) {
-            for (key, value) in source where !Self.fixedKeys.contains(key) {
-                if let i = entries.firstIndex(where: { $0.key == key }) { entries[i].value = value } else { entries.append((key, value)) }
-            }
-        }
-        add(metadata)
-        if let provided = metadataProvider?.get() { add(provided) }
-        if let extra = event.metadata { add(extra) }
-        let message = event.message.description
-        var fixed: [(key: String, value: Logger.Metadata.Value)] = [
-            ("label", .string(label)), ("level", .string(event.level.rawValue)), ("msg", .string(message)),
-            ("ts", .string(Self.timestamp())),
-        ]
-        fixed.append(contentsOf: entries)
-        fixed.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        // Every source in order of precedence, the four fixed fields last: after sorting by key
+        // (ties in this order), the last entry of a key is the one written, as a merge of
+        // dictionaries would have it (later metadata overrides, the fixed fields win).
+        let provided = metadataProvider?.get()
+        var entries: [(key: String, order: Int, value: Logger.Metadata.Value)] = []
+        entries.reserveCapacity(4 + metadata.count + (provided?.count ?? 0) + (event.metadata?.count ?? 0))
+        for (key, value) in metadata { entries.append((key, entries.count, value)) }
+        if let provided { for (key, value) in provided { entries.append((key, entries.count, value)) } }
+        if let extra = event.metadata { for (key, value) in extra { entries.append((key, entries.count, value)) } }
+        entries.append(("label", entries.count, .string(label)))
+        entries.append(("level", entries.count, .string(event.level.rawValue)))
+        entries.append(("msg", entries.count, .string(event.message.description)))
+        entries.append(("ts", entries.count, .string(Self.timestamp())))
+        entries.sort { $0.key != $1.key ? $0.key < $1.key : $0.order < $1.order }
         out.append(UInt8(ascii: "{"))
-        for (i, entry) in fixed.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            Self.string(entry.key, into: &out)
+        var first = true
+        for i in entries.indices where i + 1 == entries.count || entries[i + 1].key != entries[i].key {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            Self.string(entries[i].key, into: &out)
             out.append(UInt8(ascii: ":"))
-            Self.value(entry.value, into: &out)
+            Self.value(entries[i].value, into: &out)
         }
-        out.append(contentsOf: "}\n".utf8)
+        out.append(UInt8(ascii: "}"))
+        out.append(UInt8(ascii: "\n"))
     }
-
-    private static let fixedKeys: Set<String> = ["ts", "level", "label", "msg"]
 
     private static func value(_ value: Logger.Metadata.Value, into out: inout [UInt8]) {
         switch value {
@@ -102,7 +98,7 @@ public struct JSONLogHandler: LogHandler {
             out.append(UInt8(ascii: "]"))
         case .dictionary(let d):
             out.append(UInt8(ascii: "{"))
-            for (i, key) in d.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            for (i, key) in d.keys.sorted().enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 string(key, into: &out)
                 out.append(UInt8(ascii: ":"))
@@ -112,23 +108,36 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string: quotes, backslashes and control characters escaped, everything else (UTF-8 included) as is.
+    /// A JSON string: quotes, backslashes and control characters escaped, everything else (UTF-8
+    /// included) copied as is, in runs between the bytes that need escaping.
     static func string(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-            default: out.append(byte)
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            for i in 0..<bytes.count {
+                let byte = bytes[i]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+                escape(byte, into: &out)
+                start = i + 1
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    private static func escape(_ byte: UInt8, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 15)]])
+        }
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, always with milliseconds.
