@@ -9,6 +9,9 @@ struct CompileBench: ParsableCommand {
     @Option(help: "Rules in the compile benchmark.")
     var rules = 1000
 
+    @Option(help: "Also compile policies of these sizes (comma-separated, e.g. 2000,4000,8000,10000) and print the time per rule, to show how compile time grows.")
+    var scaling = ""
+
     /// A policy with `count` rules split between scoring and a decide graph with nested groups.
     static func generate(rules count: Int) -> String {
         let signals = ["device.new", "geo.new_country", "ip.anonymous", "geo.country_mismatch", "typing.enrolled", "device.emulator"]
@@ -43,6 +46,29 @@ struct CompileBench: ParsableCommand {
         return text
     }
 
+    /// A policy with `count` rules, most of them at the top level of `decide`: four rules a
+    /// request action, from the highest score band to the lowest, as a policy written per action
+    /// (or generated from a table) would have them. Rules of different actions cannot shadow each other.
+    static func generateFlat(rules count: Int) -> String {
+        var text = """
+        riskgate: 1
+        policy: generated-flat
+        score:
+          rules:
+            - { id: new-device, when: device.new, points: 30 }
+            - { id: failures, when: account.failures >= 3, points: 20 }
+        decide:
+          - { id: banned, when: account.banned, outcome: deny }
+
+        """
+        let outcomes = ["agent_escalation", "otp_kba_delay", "otp", "otp"]
+        for i in 0..<max(0, count - 4) {
+            text += "  - { id: r\(i), when: request.action == \"a\(i / 4)\" and score >= \(80 - i % 4 * 20), outcome: \(outcomes[i % 4]) }\n"
+        }
+        text += "  - { id: default, outcome: passive }\n"
+        return text
+    }
+
     func run() throws {
         let big = Self.generate(rules: rules)
         var result = PolicyCompiler.compile(source: big, file: "generated.yaml", baseDirectory: nil)
@@ -54,6 +80,17 @@ struct CompileBench: ParsableCommand {
             result = PolicyCompiler.compile(source: big, file: "generated.yaml", baseDirectory: nil)
         }
         print("compile \(rules)-rule policy (\(big.utf8.count / 1024) KiB, \(result.diagnostics.count) warnings): median \(String(format: "%.1f", median(compileTimes) / 1e6)) ms")
+        for size in scaling.split(separator: ",").compactMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
+            for (shape, text) in [("grouped", Self.generate(rules: size)), ("flat", Self.generateFlat(rules: size))] {
+                var warnings = 0
+                // Fewer rounds for large policies: the point is the growth, not the last per cent.
+                let times = measure(rounds: 3, iterations: 1) {
+                    warnings = PolicyCompiler.compile(source: text, file: "generated.yaml", baseDirectory: nil).diagnostics.count
+                }
+                let ms = median(times) / 1e6
+                print("compile \(size)-rule \(shape) policy (\(text.utf8.count / 1024) KiB, \(warnings) diagnostics): median \(String(format: "%.1f", ms)) ms, \(String(format: "%.1f", ms * 1000 / Double(size))) µs a rule")
+            }
+        }
 
         let small = Self.generate(rules: 50)
         guard let policy = PolicyCompiler.compile(source: small, file: "small.yaml", baseDirectory: nil).policy else { throw ExitCode(1) }

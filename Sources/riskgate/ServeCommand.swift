@@ -135,8 +135,12 @@ struct ServeCommand: AsyncParsableCommand {
         let (host, port) = try Self.parseListen(listen)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         let json = logFormat == "json"
+        // The access log goes through a buffered writer thread: a request never waits for standard error.
+        let metrics = ServerMetrics()
+        let logWriter = LogLineWriter(onDrop: { metrics.logLineDropped() })
+        defer { logWriter.close() }
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = json ? JSONLogHandler(label: label, writer: logWriter) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
@@ -193,7 +197,6 @@ struct ServeCommand: AsyncParsableCommand {
             if case BackendFactoryError.geo = error { throw ExitCode(2) }
             throw ExitCode(1)
         }
-        let metrics = ServerMetrics()
         var services: [any Service] = []
         if let delivery {
             var deliveryLogger = Logger(label: "riskgate.delivery")

@@ -78,6 +78,21 @@ package enum PolicyAnalyzer {
         // analysis filtering half a million pairs).
         var leavesByLevel: [Int: [Int]] = [:]
         for i in nodes.indices where nodes[i].isLeaf { leavesByLevel[nodes[i].parent, default: []].append(i) }
+        // Within a level, only leaves that could shadow a rule are tried (see `ImplicationIndex`):
+        // a flat 10,000-rule policy would otherwise compare fifty million pairs.
+        var shadowIndex: [Int: ImplicationIndex] = [:]
+        var ladderIndex: [Int: [LadderKey: [Int]]] = [:]
+        for (level, leaves) in leavesByLevel {
+            var index = ImplicationIndex()
+            var ladder: [LadderKey: [Int]] = [:]
+            for i in leaves {
+                guard let condition = nodes[i].condition else { continue }
+                index.insert(i, condition)
+                for key in Set(condition.compactMap(LadderKey.init)) { ladder[key, default: []].append(i) }
+            }
+            shadowIndex[level] = index
+            ladderIndex[level] = ladder
+        }
 
         var reported = Set<Int>()
         for j in nodes.indices {
@@ -97,19 +112,19 @@ package enum PolicyAnalyzer {
                 continue
             }
             // Earlier leaves at this rule's level or an enclosing one (leaves inside earlier sibling
-            // groups are not considered: cheaper, and the analysis stays sound, only less complete).
+            // groups are not considered: cheaper, and the analysis stays sound, only less complete)
+            // that the index cannot rule out.
             var earlierLeaves: [Int] = []
             var level = nodes[j].parent
             while true {
-                for i in leavesByLevel[level] ?? [] {
-                    guard i < j else { break }
-                    earlierLeaves.append(i)
-                }
+                shadowIndex[level]?.candidates(implied: condition, before: j, into: &earlierLeaves)
                 if level < 0 { break }
                 level = nodes[level].parent
             }
             earlierLeaves.sort()
-            for i in earlierLeaves {
+            var previous = -1
+            for i in earlierLeaves where i != previous {
+                previous = i
                 guard let earlier = nodes[i].condition, ConditionSpace.implies(condition, earlier) else { continue }
                 let why = nodes[i].rule.when == nil && nodes[i].parent < 0 ? "rule `\(nodes[i].rule.id)` (line \(nodes[i].rule.position.line)) always matches"
                     : "rule `\(nodes[i].rule.id)` (line \(nodes[i].rule.position.line)) matches every request it would"
@@ -120,11 +135,21 @@ package enum PolicyAnalyzer {
             }
         }
 
-        // Friction ladder between sibling leaves.
+        // Friction ladder between sibling leaves: only those with a conjunct equal but for the score can go backwards.
         for j in nodes.indices where nodes[j].isLeaf && !reported.contains(j) {
-            guard let later = nodes[j].condition, let laterOutcome = nodes[j].rule.outcome else { continue }
-            for i in leavesByLevel[nodes[j].parent] ?? [] {
-                guard i < j else { break }
+            guard let later = nodes[j].condition, let laterOutcome = nodes[j].rule.outcome,
+                  let ladder = ladderIndex[nodes[j].parent] else { continue }
+            var siblings: [Int] = []
+            for key in Set(later.compactMap(LadderKey.init)) {
+                for i in ladder[key] ?? [] {
+                    guard i < j else { break }
+                    siblings.append(i)
+                }
+            }
+            siblings.sort()
+            var previous = -1
+            for i in siblings where i != previous {
+                previous = i
                 guard let earlier = nodes[i].condition, let earlierOutcome = nodes[i].rule.outcome, earlierOutcome < laterOutcome,
                       let (high, low) = ladderBackwards(earlier, later) else { continue }
                 d.warning(.ladderBackwards,
@@ -133,6 +158,21 @@ package enum PolicyAnalyzer {
                           help: "put the rule with the higher outcome first, or swap their outcomes")
                 break
             }
+        }
+    }
+
+    /// What a conjunct has besides its score, for the friction ladder: two conjuncts can only be
+    /// a ladder going backwards when these are equal and both bound the score by one interval.
+    private struct LadderKey: Hashable {
+        var positives: [String: ConditionSpace.Domain]
+        var negatives: [String: [ConditionSpace.Domain]]
+
+        init?(_ c: ConditionSpace.Conjunct) {
+            let score = Signal.score.name
+            guard !c.unsatisfiable, case .intervals(let range)? = c.positives[score], range.count == 1 else { return nil }
+            positives = c.positives
+            positives[score] = nil
+            negatives = c.negatives
         }
     }
 

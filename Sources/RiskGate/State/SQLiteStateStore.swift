@@ -40,6 +40,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     private let readLock = NSLock()
     private let reader: SQLiteConnection
     private let writer: SQLiteWriter
+    private let checkpointer: SQLiteCheckpointer
     private let cache: UserStateCache
     private let decoder = JSONDecoder()
     public let path: String
@@ -63,6 +64,8 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         try connection.execute("PRAGMA secure_delete = ON")
         // Upserts of users' rows read their B-tree pages: keep a working set in memory (64 MiB).
         try connection.execute("PRAGMA cache_size = -65536")
+        // Checkpoints run on their own thread (`SQLiteCheckpointer`); the writer's only past a backstop.
+        try connection.execute("PRAGMA wal_autocheckpoint = \(SQLiteCheckpointer.backstopPages)")
         try Self.migrate(connection, path: path)
         if let secrets {
             self.secrets = secrets
@@ -78,12 +81,15 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         try reader.execute("PRAGMA busy_timeout = \(max(0, options.busyTimeoutMilliseconds))")
         try reader.execute("PRAGMA cache_size = -16384")
         cache = UserStateCache(capacity: options.cachedUsers)
-        writer = SQLiteWriter(connection: connection, cache: cache, path: path, auditKey: self.secrets.current)
+        checkpointer = try SQLiteCheckpointer(path: path)
+        writer = SQLiteWriter(connection: connection, cache: cache, path: path, auditKey: self.secrets.current,
+                              checkpointer: checkpointer)
         writer.start()
     }
 
     deinit {
         writer.stop()
+        checkpointer.stop()
         reader.close()
     }
 

@@ -60,8 +60,13 @@ final class SQLiteWriter: @unchecked Sendable {
     /// The key new audit records are authenticated under (the keyring's current key).
     private let auditKey: SecretsKeyring.Key
 
-    init(connection: SQLiteConnection, cache: UserStateCache, path: String, auditKey: SecretsKeyring.Key, maxBatch: Int = 1_000) {
+    /// Told of each committed batch, to copy the WAL into the database file off this thread.
+    private let checkpointer: SQLiteCheckpointer?
+
+    init(connection: SQLiteConnection, cache: UserStateCache, path: String, auditKey: SecretsKeyring.Key, maxBatch: Int = 1_000,
+         checkpointer: SQLiteCheckpointer? = nil) {
         self.auditKey = auditKey
+        self.checkpointer = checkpointer
         self.connection = connection
         self.cache = cache
         self.path = path
@@ -124,6 +129,7 @@ final class SQLiteWriter: @unchecked Sendable {
             condition.unlock()
 
             let results = connectionLock.withLock { writeBatch(batch.map(\.prepared)) }
+            checkpointer?.committed()
             for (ticket, result) in zip(batch, results) {
                 let committed = if case .success = result { true } else { false }
                 cache.finished(ticket.prepared.change.users.keys, committed: committed)

@@ -76,13 +76,21 @@ struct GatewayMiddleware: RouterMiddleware {
                 "http.method": .string(request.method.rawValue),
                 "http.route": .string(context.endpointPath ?? "unmatched"),
                 "http.status": .stringConvertible(response.status.code),
-                "duration_ms": .string(String(format: "%.3f", Double(elapsed.nanoseconds) / 1e6)),
+                "duration_ms": .string(Self.milliseconds(elapsed)),
             ]
             if let principal = context.principal { metadata["key.id"] = .string(principal.keyID) }
             if let errorCode { metadata["error.code"] = .string(errorCode) }
             context.logger.log(level: level, "request", metadata: metadata)
         }
         return response
+    }
+
+    /// A duration in milliseconds with three decimals (`"1.234"`), without `String(format:)`,
+    /// which cost more than the rest of the access line.
+    static func milliseconds(_ duration: Duration) -> String {
+        let micros = max(0, (duration.nanoseconds + 500) / 1000)
+        let fraction = String(micros % 1000)
+        return String(micros / 1000) + "." + String(repeating: "0", count: 3 - fraction.utf8.count) + fraction
     }
 
     /// The rate limits, then the key lookup: a client over its address's limit, or one that has

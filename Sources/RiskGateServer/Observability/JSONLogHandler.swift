@@ -1,27 +1,45 @@
 import Foundation
 import Logging
+import RiskGate
 
 /// A swift-log handler writing one JSON object a line (`ts`, `level`, `label`, `msg`, then metadata),
 /// for log shippers; the service puts no PII in metadata (see docs/http-api.md, "Logs").
+///
+/// Keys are sorted and the object is compact (`{"hb.request.id":"…","label":"…",…}`). The line is
+/// encoded straight to bytes (no `JSONSerialization`, no date formatter: they were most of a
+/// request's CPU with the access log on) and handed to a ``LogLineWriter``, which writes it out
+/// off the request path.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
-    private let sink: @Sendable (String) -> Void
+    private let output: Output
 
-    /// A handler writing to standard error.
-    public init(label: String) {
-        self.init(label: label, sink: { line in JSONLogHandler.stderrLock.withLock { FileHandle.standardError.write(Data(line.utf8)) } })
+    private enum Output {
+        case writer(LogLineWriter)
+        case sink(@Sendable (String) -> Void)
     }
 
-    /// A handler passing each line (with its newline) to `sink`.
+    /// A handler writing to standard error through one shared ``LogLineWriter`` per process.
+    public init(label: String) {
+        self.init(label: label, writer: Self.standardError)
+    }
+
+    /// A handler queueing its lines on `writer`.
+    public init(label: String, writer: LogLineWriter) {
+        self.label = label
+        self.output = .writer(writer)
+    }
+
+    /// A handler passing each line (with its newline) to `sink`, synchronously.
     public init(label: String, sink: @escaping @Sendable (String) -> Void) {
         self.label = label
-        self.sink = sink
+        self.output = .sink(sink)
     }
 
-    private static let stderrLock = NSLock()
+    /// The writer ``init(label:)`` uses: standard error, default buffer sizes.
+    public static let standardError = LogLineWriter()
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -29,32 +47,103 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var object: [String: Any] = [
-            "ts": Self.timestamp(),
-            "level": event.level.rawValue,
-            "label": label,
-            "msg": event.message.description,
-        ]
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        for (key, value) in merged where object[key] == nil { object[key] = Self.plain(value) }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
-            let text = String(data: data, encoding: .utf8)
-        else { return }
-        sink(text + "\n")
-    }
-
-    private static func plain(_ value: Logger.Metadata.Value) -> Any {
-        switch value {
-        case .string(let s): s
-        case .stringConvertible(let c): c.description
-        case .array(let a): a.map(plain)
-        case .dictionary(let d): d.mapValues(plain)
+        var line: [UInt8] = []
+        line.reserveCapacity(320)
+        encode(event, into: &line)
+        switch output {
+        case .writer(let writer): writer.write(line)
+        case .sink(let sink): sink(String(decoding: line, as: UTF8.self))
         }
     }
 
-    private static func timestamp() -> String {
-        Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    /// The line for `event`, newline included.
+    func encode(_ event: LogEvent, into out: inout [UInt8]) {
+        // Every source in order of precedence, the four fixed fields last: after sorting by key
+        // (ties in this order), the last entry of a key is the one written, as a merge of
+        // dictionaries would have it (later metadata overrides, the fixed fields win).
+        let provided = metadataProvider?.get()
+        var entries: [(key: String, order: Int, value: Logger.Metadata.Value)] = []
+        entries.reserveCapacity(4 + metadata.count + (provided?.count ?? 0) + (event.metadata?.count ?? 0))
+        for (key, value) in metadata { entries.append((key, entries.count, value)) }
+        if let provided { for (key, value) in provided { entries.append((key, entries.count, value)) } }
+        if let extra = event.metadata { for (key, value) in extra { entries.append((key, entries.count, value)) } }
+        entries.append(("label", entries.count, .string(label)))
+        entries.append(("level", entries.count, .string(event.level.rawValue)))
+        entries.append(("msg", entries.count, .string(event.message.description)))
+        entries.append(("ts", entries.count, .string(Self.timestamp())))
+        entries.sort { $0.key != $1.key ? $0.key < $1.key : $0.order < $1.order }
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for i in entries.indices where i + 1 == entries.count || entries[i + 1].key != entries[i].key {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            Self.string(entries[i].key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            Self.value(entries[i].value, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    private static func value(_ value: Logger.Metadata.Value, into out: inout [UInt8]) {
+        switch value {
+        case .string(let s): string(s, into: &out)
+        case .stringConvertible(let c): string(c.description, into: &out)
+        case .array(let a):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in a.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                Self.value(item, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .dictionary(let d):
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in d.keys.sorted().enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                string(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                Self.value(d[key]!, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped, everything else (UTF-8
+    /// included) copied as is, in runs between the bytes that need escaping.
+    static func string(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            for i in 0..<bytes.count {
+                let byte = bytes[i]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+                escape(byte, into: &out)
+                start = i + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func escape(_ byte: UInt8, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 15)]])
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, always with milliseconds.
+    static func timestamp() -> String {
+        let text = Timestamp.format(Date())
+        // `Timestamp.format` leaves out a zero fraction; log lines keep a fixed width.
+        return text.utf8.count == 20 ? String(text.dropLast()) + ".000Z" : text
     }
 }

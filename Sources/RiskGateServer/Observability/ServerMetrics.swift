@@ -26,6 +26,7 @@ public struct ServerMetrics: Sendable {
     private let policyChanges: [String: CoreMetrics.Counter]
     /// Response counters for the statuses the service sends, made once (not looked up per request).
     private let responses: [Int: CoreMetrics.Counter]
+    private let logLinesDropped: CoreMetrics.Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -49,6 +50,7 @@ public struct ServerMetrics: Sendable {
             }
         }
         policyChanges = changes
+        logLinesDropped = CoreMetrics.Counter(label: "riskgate_log_lines_dropped_total", factory: factory)
         responses = Dictionary(uniqueKeysWithValues: [200, 400, 401, 403, 404, 405, 408, 413, 422, 429, 500, 503].map {
             ($0, CoreMetrics.Counter(label: "riskgate_http_responses_total", dimensions: [("status", String($0))], factory: factory))
         })
@@ -85,6 +87,11 @@ public struct ServerMetrics: Sendable {
 
     /// Makes metrics in this server's registry, for services run beside it (the webhook deliverer).
     package var metricsFactory: any MetricsFactory { factory }
+
+    /// Counts a log line the ``LogLineWriter`` dropped because its buffer was full.
+    public func logLineDropped() {
+        logLinesDropped.increment()
+    }
 
     /// The Prometheus text exposition of every metric.
     public func render() -> String { registry.emitToString() }
