@@ -18,6 +18,11 @@ public struct AuditVerification: Sendable, Hashable, Codable {
         case firstBadID = "first_bad_id"
         case headHash = "head_hash"
     }
+
+    /// For verifiers of other stores' logs (the PostgreSQL store's chains).
+    package init(records: Int, valid: Bool, firstBadID: Int64?, problem: String?, headHash: String) {
+        self.records = records; self.valid = valid; self.firstBadID = firstBadID; self.problem = problem; self.headHash = headHash
+    }
 }
 
 /// A record number and the hash it had, kept outside the database (a log line, a ticket, another
