@@ -186,6 +186,27 @@ struct PostgresReplicasTests {
         #expect(!verify.stdout.contains(Self.password), "the URL is shown without its password")
     }
 
+    /// While its database refuses connections a replica answers 503; once it accepts them again the
+    /// replica answers 200 without being restarted.
+    @Test(.timeLimit(.minutes(3)))
+    func aReplicaAnswers503WhileTheDatabaseIsGoneAndRecovers() async throws {
+        let setup = try await Setup()
+        defer { setup.folder.remove() }
+        let (server, port) = try await setup.replica()
+        defer { server.kill() }
+        _ = try await Self.decide(port, user: "u-1", device: "d-1")
+        let base = try #require(Self.baseURL)
+        let database = try #require(URLComponents(string: setup.url)?.path.dropFirst()).description
+        _ = try Self.psql(base, "ALTER DATABASE \(database) ALLOW_CONNECTIONS false")
+        _ = try Self.psql(base, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+        let body = #"{"user": "u-1", "channel": "web", "action": "login", "ip": "192.0.2.10", "device": {"id": "d-1"}}"#
+        let during = try await Self.post(port, "/v1/decisions", body)
+        #expect(during.status == 503, "\(String(decoding: during.body, as: UTF8.self))")
+        _ = try Self.psql(base, "ALTER DATABASE \(database) ALLOW_CONNECTIONS true")
+        let after = try await Self.post(port, "/v1/decisions", body)
+        #expect(after.status == 200, "\(String(decoding: after.body, as: UTF8.self))")
+    }
+
     /// A postgres:// state without a named secrets key is refused with a clear message.
     @Test func aDatabaseURLNeedsANamedSecretsKey() async throws {
         let base = try #require(Self.baseURL)
