@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         // The webhook client of the outbox deliverer.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // The PostgreSQL store (`RiskGatePostgres`), so replicas can share one database.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System C libraries, wrapped the way swift-nio wraps CNIOLinux.
@@ -75,12 +77,27 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The PostgreSQL state store: the core's `StateStore` over postgres-nio, for many replicas on
+        // one database (docs/state.md). Its own target so the core keeps no package dependencies.
+        .target(
+            name: "RiskGatePostgres",
+            dependencies: [
+                "RiskGate",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Under PostgresNIO already; named for its event loops, TLS and logger types.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "riskgate",
             dependencies: [
                 "RiskGate",
                 "RiskGateServer",
                 "RiskGateDelivery",
+                "RiskGatePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Runs `riskgate deliver`'s deliverer until SIGTERM or SIGINT.
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,7 +113,12 @@ let package = Package(
             name: "RiskGateFuzzChecks",
             dependencies: ["RiskGate", "RiskGateServer", "CSQLite", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        .testTarget(name: "RiskGateTests", dependencies: ["RiskGate"], resources: [.copy("Compiler/Corpus")]),
+        // The store contract tests run on memory, SQLite and PostgreSQL (when RISKGATE_TEST_POSTGRES_URL
+        // names a database, see scripts/with-postgres.sh); PostgresNIO creates a database per test.
+        .testTarget(
+            name: "RiskGateTests",
+            dependencies: ["RiskGate", "RiskGatePostgres", .product(name: "PostgresNIO", package: "postgres-nio")],
+            resources: [.copy("Compiler/Corpus")]),
         .testTarget(name: "RiskGateFuzzTests", dependencies: ["RiskGateFuzzChecks"]),
         .testTarget(
             name: "RiskGateServerTests",

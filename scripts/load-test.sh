@@ -5,6 +5,7 @@
 #                        [--warmup 10s] [--duration 20s] [--threads 2] [--connections 64]
 #                        [--geo-db FILE.mmdb ...] [--no-geo]
 #   scripts/load-test.sh --url http://127.0.0.1:8080 --key DECIDE_KEY     # an already running server
+#   RISKGATE_BINARY=path/to/riskgate scripts/load-test.sh ...              # a release build made elsewhere
 #
 # Without --url it builds `riskgate` in release mode, starts `riskgate serve` on a free 127.0.0.1 port
 # with a fresh random API key and the given policy and state (a temporary database when --state is
@@ -29,7 +30,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2"; shift 2 ;;
     --geo-db) geo+=(--geo-db "$2"); default_geo=0; shift 2 ;;
     --no-geo) default_geo=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "load-test: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -59,9 +60,13 @@ if [[ -z "$url" ]]; then
     done
   fi
   echo "geo databases: ${geo[*]:-none}" >&2
-  echo "building riskgate (release)..." >&2
-  (cd "$root" && swift build -c release --product riskgate >&2)
-  bin="$(cd "$root" && swift build -c release --show-bin-path)/riskgate"
+  if [[ -n "${RISKGATE_BINARY:-}" ]]; then
+    bin="$RISKGATE_BINARY"  # a release build made elsewhere (e.g. scripts/bench-replicas.sh)
+  else
+    echo "building riskgate (release)..." >&2
+    (cd "$root" && swift build -c release --product riskgate >&2)
+    bin="$(cd "$root" && swift build -c release --show-bin-path)/riskgate"
+  fi
   key="lt-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
   # The server refuses a keys file other users can read.
   (umask 077 && printf '%s decide,admin,metrics\n' "$key" > "$work/keys.txt")

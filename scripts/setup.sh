@@ -4,7 +4,8 @@ set -euo pipefail
 
 need=()
 # openssl and curl: the TLS tests make a certificate and fetch over HTTPS with them.
-for pkg in libyaml-dev libsqlite3-dev libssl-dev libargon2-dev libmaxminddb-dev pkg-config openssl curl; do
+# postgresql: scripts/with-postgres.sh starts a throw-away cluster for the PostgreSQL store's tests.
+for pkg in libyaml-dev libsqlite3-dev libssl-dev libargon2-dev libmaxminddb-dev pkg-config openssl curl postgresql; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -102,7 +102,7 @@ struct AccountSetCommand: ParsableCommand {
 /// `riskgate account clear --state DB --user U [--unban]`.
 struct AccountClearCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "clear", abstract: "End a lockout; with --unban also lift a ban.")
-    @Option(help: "State database (SQLite).") var state: String
+    @Option(help: "State database: a SQLite file or a postgres:// URL.") var state: String
     @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "User id.") var user: String
     @Flag(help: "Also lift a ban.") var unban = false
@@ -119,7 +119,7 @@ struct AccountClearCommand: ParsableCommand {
 /// `riskgate account show --state DB --user U`: the profile without secrets.
 struct AccountShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Print an account's profile and lockout state (no secrets).")
-    @Option(help: "State database (SQLite).") var state: String
+    @Option(help: "State database: a SQLite file or a postgres:// URL.") var state: String
     @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "User id.") var user: String
 

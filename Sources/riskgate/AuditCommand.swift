@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePostgres
 
 /// `riskgate audit`: the audit log.
 struct AuditCommand: ParsableCommand {
@@ -22,7 +23,7 @@ struct AuditVerifyCommand: ParsableCommand {
             keep `riskgate audit head` output (or the service's `audit head` log line) elsewhere and pass it \
             back with --anchor.
             """)
-    @Argument(help: "State database (SQLite).") var database: String
+    @Argument(help: "State database: a SQLite file or a postgres:// URL.") var database: String
     @OptionGroup var secrets: SecretsKeyOption
     @Option(help: ArgumentHelp("A head seen earlier, as N:HASH (`audit head` output); fails when record N is gone or differs. Repeatable.",
                                valueName: "N:HASH"))
@@ -38,14 +39,25 @@ struct AuditVerifyCommand: ParsableCommand {
             anchors.append(parsed)
         }
         let keyring = try secrets.keyring()
-        let verification = try StateCLI.run { try AuditVerifier.verify(databaseAt: database, secrets: keyring, anchors: anchors) }
+        let verification = try StateCLI.run {
+            if PostgresLocation.isURL(database) {
+                // Every writer's chain, each against its head row (docs/state.md).
+                guard let store = try openStateStore(database, secrets: keyring) as? PostgresStateStore else {
+                    throw StoreError(code: .open, message: "not a PostgreSQL store")
+                }
+                return try PostgresAuditVerifier.verify(store: store, anchors: anchors)
+            }
+            return try AuditVerifier.verify(databaseAt: database, secrets: keyring, anchors: anchors)
+        }
+        // A URL is shown without its password.
+        let shown = PostgresLocation.isURL(database) ? ((try? PostgresLocation(url: database))?.redacted ?? "postgres://") : database
         if format == "json" {
             StateCLI.printJSON(verification)
         } else if verification.valid {
             let start = verification.prunedThrough.map { ", starting after record \($0) (records 1–\($0) pruned at a verified checkpoint)" } ?? ""
-            print("\(database): audit log valid: \(verification.records) records\(start), head \(verification.headHash)")
+            print("\(shown): audit log valid: \(verification.records) records\(start), head \(verification.headHash)")
         } else {
-            print("\(database): audit log broken at record \(verification.firstBadID.map(String.init) ?? "?"): \(verification.problem ?? "unknown problem") (\(verification.records) records before it verified)")
+            print("\(shown): audit log broken at record \(verification.firstBadID.map(String.init) ?? "?"): \(verification.problem ?? "unknown problem") (\(verification.records) records before it verified)")
         }
         if !verification.valid { throw ExitCode(1) }
     }
@@ -55,7 +67,7 @@ struct AuditVerifyCommand: ParsableCommand {
 struct AuditHeadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "head", abstract: "Print the audit log's head as {\"records\": N, \"hash\": \"…\"}; keep it elsewhere as an anchor.")
-    @Argument(help: "State database (SQLite).") var database: String
+    @Argument(help: "State database: a SQLite file or a postgres:// URL.") var database: String
     @OptionGroup var secrets: SecretsKeyOption
 
     func run() throws {

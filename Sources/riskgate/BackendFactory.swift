@@ -1,10 +1,11 @@
 import Foundation
 import RiskGate
+import RiskGatePostgres
 import RiskGateServer
 
 /// Builds the engine behind `riskgate serve`: the compiled policy at `policyPath` over the SQLite
-/// store at `statePath` (in memory when nil), with optional MMDB databases; returns the store too,
-/// for the webhook deliverer that drains its outbox.
+/// store at `statePath` (a SQLite file or a postgres:// URL; in memory when nil), with optional MMDB
+/// databases; returns the store too, for the webhook deliverer that drains its outbox.
 ///
 /// - Throws: ``BackendFactoryError`` with the policy's diagnostics or the store's error.
 func makeBackend(policyPath: String, statePath: String?, secrets: SecretsKeyring?,
@@ -21,10 +22,12 @@ func makeBackend(policyPath: String, statePath: String?, secrets: SecretsKeyring
         } catch {
             throw BackendFactoryError.geo("\(error)")
         }
-        let store: any StateStore = try statePath.map { try SQLiteStateStore(path: $0, secrets: secrets) } ?? MemoryStateStore()
+        let store: any StateStore = try statePath.map { try openStateStore($0, secrets: secrets) } ?? MemoryStateStore()
         let engine = try DecisionEngine(policy: policy, source: source, store: store, configuration: configuration)
         let folder = URL(fileURLWithPath: policyPath).deletingLastPathComponent().path
-        return (EngineBackend(engine: engine, baseDirectory: folder), store)
+        // A PostgreSQL store waits on the network for every read and commit: decisions then run on
+        // threads of their own rather than on the tasks that serve requests.
+        return (EngineBackend(engine: engine, baseDirectory: folder, storeWaitsOnNetwork: store is PostgresStateStore), store)
     } catch let error as StoreError {
         throw BackendFactoryError.store("\(error)")
     }

@@ -22,7 +22,7 @@ struct ChallengeVerifyCommand: ParsableCommand {
             out of order or already passed, a challenge already passed) prints `error: conflict: ...` \
             or `error: not found: ...` on standard error and exits 2; nothing is counted.
             """)
-    @Option(help: "State database (SQLite).") var state: String
+    @Option(help: "State database: a SQLite file or a postgres:// URL.") var state: String
     @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "Challenge id (ch-...).") var challenge: String
     @Option(help: "Step: otp, push, kba, partial_secret, delay.") var step: String
@@ -58,7 +58,7 @@ struct ChallengeIssueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "issue",
         abstract: "Issue a challenge to a user directly (operator step-up); prints the challenge summary.")
-    @Option(help: "State database (SQLite).") var state: String
+    @Option(help: "State database: a SQLite file or a postgres:// URL.") var state: String
     @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "User id.") var user: String
     @Option(help: "otp or otp_kba_delay.") var outcome: String = "otp"
@@ -92,7 +92,7 @@ struct ChallengeIssueCommand: ParsableCommand {
         }
     }
 
-    private func issueOne(store: SQLiteStateStore, service: ChallengeService, clock: SystemClock, random: SystemRandomSource,
+    private func issueOne(store: any StateStore, service: ChallengeService, clock: SystemClock, random: SystemRandomSource,
                           outcome chosen: Outcome, policy: ChallengePolicy) throws {
         var request = RequestContext(user: user)
         request.channel = channel
@@ -129,7 +129,7 @@ struct ChallengeOutboxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox",
         abstract: "Print pending deliveries as JSON lines; with --deliver, delete them after printing.")
-    @Option(help: "State database (SQLite).") var state: String
+    @Option(help: "State database: a SQLite file or a postgres:// URL.") var state: String
     @OptionGroup var secrets: SecretsKeyOption
     @Option(help: "Most messages to take.") var limit: Int = 100
     @Flag(help: "Delete the printed messages (they carry OTP codes).") var deliver = false
@@ -148,11 +148,10 @@ struct ChallengeOutboxCommand: ParsableCommand {
 
 /// Helpers shared by the state commands.
 enum StateCLI {
-    static func open(_ path: String, create: Bool, secrets: SecretsKeyOption) throws -> SQLiteStateStore {
-        var options = SQLiteStateStore.Options()
-        options.createIfMissing = create
+    /// Opens `--state` (a SQLite file or a postgres:// URL); exits 2 with the store's error.
+    static func open(_ path: String, create: Bool, secrets: SecretsKeyOption) throws -> any StateStore {
         let keyring = try secrets.keyring()
-        return try run { try SQLiteStateStore(path: path, options: options, secrets: keyring) }
+        return try run { try openStateStore(path, create: create, secrets: keyring) }
     }
 
     /// Runs `body`, turning library errors into a message on stderr and exit status 2.

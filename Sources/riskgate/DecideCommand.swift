@@ -20,7 +20,7 @@ struct DecideCommand: ParsableCommand {
     @Option(name: .long, help: "A file holding the request context as JSON ('-' or absent for standard input).")
     var context: String = "-"
 
-    @Option(name: .long, help: "SQLite state store to read and update (created if missing).")
+    @Option(name: .long, help: "State store to read and update: a SQLite file (created if missing) or a postgres:// URL.")
     var state: String?
 
     @OptionGroup var secrets: SecretsKeyOption
@@ -61,7 +61,7 @@ struct DecideCommand: ParsableCommand {
             var configuration = DecisionEngine.Configuration()
             configuration.geo = try openGeoDatabase(geoDb)
             let keyring = try secrets.keyring()
-            let store: any StateStore = try state.map { try SQLiteStateStore(path: $0, secrets: keyring) } ?? MemoryStateStore()
+            let store: any StateStore = try state.map { try openStateStore($0, secrets: keyring) } ?? MemoryStateStore()
             let source = (try? String(contentsOfFile: policy, encoding: .utf8)) ?? ""
             let engine = try DecisionEngine(policy: compiledPolicy, source: source, store: store, configuration: configuration)
             let decision = try engine.decide(request, explain: explain)

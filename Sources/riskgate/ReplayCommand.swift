@@ -33,7 +33,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Output on stdout: table or json.")
     var format: Format = .table
 
-    @Option(name: .long, help: "SQLite state store the candidate starts from and writes its evolved state to (created if missing); a baseline starts from the same contents in memory.")
+    @Option(name: .long, help: "State store (a SQLite file or a postgres:// URL) the candidate starts from and writes its evolved state to (created if missing); a baseline starts from the same contents in memory.")
     var state: String?
 
     @Flag(name: .long, help: "Empty the --state store before replaying, so the run starts from nothing.")

@@ -13,7 +13,7 @@ func makeReplayDecider(policyPath: String, statePath: String?, secrets: SecretsK
     let policy = try compilePolicy(at: policyPath)
     guard let statePath else { return try ReplayEngine(policy: policy, geo: geo, threads: threads) }
     do {
-        let store = try SQLiteStateStore(path: statePath, secrets: secrets)
+        let store = try openStateStore(statePath, secrets: secrets)
         return try ReplayEngine(policy: policy, geo: geo, backing: store, writesBack: writesBack, threads: threads)
     } catch let error as StoreError {
         throw ValidationError("cannot open state store `\(statePath)`: \(error)")

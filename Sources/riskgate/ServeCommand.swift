@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The policy file to enforce.")
     var policy: String
 
-    @Option(name: .long, help: "SQLite state database (created if missing); in memory when omitted.")
+    @Option(name: .long, help: "State database: a SQLite file (created if missing) or a postgres:// URL shared by replicas; in memory when omitted.")
     var state: String?
 
     @OptionGroup var secrets: SecretsKeyOption

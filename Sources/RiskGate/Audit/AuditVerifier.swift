@@ -22,6 +22,12 @@ public struct AuditVerification: Sendable, Hashable, Codable {
         case headHash = "head_hash"
         case prunedThrough = "pruned_through"
     }
+
+    /// For verifiers of other stores' logs (the PostgreSQL store's chains).
+    package init(records: Int, valid: Bool, firstBadID: Int64?, problem: String?, headHash: String, prunedThrough: Int64? = nil) {
+        self.records = records; self.valid = valid; self.firstBadID = firstBadID; self.problem = problem; self.headHash = headHash
+        self.prunedThrough = prunedThrough
+    }
 }
 
 /// A record number and the hash it had, kept outside the database (a log line, a ticket, another

@@ -27,7 +27,7 @@ public final class DecisionEngine: @unchecked Sendable {
         public var shadow: Decision?
     }
 
-    static let modelBlobKey = "model.global"
+    package static let modelBlobKey = "model.global"
 
     public let store: any StateStore
     let clock: any Clock
@@ -103,16 +103,45 @@ public final class DecisionEngine: @unchecked Sendable {
 
     /// Like ``decide(_:explain:)``, also returning the shadow policy's decision.
     public func decideWithShadow(_ request: RequestContext, explain: Bool = false) throws -> ShadowedDecision {
-        let (decision, commit) = try stage(request, explain: explain)
-        try commit.wait()
-        return decision
+        var attempt = 1
+        while true {
+            do {
+                let (decision, commit) = try stage(request, explain: explain)
+                try commit.wait()
+                return decision
+            } catch let error as StoreError where error.code == .conflict && attempt < Self.maxConflictAttempts {
+                attempt += 1  // another replica changed this user since it was read: read again, decide again
+            }
+        }
     }
 
     /// Like ``decideWithShadow(_:explain:)``, suspending (not blocking) while the store commits.
     public func decideWithShadow(_ request: RequestContext, explain: Bool = false) async throws -> ShadowedDecision {
-        let (decision, commit) = try stage(request, explain: explain)
-        try await commit.value()
-        return decision
+        var attempt = 1
+        while true {
+            do {
+                let (decision, commit) = try stage(request, explain: explain)
+                try await commit.value()
+                return decision
+            } catch let error as StoreError where error.code == .conflict && attempt < Self.maxConflictAttempts {
+                attempt += 1
+            }
+        }
+    }
+
+    /// How often a decision, an account change or a passed challenge's login is tried when its
+    /// user's row changed between read and commit (another replica on the same database wrote it).
+    /// Each try reads the newer state; stores without row versions never conflict on users.
+    static let maxConflictAttempts = 8
+
+    /// Runs `body` again (up to ``maxConflictAttempts`` times) while it fails with `.conflict`.
+    private func retryingConflicts<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 1
+        while true {
+            do { return try body() } catch let error as StoreError where error.code == .conflict && attempt < Self.maxConflictAttempts {
+                attempt += 1
+            }
+        }
     }
 
     /// Decides under the user's lock and queues the state change; the answer counts once it is committed.
@@ -220,17 +249,19 @@ public final class DecisionEngine: @unchecked Sendable {
         return try locks.withLock(owner) {
             let result = try service.verify(challengeID: challengeID, step: step, response: response, push: push)
             guard result.complete, result.result == .passed,
-                  let challenge = try store.loadChallenge(challengeID), let pending = challenge.pendingLogin,
-                  var state = try store.loadUser(challenge.user)
+                  let challenge = try store.loadChallenge(challengeID), let pending = challenge.pendingLogin
             else { return result }
-            let time = effectiveTime(pending.time, now: clock.now())
-            let location = snapshot.computer.resolveLocation(pending)
-            let features = LoginFeatures(context: pending, ip: location.ip, asn: location.asn, country: location.country)
-            var change = StateChange()
-            accept(pending, location: location, typing: nil, features: features, settings: snapshot.policy.settings,
-                   time: time, state: &state, change: &change)
-            change.users[challenge.user] = state
-            try store.commit(change)
+            try retryingConflicts {
+                guard var state = try store.loadUser(challenge.user) else { return }
+                let time = effectiveTime(pending.time, now: clock.now())
+                let location = snapshot.computer.resolveLocation(pending)
+                let features = LoginFeatures(context: pending, ip: location.ip, asn: location.asn, country: location.country)
+                var change = StateChange()
+                accept(pending, location: location, typing: nil, features: features, settings: snapshot.policy.settings,
+                       time: time, state: &state, change: &change)
+                change.users[challenge.user] = state
+                try store.commit(change)
+            }
             return result
         }
     }
@@ -241,7 +272,7 @@ public final class DecisionEngine: @unchecked Sendable {
     @discardableResult
     public func updateAccount(user: String, _ update: AccountUpdate) throws -> UserState {
         try locks.withLock(user) {
-            try AccountAdmin(store: store, clock: clock, random: random).update(user: user, update)
+            try retryingConflicts { try AccountAdmin(store: store, clock: clock, random: random).update(user: user, update) }
         }
     }
 
@@ -251,7 +282,7 @@ public final class DecisionEngine: @unchecked Sendable {
     @discardableResult
     public func clearAccount(user: String, unban: Bool) throws -> UserState {
         try locks.withLock(user) {
-            try AccountAdmin(store: store, clock: clock, random: random).clear(user: user, unban: unban)
+            try retryingConflicts { try AccountAdmin(store: store, clock: clock, random: random).clear(user: user, unban: unban) }
         }
     }
 

@@ -29,6 +29,16 @@ public struct UserState: Sendable, Hashable, Codable {
     public var banned: Bool
     /// Per-user counts for the statistical login-history model.
     public var model: UserModelCounts
+    /// The version of the row this state was loaded from, for stores that commit conditionally
+    /// (PostgreSQL: a commit of a state loaded at version 7 fails with `.conflict` when another
+    /// replica wrote version 8 meanwhile). Not part of the state's value: it never changes
+    /// equality, hashing or the encoded forms.
+    package var storeVersion = StoreVersion()
+
+    enum CodingKeys: String, CodingKey {
+        case profile, logins, devices, typing, failures, familiarFailures, lockedUntil, familiarLockedUntil
+        case lockouts, familiarLockouts, banned, model
+    }
 
     public init(profile: AccountProfile = AccountProfile()) {
         self.profile = profile
@@ -44,6 +54,16 @@ public struct UserState: Sendable, Hashable, Codable {
         banned = false
         model = UserModelCounts()
     }
+}
+
+/// The stored row version a ``UserState`` was loaded at; equal to every other, so it never makes
+/// two states differ (the engine writes a user's row only when the state's value changed).
+package struct StoreVersion: Sendable, Hashable {
+    /// `nil`: not loaded from a versioned row (a new user, or a store that keeps no versions).
+    package var value: Int64?
+    package init(_ value: Int64? = nil) { self.value = value }
+    package static func == (_: StoreVersion, _: StoreVersion) -> Bool { true }
+    package func hash(into hasher: inout Hasher) {}
 }
 
 /// The account profile an admin maintains (docs/http-api.md `PUT /v1/accounts/{user}`).

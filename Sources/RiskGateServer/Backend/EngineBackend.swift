@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import RiskGate
 
 /// The real backend: the core `DecisionEngine` over a state store, with policy hot swap.
@@ -14,10 +15,25 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
     let baseDirectory: String?
     let swapLock = NSLock()
     private var shadowSource: String?
+    /// Threads for decisions over a store that waits on the network; `nil` when the store answers
+    /// from local files (decisions then run on the request's task and suspend only to commit).
+    private let storeThreads: NIOThreadPool?
 
-    public init(engine: DecisionEngine, baseDirectory: String?) {
+    /// - Parameter storeWaitsOnNetwork: the engine's store blocks on a database server (PostgreSQL):
+    ///   every decision then runs on a pool of threads of its own, so request tasks and event loops
+    ///   never wait for the database.
+    public init(engine: DecisionEngine, baseDirectory: String?, storeWaitsOnNetwork: Bool = false) {
         self.engine = engine
         self.baseDirectory = baseDirectory
+        if storeWaitsOnNetwork {
+            // Each thread waits on one round trip at a time; enough of them to keep the
+            // database's connections (16 a process) busy.
+            let pool = NIOThreadPool(numberOfThreads: 32)
+            pool.start()
+            storeThreads = pool
+        } else {
+            storeThreads = nil
+        }
     }
 
     public func auditHead() async throws -> AuditHead? {
@@ -42,6 +58,10 @@ public final class EngineBackend: DecisionBackend, @unchecked Sendable {
 
     public func decide(_ request: RequestContext, explain: Bool) async throws -> Decision {
         do {
+            if let storeThreads {
+                let engine = engine
+                return try await storeThreads.runIfActive { try engine.decide(request, explain: explain) }
+            }
             return try await engine.decide(request, explain: explain)
         } catch let error as StoreError {
             throw BackendError.unavailable("state store: \(error.code)")
