@@ -59,6 +59,39 @@ import Testing
         #expect(try t.verifyAudit().valid)
     }
 
+    /// The webhook deliverer's bookkeeping: a deferred message keeps its place with its attempts and
+    /// next time; a dead letter leaves the outbox and comes back under its own id; an export of the
+    /// audit log streams every record.
+    @Test(arguments: StoreKind.available)
+    func deliveryBookkeepingAndAuditExport(kind: StoreKind) throws {
+        let t = try TestStore(kind)
+        let store = t.store
+        let f = ChallengeFixture(store: store)
+        try f.enroll()
+        _ = try f.issue()
+        _ = try f.issue()
+        let queued = try store.outbox(limit: 10)
+        #expect(queued.count == 2)
+        let (first, second) = (try #require(queued[0].id), try #require(queued[1].id))
+        let later = Date(timeIntervalSince1970: 1_800_000_000)
+        try store.deferOutbox(first, attempts: 2, nextAttempt: later)
+        let deferred = try #require(try store.outbox(limit: 10).first { $0.id == first })
+        #expect(deferred.attempts == 2 && deferred.nextAttempt == later)
+
+        try store.deadLetterOutbox(second, attempts: 8, reason: "http 500", at: later)
+        #expect(try store.outbox(limit: 10).map(\.id) == [first])
+        let dead = try store.deadLetters(limit: 10)
+        #expect(dead.count == 1 && dead[0].message.id == second && dead[0].message.attempts == 8 && dead[0].reason == "http 500")
+        #expect(try store.retryDeadLetters(nil) == [second])
+        #expect(try store.deadLetters(limit: 10).isEmpty)
+        let back = try #require(try store.outbox(limit: 10).first { $0.id == second })
+        #expect(back.attempts == 0 && back.nextAttempt == nil)
+
+        var lines: [String] = []
+        let written = try AuditExport.stream(from: store, after: 0, pageSize: 1) { lines.append($0) }
+        #expect(written.count == (try store.auditEntries().count) && written.count >= 3 && lines.allSatisfy { $0.hasPrefix("{\"hash\":") })
+    }
+
     /// Without a deliverer, a code leaves the outbox once it cannot be used any more: its OTP step
     /// passed, its challenge ended, or it expired (swept when the next code is written).
     @Test(arguments: StoreKind.available)
