@@ -63,6 +63,9 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
                 }
                 message.id = nextOutboxID
                 nextOutboxID += 1
+                // As SQLite's insert: a new message has no delivery history.
+                message.attempts = 0
+                message.nextAttempt = nil
                 outboxMessages.append(message)
             }
             for event in change.audit {
