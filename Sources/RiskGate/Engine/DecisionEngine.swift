@@ -110,7 +110,9 @@ public final class DecisionEngine: @unchecked Sendable {
                 try commit.wait()
                 return decision
             } catch let error as StoreError where error.code == .conflict && attempt < Self.maxConflictAttempts {
-                attempt += 1  // another replica changed this user since it was read: read again, decide again
+                // Another replica changed this user since it was read: wait a little, read again, decide again.
+                usleep(conflictBackoffMicroseconds(attempt))
+                attempt += 1
             }
         }
     }
@@ -124,21 +126,33 @@ public final class DecisionEngine: @unchecked Sendable {
                 try await commit.value()
                 return decision
             } catch let error as StoreError where error.code == .conflict && attempt < Self.maxConflictAttempts {
+                try await Task.sleep(nanoseconds: UInt64(conflictBackoffMicroseconds(attempt)) * 1_000)
                 attempt += 1
             }
         }
     }
 
+    /// How long to wait before try `attempt + 1` after a conflict: doubling from about half a
+    /// millisecond, with random jitter, so two replicas that collided on one user do not collide
+    /// again at once (the one that lost reads the other's commit instead).
+    private func conflictBackoffMicroseconds(_ attempt: Int) -> UInt32 {
+        let base = UInt32(400) << UInt32(min(attempt - 1, 6))
+        let jitter = UInt32(random.bytes(2).reduce(0) { $0 << 8 | UInt32($1) }) % base
+        return base / 2 + jitter
+    }
+
     /// How often a decision, an account change or a passed challenge's login is tried when its
     /// user's row changed between read and commit (another replica on the same database wrote it).
-    /// Each try reads the newer state; stores without row versions never conflict on users.
-    static let maxConflictAttempts = 8
+    /// Each try reads the newer state, after a growing random pause; stores without row versions
+    /// never conflict on users.
+    static let maxConflictAttempts = 12
 
     /// Runs `body` again (up to ``maxConflictAttempts`` times) while it fails with `.conflict`.
     private func retryingConflicts<T>(_ body: () throws -> T) throws -> T {
         var attempt = 1
         while true {
             do { return try body() } catch let error as StoreError where error.code == .conflict && attempt < Self.maxConflictAttempts {
+                usleep(conflictBackoffMicroseconds(attempt))
                 attempt += 1
             }
         }

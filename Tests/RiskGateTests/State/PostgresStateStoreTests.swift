@@ -33,20 +33,22 @@ struct PostgresStateStoreTests {
 
     /// Two replicas (engines over two stores, four threads each) deciding for one user at once:
     /// every accepted login is counted in the device's count, none lost to a concurrent write.
-    @Test func twoReplicasLoseNoUpdate() throws {
+    @Test func twoReplicasLoseNoUpdate() async throws {
         let t = try TestStore(.postgres)
         let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
         let engines = [try DecisionEngine(policy: DecisionEngineTests.policy(), store: t.store, clock: clock),
                        try DecisionEngine(policy: DecisionEngineTests.policy(), store: try t.another(), clock: clock)]
         let perThread = 10, threads = 8
         let errors = ErrorList()
-        DispatchQueue.concurrentPerform(iterations: threads) { index in
-            for i in 0..<perThread {
-                do {
-                    _ = try engines[index % 2].decide(DecisionEngineTests.request(
-                        "u-hot", String(format: "2026-11-20T10:%02d:%02dZ", index, i), ip: "81.2.69.1", country: "DE", lat: 52.5, lon: 13.4))
-                } catch {
-                    errors.add(error)
+        try await OwnThread.run {
+            DispatchQueue.concurrentPerform(iterations: threads) { index in
+                for i in 0..<perThread {
+                    do {
+                        _ = try engines[index % 2].decide(DecisionEngineTests.request(
+                            "u-hot", String(format: "2026-11-20T10:%02d:%02dZ", index, i), ip: "81.2.69.1", country: "DE", lat: 52.5, lon: 13.4))
+                    } catch {
+                        errors.add(error)
+                    }
                 }
             }
         }
@@ -143,12 +145,14 @@ struct PostgresStateStoreTests {
     }
 
     /// Replicas that start together on an empty database create the schema once.
-    @Test func concurrentFirstUseMigratesOnce() throws {
+    @Test func concurrentFirstUseMigratesOnce() async throws {
         let url = try TestPostgres.freshDatabase()
         let keyring = SecretsKeyring.ephemeral()
         let errors = ErrorList()
-        DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            do { _ = try PostgresStateStore(url: url, secrets: keyring) } catch { errors.add(error) }
+        try await OwnThread.run {
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do { _ = try PostgresStateStore(url: url, secrets: keyring) } catch { errors.add(error) }
+            }
         }
         #expect(errors.all.isEmpty, "\(errors.all)")
         let store = try PostgresStateStore(url: url, secrets: keyring)
@@ -158,7 +162,7 @@ struct PostgresStateStoreTests {
 
     /// Connections the server ends (as a PostgreSQL restart does) are replaced: the next read and
     /// commit work without reopening the store.
-    @Test func recoversWhenTheServerEndsItsConnections() throws {
+    @Test func recoversWhenTheServerEndsItsConnections() async throws {
         let t = try TestStore(.postgres)
         let url = try #require(t.url)
         try t.store.commit(StateChange(users: ["u-1": UserState()]))
@@ -166,7 +170,7 @@ struct PostgresStateStoreTests {
         try TestPostgres.admin(try #require(TestPostgres.baseURL), """
             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'
             """)
-        Thread.sleep(forTimeInterval: 0.2)
+        try await Task.sleep(for: .milliseconds(200))
         var state = try #require(try t.store.loadUser("u-1"))
         state.lockouts = 3
         try t.store.commit(StateChange(users: ["u-1": state], audit: [AuditEvent(time: Date(), kind: .admin, user: "u-1")]))

@@ -90,3 +90,13 @@ enum TestPostgres {
         _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
     }
 }
+
+/// Runs blocking work (many threads deciding, waiting on PostgreSQL) on a thread of its own, so
+/// the test does not hold one of Swift concurrency's few shared threads while it waits.
+enum OwnThread {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}
