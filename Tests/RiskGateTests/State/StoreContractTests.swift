@@ -89,7 +89,8 @@ import Testing
 
         var lines: [String] = []
         let written = try AuditExport.stream(from: store, after: 0, pageSize: 1) { lines.append($0) }
-        #expect(written.count == (try store.auditEntries().count) && written.count >= 3 && lines.allSatisfy { $0.hasPrefix("{\"hash\":") })
+        #expect(written.count == (try store.auditEntries().count) && written.count >= 1 && lines.count == written.count)
+        #expect(lines.allSatisfy { $0.hasPrefix("{\"hash\":") })
     }
 
     /// Without a deliverer, a code leaves the outbox once it cannot be used any more: its OTP step
