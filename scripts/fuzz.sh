@@ -70,7 +70,7 @@ for t in "${targets[@]}"; do
     log="$scratch/logs/$t.log"
     echo "fuzz.sh: $t for ${seconds} s (log $log)" >&2
     # Swift's crash reporter would take over the signals AddressSanitizer reports with.
-    if SWIFT_BACKTRACE=enable=no "$bin/fuzz-$t" "${inputs[@]}" "${flags[@]}" "$@" >"$log" 2>&1; then
+    if LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp" SWIFT_BACKTRACE=enable=no "$bin/fuzz-$t" "${inputs[@]}" "${flags[@]}" "$@" >"$log" 2>&1; then
         grep -E "^#[0-9]+ +DONE|^stat::(number_of_executed_units|peak_rss_mb)|^Done" "$log" | sed "s/^/  $t: /" >&2 || true
     else
         failed+=("$t")
