@@ -60,6 +60,8 @@ struct DeliverCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // The JSON handler buffers lines off the calling thread; write them out before the process exits.
+        defer { if json { JSONLogHandler.standardError.flush() } }
         var delivery: DeliveryConfiguration
         do {
             delivery = try webhookOptions.configuration(

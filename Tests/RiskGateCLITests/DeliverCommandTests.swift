@@ -81,6 +81,8 @@ struct DeliverCommandTests {
         run.expectStatus(1)
         #expect((run.stdoutJSON as? [String: Any])?["dead_lettered"] as? Int == 1, "\(run)")
         #expect(receiver.requests.count == 2)
+        // Logged just before the command exits: the buffered log must be written out by then.
+        #expect(run.stderr.contains("message moved to the dead letters"), "\(run.stderr)")
         let code = try #require((receiver.requests.first?.json["body"] as? [String: Any])?["code"] as? String)
 
         let listed = try await CLIRunner.run(["challenge", "dead-letters", "--state", database])
