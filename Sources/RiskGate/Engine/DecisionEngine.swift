@@ -168,68 +168,51 @@ public final class DecisionEngine: @unchecked Sendable {
             let stored = try store.loadUser(request.user)
             var state = stored ?? UserState()
             let policy = snapshot.policy
-
+            let kernel = DecisionKernel(policy: policy, computer: snapshot.computer)
             var signals = SignalValues()
-            let computation = snapshot.computer.compute(request, userState: state, now: time, networkFailures: networkFailures,
-                                                        into: &signals)
-            let location = computation.location
-            let features = LoginFeatures(context: request, ip: location.ip, asn: location.asn, country: location.country)
-            let assessment = model.assess(features, user: state.model, global: globalStats)
-            PipelineSteps.setModelSignals(assessment, into: &signals)
+            var evaluation = Evaluation()
+            let step = kernel.decide(request, state: &state, time: time, global: globalStats, networkFailures: networkFailures,
+                                     signals: &signals, evaluation: &evaluation)
+            let before = stored ?? UserState()
 
             var shadowDecision: Decision?
             if let shadowSnapshot {
                 let shadowPolicy = shadowSnapshot.policy
                 var shadowSignals = signals
                 var shadowEvaluation = Evaluation()
-                shadowPolicy.evaluate(&shadowSignals, into: &shadowEvaluation)
+                let verdict = DecisionKernel.judge(shadowPolicy, signals: &shadowSignals, evaluation: &shadowEvaluation,
+                                                   state: before, computation: step.computation, time: time)
                 var shadow = shadowPolicy.decision(
                     id: makeID("dec", at: now), signals: shadowSignals, evaluation: shadowEvaluation, explain: false)
                 // Logged as it would have been carried out (lock guard, fallbacks, on_failure), like
                 // the enforced decision beside it; its challenges and deliveries are dropped.
-                DecisionEngine.applyLockGuard(&shadow, state: state, computation: computation, settings: shadowPolicy.settings, now: time)
-                if request.result != "failure" {
-                    stepUp(&shadow, request: request, state: state, policy: shadowPolicy, signals: shadowSignals,
+                verdict.apply(to: &shadow)
+                if DecisionKernel.consequence(of: verdict.outcome, request: request) == .challenge {
+                    stepUp(&shadow, request: request, state: before, policy: shadowPolicy, signals: shadowSignals,
                            redactedSignals: [:], now: now) { _ in }
                 }
                 shadowDecision = shadow
             }
 
-            var evaluation = Evaluation()
-            policy.evaluate(&signals, into: &evaluation)
             var decision = policy.decision(id: makeID("dec", at: now), signals: signals, evaluation: evaluation, explain: explain)
-            if explain { decision.explanation?.model = assessment.top }
+            if explain { decision.explanation?.model = step.assessment.top }
             // The audit record and a step-up's hand-off context keep the (redacted) signals whether or not the caller asked for them.
             let auditSignals = decision.explanation.map { AuditEvent.redactedSignals($0.signals) } ?? policy.redactedSignalValues(signals)
-            DecisionEngine.applyLockGuard(&decision, state: state, computation: computation, settings: policy.settings, now: time)
+            step.verdict.apply(to: &decision)
+            decision.lockedAccount = step.lockedNow
 
             var change = StateChange()
-            if request.result == "failure" {
-                // A failed first factor counts toward lockout; no challenge is raised for it. It is
-                // counted at the request's time, the time `account.failures` and the lock guard
-                // read: a sequence of timed requests (three failures at 10:01-10:03, a login at
-                // 10:20) then sees its own failures and lockout, whenever it is sent. A caller that
-                // could backdate a failure to dodge lockout could as well leave `result` out.
-                decision.lockedAccount = Lockout.recordFailure(&state, settings: policy.settings, familiar: computation.familiar,
-                                                               now: time).lockedNow
-                PipelineSteps.recordNetworkFailure(computation, tracker: networkFailures, settings: policy.settings, time: time)
-            } else {
-                switch decision.outcome {
-                case .passive:
-                    accept(request, location: location, typing: computation.typing, features: features,
-                           settings: policy.settings, time: time, state: &state, change: &change)
-                case .deny:
-                    break
-                case .otp, .otpKbaDelay, .agentEscalation:
-                    stepUp(&decision, request: request, state: state, policy: policy, signals: signals,
-                           redactedSignals: auditSignals, now: now) { made in
-                        if var challenge = made.challenge {
-                            challenge.pendingLogin = request
-                            challenge.familiar = computation.familiar
-                            change.challenges.append(challenge)
-                        }
-                        change.outbox += made.outbox
+            step.networkFailure?.record(in: networkFailures)
+            if let learned = step.learned { learnGlobally(learned, change: &change) }
+            if step.challenge != nil {
+                stepUp(&decision, request: request, state: before, policy: policy, signals: signals,
+                       redactedSignals: auditSignals, now: now) { made in
+                    if var challenge = made.challenge {
+                        challenge.pendingLogin = request
+                        challenge.familiar = step.computation.familiar
+                        change.challenges.append(challenge)
                     }
+                    change.outbox += made.outbox
                 }
             }
 
@@ -270,9 +253,10 @@ public final class DecisionEngine: @unchecked Sendable {
                 let time = effectiveTime(pending.time, now: clock.now())
                 let location = snapshot.computer.resolveLocation(pending)
                 let features = LoginFeatures(context: pending, ip: location.ip, asn: location.asn, country: location.country)
+                let kernel = DecisionKernel(policy: snapshot.policy, computer: snapshot.computer)
                 var change = StateChange()
-                accept(pending, location: location, typing: nil, features: features, settings: snapshot.policy.settings,
-                       time: time, state: &state, change: &change)
+                let learned = kernel.learn(pending, location: location, typing: nil, features: features, time: time, state: &state)
+                learnGlobally(learned, change: &change)
                 change.users[challenge.user] = state
                 try store.commit(change)
             }
@@ -323,13 +307,10 @@ public final class DecisionEngine: @unchecked Sendable {
 
     // MARK: - Shared steps
 
-    /// Records an accepted login into the user's state and the model.
-    /// `typing` is the sample as scored by the same decision, `nil` when accepted after a challenge.
-    func accept(_ request: RequestContext, location: ResolvedLocation, typing: TypingDynamics.ScoredSample?,
-                features: LoginFeatures, settings: PolicySettings, time: Date, state: inout UserState,
-                change: inout StateChange) {
-        PipelineSteps.recordAccepted(request, location: location, typing: typing, features: features, settings: settings,
-                                     time: time, model: model, global: globalStats, state: &state)
+    /// Adds a login the kernel let in to the model's global statistics, and every
+    /// ``Configuration/persistModelEvery`` of them, the statistics to the change.
+    func learnGlobally(_ learned: LearnedLogin, change: inout StateChange) {
+        globalStats.record(learned.features, newUser: learned.newUser)
         if learnCounter.increment() % max(1, configuration.persistModelEvery) == 0 {
             change.blobs[DecisionEngine.modelBlobKey] = globalStats.encoded()
         }
@@ -360,17 +341,6 @@ public final class DecisionEngine: @unchecked Sendable {
             decision.challenge = next.summary
             guard escalated, next.challenge == nil,
                   next.outcome == .otp || next.outcome == .otpKbaDelay else { break }
-        }
-    }
-
-    /// A locked or banned account is denied whatever the policy says, with the reason as the rule.
-    static func applyLockGuard(_ decision: inout Decision, state: UserState, computation: SignalComputation,
-                               settings: PolicySettings, now: Date) {
-        guard let reason = PipelineSteps.lockRule(state, computation: computation, settings: settings, now: now) else { return }
-        if decision.outcome != .deny {
-            decision.outcome = .deny
-            decision.rule = reason
-            decision.path = [reason]
         }
     }
 

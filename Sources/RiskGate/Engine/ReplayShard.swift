@@ -12,8 +12,8 @@ final class ReplayShard {
     /// users' failures, which keeps the result the same for any number of threads of 2 or more.
     private let networkFailures = NetworkFailureTracker()
     let policy: CompiledPolicy
-    let computer: SignalComputer
-    let model = LoginModel()
+    /// The decision step the service takes too; the shard adds the label's side of each challenge.
+    let kernel: DecisionKernel
     /// Shared by every shard of the engine; read-only while shards decide.
     let globalStats: GlobalLoginStats
     let backing: (any StateStore)?
@@ -46,7 +46,7 @@ final class ReplayShard {
     init(policy: CompiledPolicy, computer: SignalComputer, globalStats: GlobalLoginStats,
          backing: (any StateStore)?, tracksDirty: Bool, decodedUserLimit: Int) {
         self.policy = policy
-        self.computer = computer
+        kernel = DecisionKernel(policy: policy, computer: computer)
         self.globalStats = globalStats
         self.backing = backing
         self.tracksDirty = tracksDirty
@@ -179,50 +179,22 @@ final class ReplayShard {
         // Login records keep the user agent: one shared copy per distinct header, not one per event.
         if let agent = event.device?.userAgent { event.device?.userAgent = agents.intern(agent) }
         let time = event.time ?? Date(timeIntervalSince1970: 0)
-        signals.reset()
-        // A user never seen has an empty state, which the computer reads as no history.
-        let computation = computer.compute(event, userState: state, now: time, networkFailures: networkFailures, into: &signals)
-        let location = computation.location
-        let features = LoginFeatures(ip: location.ip, asn: location.asn, country: location.country,
-                                     userAgent: event.device?.userAgent, cache: agents)
-        let assessment = model.assess(features, user: state.model, global: globalStats)
-        PipelineSteps.setModelSignals(assessment, into: &signals)
-        policy.evaluate(&signals, into: &evaluation)
-
-        var outcome = evaluation.outcome
-        var rule = policy.ruleID(at: evaluation.ruleIndex)
-        if let lockRule = PipelineSteps.lockRule(state, computation: computation, settings: policy.settings, now: time),
-           outcome != .deny {
-            outcome = .deny
-            rule = lockRule
-        }
-
-        var accepted = false
-        if event.result == "failure" {
-            _ = Lockout.recordFailure(&state, settings: policy.settings, familiar: computation.familiar, now: time)
-            PipelineSteps.recordNetworkFailure(computation, tracker: networkFailures, settings: policy.settings, time: time)
-        } else {
-            switch outcome {
-            case .deny:
-                break
-            case .passive:
-                accepted = true
-            case .otp, .otpKbaDelay, .agentEscalation:
-                if attackerFailsChallenges {
-                    _ = Lockout.recordFailure(&state, settings: policy.settings, familiar: computation.familiar, now: time)
-                } else {
-                    accepted = true
-                }
+        let step = kernel.decide(event, state: &state, time: time, global: globalStats, networkFailures: networkFailures,
+                                 agents: agents, signals: &signals, evaluation: &evaluation)
+        step.networkFailure?.record(in: networkFailures)
+        var learned = step.learned
+        if step.challenge != nil {
+            // The label's side of the challenge: attackers fail it, everyone else passes.
+            if attackerFailsChallenges {
+                kernel.failChallenge(step: step, time: time, state: &state)
+            } else {
+                learned = kernel.passChallenge(event, step: step, time: time, state: &state)
             }
         }
-        if accepted {
-            let isNewUser = PipelineSteps.recordAcceptedForUser(event, location: location, typing: computation.typing,
-                                                                features: features,
-                                                                settings: policy.settings, time: time, model: model,
-                                                                state: &state)
-            pending.append(PendingLogin(sequence: sequence, features: features, newUser: isNewUser))
+        if let learned {
+            pending.append(PendingLogin(sequence: sequence, features: learned.features, newUser: learned.newUser))
         }
-        var result = ReplayResult(outcome: outcome, score: evaluation.score, rule: rule)
+        var result = ReplayResult(outcome: step.verdict.outcome, score: evaluation.score, rule: step.verdict.rule)
         ReplayShard.explain(&result, label: event.label, policy: policy, evaluation: evaluation, signals: signals)
         return result
     }

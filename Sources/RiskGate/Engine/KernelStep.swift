@@ -1,0 +1,59 @@
+import Foundation
+
+/// What one ``DecisionKernel`` step decided and what the caller must carry out.
+struct KernelStep {
+    /// The outcome and deciding rule, after the lock guard.
+    var verdict: KernelVerdict
+    /// How the request's signals were computed (location, typing sample, context class).
+    var computation: SignalComputation
+    /// The login's model features, for learning it when a challenge is passed.
+    var features: LoginFeatures
+    /// The model's assessment (its top features explain a decision).
+    var assessment: ModelAssessment
+    /// Whether a counted first-factor failure locked the account just now.
+    var lockedNow = false
+    /// A first-factor failure to count against its source network.
+    var networkFailure: NetworkFailure?
+    /// A login let in, for the model's global statistics.
+    var learned: LearnedLogin?
+    /// The step-up outcome whose challenge is to be created (and then passed or failed).
+    var challenge: Outcome?
+}
+
+/// The outcome and rule a request gets: the policy's, or a lock guard's deny.
+struct KernelVerdict: Hashable {
+    var outcome: Outcome
+    /// The deciding rule's id, or the lock guard's reason.
+    var rule: String
+    /// The lock guard's reason (`account.locked`, `account.banned`, `ip.network_throttled`) when
+    /// it overrode the policy's outcome.
+    var lockRule: String?
+
+    /// Makes `decision`, built from the policy's evaluation, carry this verdict.
+    func apply(to decision: inout Decision) {
+        decision.outcome = outcome
+        if let lockRule {
+            decision.rule = lockRule
+            decision.path = [lockRule]
+        }
+    }
+}
+
+/// A login the kernel let in, to join the model's global statistics.
+struct LearnedLogin {
+    var features: LoginFeatures
+    /// Whether it was the user's first learned login.
+    var newUser: Bool
+}
+
+/// A failed first factor to count against its source network (`ip.network_failures`, the throttle).
+struct NetworkFailure {
+    var ip: IPAddress
+    var time: Date
+    /// The lockout window the count spans.
+    var window: Double
+
+    func record(in tracker: NetworkFailureTracker) {
+        tracker.record(ip, now: time, window: window)
+    }
+}
