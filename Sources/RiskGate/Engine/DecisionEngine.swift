@@ -1,7 +1,8 @@
 import Foundation
 
-/// The whole decision pipeline over one store: request → signals → model → score → decision graph
-/// → challenge → state update and audit, committed in one transaction.
+/// The whole decision pipeline over one store: the ``DecisionKernel`` step (request → signals →
+/// model → score → decision graph → lock guard → state update), then the challenge and the audit
+/// record, committed with the new state in one transaction.
 ///
 /// The command line (`decide`, `test`) and the HTTP service use the same engine. It is safe to call
 /// from many threads: work on one user is serialised, different users run in parallel, and the
@@ -84,8 +85,8 @@ public final class DecisionEngine: @unchecked Sendable {
         var lists = configuration.anonymousLists
         if !policy.anonymousIPs.isEmpty { lists.append(policy.anonymousIPs) }
         let environment = SignalEnvironment(geo: configuration.geo, anonymousLists: lists)
-        return PolicySlot.Snapshot(policy: policy, computer: SignalComputer(settings: policy.settings, environment: environment),
-                                   source: source)
+        let computer = SignalComputer(settings: policy.settings, environment: environment)
+        return PolicySlot.Snapshot(kernel: DecisionKernel(policy: policy, computer: computer), source: source)
     }
 
     /// Decides one request, creates its challenge, updates the user's state and appends the audit record.
@@ -168,7 +169,7 @@ public final class DecisionEngine: @unchecked Sendable {
             let stored = try store.loadUser(request.user)
             var state = stored ?? UserState()
             let policy = snapshot.policy
-            let kernel = DecisionKernel(policy: policy, computer: snapshot.computer)
+            let kernel = snapshot.kernel
             var signals = SignalValues()
             var evaluation = Evaluation()
             let step = kernel.decide(request, state: &state, time: time, global: globalStats, networkFailures: networkFailures,
@@ -253,7 +254,7 @@ public final class DecisionEngine: @unchecked Sendable {
                 let time = effectiveTime(pending.time, now: clock.now())
                 let location = snapshot.computer.resolveLocation(pending)
                 let features = LoginFeatures(context: pending, ip: location.ip, asn: location.asn, country: location.country)
-                let kernel = DecisionKernel(policy: snapshot.policy, computer: snapshot.computer)
+                let kernel = snapshot.kernel
                 var change = StateChange()
                 let learned = kernel.learn(pending, location: location, typing: nil, features: features, time: time, state: &state)
                 learnGlobally(learned, change: &change)

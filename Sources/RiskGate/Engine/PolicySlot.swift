@@ -1,13 +1,15 @@
 import Foundation
 
-/// The active policy and its derived signal computer, swapped atomically.
+/// The active policy and the decision kernel built on it, swapped atomically.
 ///
 /// A request takes one snapshot at its start and uses it to the end, so a swap never mixes two
 /// policies inside one decision and never fails a request in flight.
 final class PolicySlot: @unchecked Sendable {
     struct Snapshot: Sendable {
-        let policy: CompiledPolicy
-        let computer: SignalComputer
+        /// The policy with its signal computer, built once per policy rather than per request.
+        let kernel: DecisionKernel
+        var policy: CompiledPolicy { kernel.policy }
+        var computer: SignalComputer { kernel.computer }
         /// The policy's YAML text, for `GET /v1/policy`.
         let source: String
     }

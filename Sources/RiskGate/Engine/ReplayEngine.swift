@@ -1,7 +1,7 @@
 import Foundation
 
-/// The decision pipeline for replay (docs/replay.md): the same signals, model, score and decision graph
-/// as ``DecisionEngine``, with the user's side of each challenge played from the event's label.
+/// The decision pipeline for replay (docs/replay.md): the same decision step as ``DecisionEngine``
+/// (``DecisionKernel``), with the user's side of each challenge played from the event's label.
 ///
 /// Labelled attackers fail every challenge (one failure toward lockout per failed challenge) and
 /// a `passive` outcome lets them in, into the user's history; everyone else passes. No codes are
