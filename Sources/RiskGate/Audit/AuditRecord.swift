@@ -70,6 +70,21 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         self.result = result; self.reference = reference; self.prevHash = prevHash; self.keyID = keyID; self.hash = hash
     }
 
+    /// This draft numbered `id`, chained after `prevHash` and keyed under `key`, whose audit key
+    /// `mac` holds ready (the same hash as ``chained(id:prevHash:key:)``, without setting the key up).
+    package func chained(id: Int64, prevHash: String, key: SecretsKeyring.Key, mac: KeyedHMAC) -> AuditRecord {
+        var record = self
+        record.id = id
+        record.prevHash = prevHash
+        record.keyID = key.id
+        var previous = prevHash
+        let bytes = record.canonicalBytes
+        record.hash = previous.withUTF8 { previous in
+            bytes.withUnsafeBytes { mac.authenticate(UnsafeRawBufferPointer(previous), $0) }
+        }.hexString
+        return record
+    }
+
     /// The hash this record should carry given its fields and `prevHash`, under `key`.
     public func computedHash(key: SecretsKeyring.Key) -> String {
         var message = Array(prevHash.utf8)

@@ -215,9 +215,10 @@ public final class GlobalLoginStats: @unchecked Sendable {
     /// Layout, little-endian: `RGGS`, version u32, total u64, users u64, record count u64, then per
     /// value key u64, parent key u64, count u32. Totals under each value are recomputed on load.
     public func encoded() -> Data {
-        let (rows, total, users) = lock.withLock {
-            (table.filter { $1.parent != 0 }.sorted { $0.key < $1.key }, self.total, self.users)
-        }
+        // Only the copy under the lock: every decision scores and learns under it, and sorting
+        // the whole table there stalled them all for as long as the sort took.
+        let (kept, total, users) = lock.withLock { (table.filter { $1.parent != 0 }, self.total, self.users) }
+        let rows = kept.sorted { $0.key < $1.key }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(GlobalLoginStats.headerSize + rows.count * GlobalLoginStats.recordSize)
         func write(_ value: UInt64, _ width: Int) {

@@ -59,6 +59,8 @@ final class SQLiteWriter: @unchecked Sendable {
 
     /// The key new audit records are authenticated under (the keyring's current key).
     private let auditKey: SecretsKeyring.Key
+    /// `auditKey` set up for HMAC once (`nil` if OpenSSL could not: records are then hashed one-shot).
+    private let auditMAC: KeyedHMAC?
 
     /// Told of each committed batch, to copy the WAL into the database file off this thread.
     private let checkpointer: SQLiteCheckpointer?
@@ -66,6 +68,7 @@ final class SQLiteWriter: @unchecked Sendable {
     init(connection: SQLiteConnection, cache: UserStateCache, path: String, auditKey: SecretsKeyring.Key, maxBatch: Int = 1_000,
          checkpointer: SQLiteCheckpointer? = nil) {
         self.auditKey = auditKey
+        auditMAC = KeyedHMAC(key: auditKey.audit)
         self.checkpointer = checkpointer
         self.connection = connection
         self.cache = cache
@@ -285,7 +288,11 @@ final class SQLiteWriter: @unchecked Sendable {
     /// Appends and chains audit records after `head`.
     private func appendAudit(_ drafts: [AuditRecord], head: inout (id: Int64, hash: String)) throws {
         for draft in drafts {
-            let r = draft.chained(id: head.id + 1, prevHash: head.hash, key: auditKey)
+            let r = if let auditMAC {
+                draft.chained(id: head.id + 1, prevHash: head.hash, key: auditKey, mac: auditMAC)
+            } else {
+                draft.chained(id: head.id + 1, prevHash: head.hash, key: auditKey)
+            }
             let s = try connection.cached("""
                 INSERT INTO audit (id, time, kind, user, policy_hash, outcome, rules, signals, method, result, reference, prev_hash, hash, key_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -23,6 +23,19 @@ import Testing
         return path
     }
 
+    @Test func aRecordHashedWithTheKeyedContextEqualsTheOneShot() throws {
+        let key = SecretsKeyring.Key(id: "k1", bytes: Array(repeating: 7, count: 32))
+        let mac = try #require(KeyedHMAC(key: key.audit))
+        var previous = AuditRecord.genesisHash
+        for (index, event) in events(4).enumerated() {
+            let draft = AuditRecord(draft: event)
+            let fast = draft.chained(id: Int64(index + 1), prevHash: previous, key: key, mac: mac)
+            #expect(fast == draft.chained(id: Int64(index + 1), prevHash: previous, key: key))
+            #expect(fast.hash == fast.computedHash(key: key))
+            previous = fast.hash
+        }
+    }
+
     /// Tampering as an attacker with the file would: drop the append-only triggers, then edit.
     func tamper(_ path: String, _ sql: String) throws {
         var db: OpaquePointer?

@@ -28,6 +28,29 @@ import Testing
         #expect(HMACSHA256.authenticate(key: key, message: message).hexString == expected)
     }
 
+    // The same RFC 4231 cases through one reused context, each message split in two, in turn:
+    // restarting from the keyed state must forget the previous message.
+    @Test func keyedHMACMatchesTheOneShotOverManyMessages() throws {
+        for (key, message, expected) in [
+            ([UInt8](repeating: 0x0b, count: 20), Array("Hi There".utf8),
+             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            ([UInt8](repeating: 0xaa, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+        ] {
+            let mac = try #require(KeyedHMAC(key: key))
+            for split in [0, 3, message.count, 1, 0] {
+                let tag = message.withUnsafeBytes { bytes in
+                    mac.authenticate(UnsafeRawBufferPointer(rebasing: bytes[..<split]), UnsafeRawBufferPointer(rebasing: bytes[split...]))
+                }
+                #expect(tag.hexString == expected)
+            }
+            let other = Array("another message".utf8)
+            #expect(other.withUnsafeBytes { mac.authenticate($0, UnsafeRawBufferPointer(start: nil, count: 0)) }
+                == HMACSHA256.authenticate(key: key, message: other))
+        }
+        #expect(KeyedHMAC(key: []) == nil)
+    }
+
     @Test func hexRoundTripsAndRefusesJunk() {
         #expect([UInt8]().hexString == "")
         #expect([0x00, 0x09, 0x0a, 0xf0, 0xff].hexString == "00090af0ff")
