@@ -1,5 +1,8 @@
 /// The PostgreSQL schema as an ordered list of migrations; `riskgate_schema.version` holds how many ran.
 ///
+/// A new database runs them all (under an advisory lock, see `PostgresStateStore.migrate`); an
+/// existing one runs those after its version.
+///
 /// Every table that holds one user's data has the user id as the first column of its primary key
 /// (`user_id`), so the database can be distributed by user (Citus: `create_distributed_table(…,
 /// 'user_id')`) without a redesign; the global tables (`audit_chains`, `blobs`, model statistics)
@@ -128,10 +131,8 @@ enum PostgresSchema {
                 users bigint NOT NULL
             )
             """,
-        ],
-        // 2: webhook delivery's dead letters (docs/delivery.md): a message that failed too often,
-        // kept under its outbox id until an operator sends it back.
-        [
+            // Webhook delivery's dead letters (docs/delivery.md): a message that failed too often,
+            // kept under its outbox id until an operator sends it back.
             """
             CREATE TABLE dead_letters (
                 user_id text NOT NULL,

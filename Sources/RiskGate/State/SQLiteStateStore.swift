@@ -96,11 +96,13 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     /// The schema version this program writes.
     public static var schemaVersion: Int { SQLiteSchema.migrations.count }
 
-    private static func migrate(_ connection: SQLiteConnection, path: String) throws {
+    /// Brings the database on `connection` to the last of `migrations` (tests pass a longer list,
+    /// as a later version of the program would), refusing one from a newer version.
+    static func migrate(_ connection: SQLiteConnection, path: String, migrations: [String] = SQLiteSchema.migrations) throws {
         let versionStatement = try connection.prepare("PRAGMA user_version")
         let version = try versionStatement.step() ? Int(versionStatement.int64(0) ?? 0) : 0
         try versionStatement.run()
-        let target = SQLiteSchema.migrations.count
+        let target = migrations.count
         if version > target {
             throw StoreError(code: .schema, message: "database schema version \(version) is newer than this program's (\(target))", path: path)
         }
@@ -112,15 +114,15 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
                 throw StoreError(code: .corrupt, message: "not a riskgate database (it has other tables and no riskgate schema version)", path: path)
             }
         }
-        // Migrations rebuild tables (SQLite's way to change one): with foreign keys on, dropping the
-        // old `users` would cascade into `challenges`. Off for the migrations (it cannot change
+        // A migration may rebuild a table (SQLite's way to change one): with foreign keys on,
+        // dropping the old `users` would cascade into `challenges`. Off for the migrations (it cannot change
         // inside a transaction), checked after each, on again at the end.
         if version < target { try connection.execute("PRAGMA foreign_keys = OFF") }
         defer { if version < target { try? connection.execute("PRAGMA foreign_keys = ON") } }
         for index in version..<target {
             try connection.execute("BEGIN IMMEDIATE")
             do {
-                try connection.execute(SQLiteSchema.migrations[index])
+                try connection.execute(migrations[index])
                 let violations = try connection.prepare("PRAGMA foreign_key_check")
                 let violated = try violations.step()
                 violations.reset()
@@ -233,7 +235,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         }
     }
 
-    /// Uses the partial index on decision records' `reference` (migration 3), so it costs one index lookup.
+    /// Uses the partial index on decision records' `reference` (`audit_decision_reference`), so it costs one index lookup.
     public func decisionUser(_ id: String) throws -> String? {
         try readLock.withLock {
             let s = try reader.prepare("SELECT user FROM audit WHERE reference = ? AND kind = 'decision' LIMIT 1")

@@ -4,8 +4,7 @@ import Foundation
 ///
 /// The `history` blob holds the whole state in ``UserStateCodec``'s binary format, which is what
 /// a read decodes; profile fields and lockout counters are also written to their own columns so
-/// the file can be inspected and queried with SQL. Rows written before the binary format have a
-/// JSON `history` blob (logins, devices, typing, model) and are read from the columns plus that JSON.
+/// the file can be inspected and queried with SQL.
 struct SQLiteUserRow: Sendable {
     let user: String
     let known: Int64
@@ -22,10 +21,8 @@ struct SQLiteUserRow: Sendable {
     let banned: Int64
     let history: Data
 
-    static let columns = """
-        known, home_country, phone, email, created_at, kba, partial_secret, trusted_devices,
-        failures, locked_until, lockouts, banned, history
-        """
+    /// The columns a read selects for ``decode(_:path:)``: only the blob, which holds everything.
+    static let columns = "history"
 
     static let upsert: StaticString = """
         INSERT INTO users (user, known, home_country, phone, email, created_at, kba, partial_secret,
@@ -100,55 +97,14 @@ struct SQLiteUserRow: Sendable {
         s.bind(14, history)
     }
 
-    /// Decodes the columns of ``columns`` (in that order) of the statement's current row.
+    /// Decodes the columns of ``columns`` (the `history` blob) of the statement's current row.
     ///
-    /// - Throws: ``StoreError`` `.corrupt` naming the column that does not decode.
+    /// - Throws: ``StoreError`` `.corrupt` when the blob does not decode.
     static func decode(_ s: SQLiteConnection.Statement, path: String) throws -> UserState {
-        if let blob = s.data(12), let first = blob.first, first != UInt8(ascii: "{") {
-            do { return try UserStateCodec.decode(blob) } catch {
-                throw StoreError(code: .corrupt, message: "cannot decode `users.history`: \(error)", path: path)
-            }
+        // NULL: a row that only anchors a challenge (its user has no state yet).
+        guard let blob = s.data(0) else { return UserState() }
+        do { return try UserStateCodec.decode(blob) } catch {
+            throw StoreError(code: .corrupt, message: "cannot decode `users.history`: \(error)", path: path)
         }
-        let decoder = JSONDecoder()
-        func value<T: Decodable>(_ type: T.Type, _ data: Data, _ column: String) throws -> T {
-            do { return try decoder.decode(type, from: data) } catch {
-                throw StoreError(code: .corrupt, message: "cannot decode `\(column)`: \(error)", path: path)
-            }
-        }
-        func text<T: Decodable>(_ type: T.Type, _ column: Int32, _ name: String) throws -> T {
-            try value(type, Data((s.string(column) ?? "").utf8), name)
-        }
-        var state = UserState()
-        var profile = AccountProfile()
-        profile.known = s.int64(0) == 1
-        profile.homeCountry = s.string(1)
-        profile.phone = s.string(2)
-        profile.email = s.string(3)
-        profile.createdAt = s.double(4).map { Date(timeIntervalSince1970: $0) }
-        // Rows this old hold secrets hashed in a form that is no longer read: they are dropped, and
-        // the account needs its KBA answers and secret set again.
-        profile.kba = (try? text([KBAAnswer].self, 5, "users.kba")) ?? []
-        profile.trustedDevices = try text([String].self, 7, "users.trusted_devices")
-        state.profile = profile
-        state.failures = try text([Double].self, 8, "users.failures").map { Date(timeIntervalSince1970: $0) }
-        state.lockedUntil = s.double(9).map { Date(timeIntervalSince1970: $0) }
-        state.lockouts = Int(s.int64(10) ?? 0)
-        state.banned = s.int64(11) == 1
-        if let blob = s.data(12), !blob.isEmpty {
-            let history = try value(UserHistory.self, blob, "users.history")
-            state.logins = history.logins
-            state.devices = history.devices
-            state.typing = history.typing
-            state.model = history.model
-        }
-        return state
     }
-}
-
-/// The per-user history kept as one blob: logins, devices, typing templates, model counts.
-struct UserHistory: Codable {
-    var logins: [LoginRecord]
-    var devices: [DeviceRecord]
-    var typing: [TypingTemplate]
-    var model: UserModelCounts
 }

@@ -170,24 +170,6 @@ public struct LoginRecord: Sendable, Hashable, Codable {
         self.accuracyKm = accuracyKm; self.anonymous = anonymous; self.userAgent = userAgent; self.deviceId = deviceId
         self.isLogin = isLogin
     }
-
-    private enum CodingKeys: String, CodingKey {
-        case time, ip, country, asn, lat, lon, accuracyKm, anonymous, userAgent, deviceId, isLogin
-    }
-
-    /// Reads a record; one stored before `isLogin` existed was a login (only logins were kept then).
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(time: try c.decode(Date.self, forKey: .time), ip: try c.decodeIfPresent(IPAddress.self, forKey: .ip),
-                  country: try c.decodeIfPresent(String.self, forKey: .country),
-                  asn: try c.decodeIfPresent(Double.self, forKey: .asn), lat: try c.decodeIfPresent(Double.self, forKey: .lat),
-                  lon: try c.decodeIfPresent(Double.self, forKey: .lon),
-                  accuracyKm: try c.decodeIfPresent(Double.self, forKey: .accuracyKm),
-                  anonymous: try c.decode(Bool.self, forKey: .anonymous),
-                  userAgent: try c.decodeIfPresent(String.self, forKey: .userAgent),
-                  deviceId: try c.decodeIfPresent(String.self, forKey: .deviceId),
-                  isLogin: try c.decodeIfPresent(Bool.self, forKey: .isLogin) ?? true)
-    }
 }
 
 /// A device seen for a user.

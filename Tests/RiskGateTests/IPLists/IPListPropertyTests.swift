@@ -2,56 +2,133 @@ import Foundation
 import Testing
 @testable import RiskGate
 
-/// The byte-level parsers against the old String-based ones, and the indexed set against a linear scan.
+/// The byte-level parsers against tables of expected results and their own round trips, and the indexed set against a linear scan.
 @Suite struct IPListPropertyTests {
     // MARK: Parsing
 
-    @Test func addressParserMatchesLegacyOnRandomAndMutatedText() {
+    /// Whatever the text, an address or network the parsers accept prints as text that parses
+    /// back to it, and a `Substring` parses as its `String` does.
+    @Test func acceptedTextRoundTrips() {
         var rng = SeededRandom(seed: 0x1915)
         var accepted = 0
         for _ in 0..<30_000 {
             let text = Self.mutated(Self.randomEntry(&rng), &rng)
-            let legacy = LegacyIPParsing.address(text)
-            #expect(IPAddress(text) == legacy, "address `\(text.debugDescription)`")
-            #expect(IPAddress(text[...]) == legacy, "substring `\(text.debugDescription)`")
-            let legacyNetwork = LegacyIPParsing.network(text)
-            #expect(IPNetwork(text) == legacyNetwork, "network `\(text.debugDescription)`")
-            if legacyNetwork != nil { accepted += 1 }
+            let address = IPAddress(text)
+            #expect(IPAddress(text[...]) == address, "substring `\(text.debugDescription)`")
+            if let address { #expect(IPAddress(address.description) == address, "address `\(text.debugDescription)`") }
+            let network = IPNetwork(text)
+            if let network {
+                accepted += 1
+                #expect(IPNetwork("\(network.address)/\(network.prefixLength)") == network, "network `\(text.debugDescription)`")
+            }
+            if address != nil { #expect(network?.prefixLength == (address!.isV4 ? 32 : 128)) }
         }
-        // The generator must exercise both outcomes, or the comparison proves little.
+        // The generator must exercise both outcomes, or the checks prove little.
         #expect(accepted > 3_000 && accepted < 27_000, "accepted \(accepted) of 30000")
     }
 
-    @Test(arguments: [
-        "1.2.3.4", "0.0.0.0/0", "255.255.255.255/32", "::/0", "::", "::1/128", "1::", "1::/64", "::ffff:1.2.3.4",
-        "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8/128", "ABCD:ef01::/16",
-        "10.0.0.0/08", "10.0.0.0/000", "1.2.3.4/33", "::/129", "1.2.3.4/0024", "1.2.3.4/", "/24", "1.2.3.4//24",
-        "1:2:3:4:5:6:7:8:1.2.3.4", "1:2:3:4:5:6:7::1.2.3.4", "::1.2.3.4.5", "::01.2.3.4", "1.2.3.4::", ":::", ":",
-        "1:::2", "::1::", "1:2:3:4:5:6:7:8::", "::1:2:3:4:5:6:7:8", "00000::", "0000:0000:0000:0000:0000:0000:0000:0000",
-        "1.2.3.4/+1", "1.2.3.4/-0", "1.2.3.4/2\u{301}", "1.2.3.4/\u{301}24", "\u{301}1.2.3.4", "1.2.3.4 /24",
-        String(repeating: "0", count: 46), "0:0:0:0:0:0:255.255.255.255", "0000:0000:0000:0000:0000:ffff:1.2.3.4",
-    ])
-    func parserMatchesLegacyOnEdgeCases(text: String) {
-        #expect(IPAddress(text) == LegacyIPParsing.address(text))
-        #expect(IPNetwork(text) == LegacyIPParsing.network(text))
+    /// Inputs with the address (`IPAddress`) and network (`IPNetwork`, printed `address/prefix`)
+    /// they parse to, `nil` when refused: dotted quads without leading zeros, RFC 4291 text with one
+    /// `::` and an optional trailing dotted quad, a decimal prefix length in range; no blanks, zones
+    /// or signs.
+    static let parsed: [(text: String, address: String?, network: String?)] = [
+        ("1.2.3.4", "1.2.3.4", "1.2.3.4/32"),
+        ("0.0.0.0/0", nil, "0.0.0.0/0"),
+        ("255.255.255.255/32", nil, "255.255.255.255/32"),
+        ("::/0", nil, "::/0"),
+        ("::", "::", "::/128"),
+        ("::1/128", nil, "::1/128"),
+        ("1::", "1::", "1::/128"),
+        ("1::/64", nil, "1::/64"),
+        ("::ffff:1.2.3.4", "::ffff:102:304", "::ffff:102:304/128"),
+        ("1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:102:304", "1:2:3:4:5:6:102:304/128"),
+        ("1:2:3:4:5:6:7::", "1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0/128"),
+        ("::2:3:4:5:6:7:8", "0:2:3:4:5:6:7:8", "0:2:3:4:5:6:7:8/128"),
+        ("1:2:3:4:5:6:7:8/128", nil, "1:2:3:4:5:6:7:8/128"),
+        ("ABCD:ef01::/16", nil, "abcd:ef01::/16"),
+        ("10.0.0.0/08", nil, "10.0.0.0/8"),
+        ("10.0.0.0/000", nil, "10.0.0.0/0"),
+        ("1.2.3.4/33", nil, nil),
+        ("::/129", nil, nil),
+        ("1.2.3.4/0024", nil, nil),
+        ("1.2.3.4/", nil, nil),
+        ("/24", nil, nil),
+        ("1.2.3.4//24", nil, nil),
+        ("1:2:3:4:5:6:7:8:1.2.3.4", nil, nil),
+        ("1:2:3:4:5:6:7::1.2.3.4", nil, nil),
+        ("::1.2.3.4.5", nil, nil),
+        ("::01.2.3.4", nil, nil),
+        ("1.2.3.4::", nil, nil),
+        (":::", nil, nil),
+        (":", nil, nil),
+        ("1:::2", nil, nil),
+        ("::1::", nil, nil),
+        ("1:2:3:4:5:6:7:8::", nil, nil),
+        ("::1:2:3:4:5:6:7:8", nil, nil),
+        ("00000::", nil, nil),
+        ("0000:0000:0000:0000:0000:0000:0000:0000", "::", "::/128"),
+        ("1.2.3.4/+1", nil, nil),
+        ("1.2.3.4/-0", nil, nil),
+        ("1.2.3.4/2\u{301}", nil, nil),
+        ("1.2.3.4/\u{301}24", nil, nil),
+        ("\u{0301}1.2.3.4", nil, nil),
+        ("1.2.3.4 /24", nil, nil),
+        (String(repeating: "0", count: 46), nil, nil),
+        ("0:0:0:0:0:0:255.255.255.255", "::ffff:ffff", "::ffff:ffff/128"),
+        ("0000:0000:0000:0000:0000:ffff:1.2.3.4", "::ffff:102:304", "::ffff:102:304/128"),
+        ("10.1.2.3/8", nil, "10.1.2.3/8"),
+        ("192.168.0.1/24", nil, "192.168.0.1/24"),
+        ("2001:db8::1/32", nil, "2001:db8::1/32"),
+        ("2001:DB8:0:0:8:800:200C:417A", "2001:db8::8:800:200c:417a", "2001:db8::8:800:200c:417a/128"),
+        ("fe80::1%eth0", nil, nil),
+        ("1.2.3", nil, nil),
+        ("1.2.3.4.5", nil, nil),
+        ("256.1.1.1", nil, nil),
+        ("01.2.3.4", nil, nil),
+        ("1.2.3.04", nil, nil),
+        ("1.2.3.4/32", nil, "1.2.3.4/32"),
+        (" 1.2.3.4", nil, nil),
+        ("1.2.3.4 ", nil, nil),
+        ("", nil, nil),
+        ("::ffff:0:0/96", nil, "::ffff:0:0/96"),
+        ("1.2.3.4/1a", nil, nil),
+    ]
+
+    @Test(arguments: parsed)
+    func parsesAsTheTableSays(_ entry: (text: String, address: String?, network: String?)) {
+        #expect(IPAddress(entry.text)?.description == entry.address, "address `\(entry.text.debugDescription)`")
+        #expect(IPAddress(entry.text[...])?.description == entry.address, "substring `\(entry.text.debugDescription)`")
+        #expect(IPNetwork(entry.text).map { "\($0.address)/\($0.prefixLength)" } == entry.network,
+                "network `\(entry.text.debugDescription)`")
     }
 
-    @Test func listParserMatchesLegacyOnRandomFiles() {
+    /// Lines are independent: a file parses as its lines do one by one (a bad line keeps its
+    /// column and text, and gets its line number in the file).
+    @Test func listParsesLineByLine() {
         var rng = SeededRandom(seed: 77)
+        var networks = 0, bad = 0
         for _ in 0..<300 {
             var lines: [String] = []
             for _ in 0..<Int.random(in: 0...40, using: &rng) {
                 lines.append(Self.randomLine(&rng))
             }
-            // The legacy splitter treats "\r\n" as one Character and never ends a line there (see
-            // `crlfLinesEnd`); keep such pairs out of the comparison.
+            // "\r\n" ends a line too (see `crlfLinesEnd`); kept apart here so "\n" alone splits lines.
             let text = lines.joined(separator: "\n").replacingOccurrences(of: "\r\n", with: "\r \n")
-            let new = IPListFile.parse(text)
-            let old = LegacyIPParsing.listFile(text)
-            #expect(new.networks == old.networks, "\(text.debugDescription)")
-            #expect(new.badLines == old.badLines, "\(text.debugDescription)")
-            #expect(new.set == old.set, "\(text.debugDescription)")
+            let file = IPListFile.parse(text)
+            var expected = (set: IPSet([]), networks: 0, badLines: [IPListFile.BadLine]())
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let one = IPListFile.parse(String(line))
+                expected.set = expected.set.union(one.set)
+                expected.networks += one.networks
+                expected.badLines += one.badLines.map { IPListFile.BadLine(line: index + 1, column: $0.column, text: $0.text) }
+            }
+            #expect(file.networks == expected.networks, "\(text.debugDescription)")
+            #expect(file.badLines == expected.badLines, "\(text.debugDescription)")
+            #expect(file.set == expected.set, "\(text.debugDescription)")
+            networks += file.networks
+            bad += file.badLines.count
         }
+        #expect(networks > 500 && bad > 500, "\(networks) networks, \(bad) bad lines")
     }
 
     @Test func badLinesKeepLineColumnAndText() {
@@ -69,7 +146,6 @@ import Testing
             // `#` carrying a combining mark does not start a comment.
             IPListFile.BadLine(line: 7, column: 1, text: "1.2.3.4 #\u{301}x"),
         ])
-        #expect(bad == LegacyIPParsing.listFile(text).badLines)
     }
 
     @Test func crlfLinesEnd() {
@@ -79,16 +155,16 @@ import Testing
         #expect(bad == [IPListFile.BadLine(line: 4, column: 1, text: "nope")])
     }
 
+    /// The shared lists parse whole: every line a network, merged into fewer ranges where
+    /// networks overlap or touch.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: Self.datasets), "../shared/datasets/ip not found"),
-          arguments: ["x4bnet-vpn-or-datacenter-v6.txt", "tor-exit-nodes.txt", "protonvpn-v4.txt", "x4bnet-vpn-v4.txt"])
-    func sharedListsParseAsBefore(file: String) throws {
+          arguments: [("x4bnet-vpn-or-datacenter-v6.txt", 8752, 5271), ("tor-exit-nodes.txt", 1746, 1198), ("protonvpn-v4.txt", 672, 589), ("x4bnet-vpn-v4.txt", 10862, 6565)])
+    func sharedListsParse(file: String, networks: Int, ranges: Int) throws {
         let text = try String(contentsOfFile: Self.datasets + "/" + file, encoding: .utf8)
-        let new = IPListFile.parse(text)
-        let old = LegacyIPParsing.listFile(text)
-        #expect(new.networks == old.networks)
-        #expect(new.networks > 100)
-        #expect(new.badLines == old.badLines)
-        #expect(new.set == old.set)
+        let parsed = IPListFile.parse(text)
+        #expect(parsed.networks == networks)
+        #expect(parsed.badLines.isEmpty)
+        #expect(parsed.set.rangeCount == ranges)
     }
 
     // MARK: Membership

@@ -160,6 +160,23 @@ struct PostgresStateStoreTests {
         #expect(try store.loadUser("u-1") != nil)
     }
 
+    /// A new database gets the whole schema in one migration; one whose schema is newer than this
+    /// program's (a later version migrated it) is refused, not written to.
+    @Test func aNewerSchemaIsRefused() throws {
+        let url = try TestPostgres.freshDatabase()
+        let keyring = SecretsKeyring.ephemeral()
+        do {
+            let store = try PostgresStateStore(url: url, secrets: keyring)
+            try store.commit(StateChange(users: ["u-1": UserState()]))
+            store.close()
+        }
+        #expect(PostgresStateStore.schemaVersion == PostgresSchema.migrations.count)
+        try TestPostgres.admin(url, "UPDATE riskgate_schema SET version = \(PostgresStateStore.schemaVersion + 1)")
+        #expect { try PostgresStateStore(url: url, secrets: keyring) } throws: {
+            ($0 as? StoreError)?.code == .schema && "\($0)".contains("newer than this program's")
+        }
+    }
+
     /// Connections the server ends (as a PostgreSQL restart does) are replaced: the next read and
     /// commit work without reopening the store.
     @Test func recoversWhenTheServerEndsItsConnections() async throws {

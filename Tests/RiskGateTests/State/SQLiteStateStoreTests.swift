@@ -198,27 +198,6 @@ import Testing
         #expect(left.isEmpty, "codes left in the files: \(left.prefix(5))")
     }
 
-    /// Rows written before the binary history format (JSON `history` blob) still read back whole.
-    @Test func readsRowsWithTheEarlierJSONHistory() throws {
-        let dir = TempDirectory()
-        defer { dir.cleanup() }
-        let path = dir.path("state.db")
-        let user = sampleUser()
-        do {
-            let store = try SQLiteStateStore(path: path)
-            try store.commit(StateChange(users: ["u-1": user]))
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = try encoder.encode(UserHistory(logins: user.logins, devices: user.devices, typing: user.typing, model: user.model))
-        let hex = json.map { String(format: "%02x", $0) }.joined()
-        try exec(path, "UPDATE users SET history = x'\(hex)' WHERE user = 'u-1'")
-        // Secrets kept in a form no longer read are dropped: the account sets them again.
-        var expected = user
-        expected.profile.partialSecret = nil
-        #expect(try SQLiteStateStore(path: path).loadUser("u-1") == expected)
-    }
-
     /// The profile columns (for people and SQL) hold what `JSONEncoder` writes for those values.
     @Test func profileColumnsAreJSON() throws {
         let dir = TempDirectory()
@@ -244,58 +223,83 @@ import Testing
         #expect(column(3) == (try json(user.failures.map(\.timeIntervalSince1970))))
     }
 
-    /// A version-1 file (users WITHOUT ROWID) opens as the current schema with every row kept,
-    /// including challenges, which a cascading drop of the old `users` table would have deleted.
-    @Test func migratesVersionOneFiles() throws {
+    /// A new file gets the whole schema in one migration, and reopening it runs none.
+    @Test func newFilesGetTheSchema() throws {
         let dir = TempDirectory()
         defer { dir.cleanup() }
-        let path = dir.path("v1.db")
-        try exec(path, SQLiteSchema.migrations[0] + """
-            PRAGMA user_version = 1;
-            INSERT INTO users (user, known, home_country, phone, trusted_devices, failures, lockouts)
-                VALUES ('u-1', 1, 'DE', '+4915112345678', '["d-1"]', '[1700000200.25]', 2);
-            INSERT INTO users (user) VALUES ('u-2');
-            INSERT INTO challenges (id, user, created, state, revision, record) VALUES ('ch-1', 'u-1', 1700000000, 'pending', 0, '{}');
-            """)
-        // A file this old has no key file beside it; one is named.
-        let keyring = SecretsKeyring.ephemeral()
+        let path = dir.path("state.db")
         do {
-            let store = try SQLiteStateStore(path: path, secrets: keyring)
-            let user = try #require(try store.loadUser("u-1"))
-            #expect(user.profile.known && user.profile.homeCountry == "DE" && user.profile.phone == "+4915112345678")
-            #expect(user.profile.trustedDevices == ["d-1"] && user.lockouts == 2)
-            #expect(user.failures == [Date(timeIntervalSince1970: 1_700_000_200.25)])
-            #expect(try store.loadUser("u-2") != nil)
-            try store.commit(StateChange(users: ["u-3": sampleUser()]))
-            #expect(try store.loadUser("u-3") == sampleUser())
+            let store = try SQLiteStateStore(path: path)
+            try store.commit(StateChange(users: ["u-1": sampleUser()]))
         }
-        // Reopening the migrated file runs no migration and reads the same.
-        #expect(try SQLiteStateStore(path: path, secrets: keyring).loadUser("u-3") == sampleUser())
+        #expect(try SQLiteStateStore(path: path).loadUser("u-1") == sampleUser())
+        #expect(SQLiteStateStore.schemaVersion == SQLiteSchema.migrations.count)
+        #expect(try query(path, "PRAGMA user_version") == [String(SQLiteStateStore.schemaVersion)])
+        #expect(try query(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == [
+            "audit", "audit_checkpoint", "audit_head", "blobs", "challenges", "dead_letters", "outbox", "sqlite_sequence", "users",
+        ])
+        #expect(try query(path, "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name") == [
+            "audit_checkpoint_forward", "audit_decision_reference", "audit_no_delete", "audit_no_update", "challenges_user",
+            "outbox_challenge",
+        ])
+    }
 
-        var db: OpaquePointer?
-        #expect(sqlite3_open(path, &db) == SQLITE_OK)
-        defer { sqlite3_close(db) }
-        func single(_ sql: String) -> String? {
-            var statement: OpaquePointer?
-            guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else { return nil }
-            defer { sqlite3_finalize(statement) }
-            guard sqlite3_step(statement) == SQLITE_ROW, let text = sqlite3_column_text(statement, 0) else { return nil }
-            return String(cString: text)
+    /// A migration appended later runs once on an existing file, with foreign keys off: one that
+    /// rebuilds `users` (SQLite's way to change a table) keeps the challenges that reference it.
+    /// The file then has a version this program does not know, and is refused.
+    @Test func laterMigrationsRunOnceAndKeepRows() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        do {
+            let store = try SQLiteStateStore(path: path)
+            try store.commit(StateChange(users: ["u-1": sampleUser()]))
         }
-        #expect(single("PRAGMA user_version") == String(SQLiteStateStore.schemaVersion))
-        #expect(single("SELECT count(*) FROM challenges WHERE user = 'u-1'") == "1")
-        #expect(single("SELECT count(*) FROM users") == "3")
-        let table = try #require(single("SELECT sql FROM sqlite_master WHERE name = 'users'"))
-        #expect(!table.uppercased().contains("WITHOUT ROWID"))
-        #expect(single("SELECT count(*) FROM sqlite_master WHERE name = 'users_rowid'") == "0")
+        try exec(path, "INSERT INTO challenges (id, user, created, state, revision, record) VALUES ('ch-1', 'u-1', 1700000000, 'pending', 0, '{}')")
+        let rebuild = """
+            CREATE TABLE users_new (user TEXT PRIMARY KEY NOT NULL, history BLOB, note TEXT);
+            INSERT INTO users_new (user, history) SELECT user, history FROM users;
+            DROP TABLE users;
+            ALTER TABLE users_new RENAME TO users;
+            """
+        let later = SQLiteSchema.migrations + [rebuild]
+        for _ in 0..<2 {
+            let connection = try SQLiteConnection(path: path, create: false)
+            defer { connection.close() }
+            try SQLiteStateStore.migrate(connection, path: path, migrations: later)
+        }
+        #expect(try query(path, "PRAGMA user_version") == [String(later.count)])
+        #expect(try query(path, "SELECT user FROM users") == ["u-1"])
+        #expect(try query(path, "SELECT id FROM challenges WHERE user = 'u-1'") == ["ch-1"])
+        #expect(try query(path, "SELECT count(*) FROM pragma_table_info('users') WHERE name = 'note'") == ["1"])
+        #expect { try SQLiteStateStore(path: path) } throws: {
+            ($0 as? StoreError)?.code == .schema && "\($0)".contains("newer than this program's")
+        }
+    }
+
+    /// A migration that fails leaves the file as it was: its version, and none of its changes.
+    @Test func failedMigrationChangesNothing() throws {
+        let dir = TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("state.db")
+        _ = try SQLiteStateStore(path: path)
+        let connection = try SQLiteConnection(path: path, create: false)
+        defer { connection.close() }
+        let broken = SQLiteSchema.migrations + ["CREATE TABLE half_done (x); SELECT nope FROM missing_table;"]
+        #expect { try SQLiteStateStore.migrate(connection, path: path, migrations: broken) } throws: {
+            ($0 as? StoreError)?.code == .schema
+        }
+        #expect(try query(path, "PRAGMA user_version") == [String(SQLiteSchema.migrations.count)])
+        #expect(try query(path, "SELECT count(*) FROM sqlite_master WHERE name = 'half_done'") == ["0"])
+        #expect(try SQLiteStateStore(path: path).loadUser("nobody") == nil)
     }
 
     /// Feedback needs to know whether a decision exists: found through decision records only, by an
-    /// index (migration 3), also in files written before the index existed.
+    /// index.
     @Test func findsDecisionsByID() throws {
         let dir = TempDirectory()
         defer { dir.cleanup() }
-        let path = dir.path("v2.db")
+        let path = dir.path("state.db")
         let time = Date(timeIntervalSince1970: 1_700_000_000)
         let decision = Decision(id: "dec-1", outcome: .passive, score: 0, band: "low", rule: "default", path: ["default"],
                                 contributions: [], policy: .init(name: "p", hash: "sha256:0"))
@@ -309,14 +313,6 @@ import Testing
                 AuditEvent(time: time, kind: .feedback, user: "u-1", method: "feedback", result: "legit", reference: "dec-3"),
             ]))
         }
-        // Back to a version-2 file without the index, as an earlier release left it.
-        try exec(path, """
-            DROP TRIGGER audit_no_delete; DROP TRIGGER audit_checkpoint_forward; DROP TABLE audit_checkpoint;
-            CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
-            DROP INDEX audit_decision_reference; DROP INDEX outbox_challenge; ALTER TABLE audit DROP COLUMN key_id;
-            DROP TABLE dead_letters; ALTER TABLE outbox DROP COLUMN attempts; ALTER TABLE outbox DROP COLUMN next_attempt;
-            PRAGMA user_version = 2;
-            """)
         let store = try SQLiteStateStore(path: path)
         #expect(try store.decisionUser("dec-1") == "u-1")
         #expect(try store.decisionUser("dec-2") == nil, "a shadow record is not a decision")
@@ -342,6 +338,23 @@ import Testing
             if let data = FileManager.default.contents(atPath: path + suffix) { bytes += data }
         }
         return bytes
+    }
+
+    /// The first column of every row `sql` returns, as text.
+    func query(_ path: String, _ sql: String) throws -> [String] {
+        var db: OpaquePointer?
+        guard sqlite3_open(path, &db) == SQLITE_OK else { throw StoreError(code: .open, message: "test open") }
+        defer { sqlite3_close(db) }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else {
+            throw StoreError(code: .sql, message: String(cString: sqlite3_errmsg(db)))
+        }
+        defer { sqlite3_finalize(statement) }
+        var rows: [String] = []
+        while sqlite3_step(statement) == SQLITE_ROW {
+            rows.append(sqlite3_column_text(statement, 0).map { String(cString: $0) } ?? "NULL")
+        }
+        return rows
     }
 
     func exec(_ path: String, _ sql: String) throws {
