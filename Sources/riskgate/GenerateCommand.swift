@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// `riskgate generate`: a synthetic, labelled login stream as JSONL.
 struct GenerateCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// The whole decision pipeline over one store: request → signals → model → score → decision graph
 /// → challenge → state update and audit, committed in one transaction.

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Steps the service engine and the replay engine share, so both decide and learn the same way.
 enum PipelineSteps {

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// The active policy and its derived signal computer, swapped atomically.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// An IPv4 network addresses are drawn from, with what the generator reports for it.
 struct PoolNetwork: Sendable, Hashable {

@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// Renders a ``ReplayReport`` as aligned plain-text tables for a terminal.
 public enum ReplayTableRenderer {
     /// The report as text (ends with a newline). Dataset text (channels, ids, users) is made

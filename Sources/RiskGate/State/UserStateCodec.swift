@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// A compact, versioned binary encoding of ``UserState``, for keeping many users in memory (replay)
 /// and for storing one user as a blob.

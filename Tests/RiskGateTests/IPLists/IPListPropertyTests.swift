@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// The byte-level parsers against the old String-based ones, and the indexed set against a linear scan.
 @Suite struct IPListPropertyTests {

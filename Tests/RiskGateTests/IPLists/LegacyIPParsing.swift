@@ -1,4 +1,5 @@
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// The String-based parsers as they stood before the byte-level loader (commit 3640290), kept
 /// verbatim as the oracle the new parsers are checked against. Only the entry points are renamed.

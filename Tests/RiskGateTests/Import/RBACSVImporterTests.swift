@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 @Suite struct RBACSVImporterTests {
     static let header = RBACSVImporter.columns.joined(separator: ",")
