@@ -46,6 +46,9 @@ let package = Package(
             name: "RiskGate",
             dependencies: ["RiskGatePolicy", "CSQLite", "CCrypto", "CArgon2", "CMaxMindDB"]
         ),
+        // What only the command line uses around replay: the RBA CSV importer, the synthetic stream
+        // generator, the JSONL event writer both use, and the text and HTML report renderers.
+        .target(name: "RiskGateReplay", dependencies: ["RiskGatePolicy", "RiskGate"]),
         // The HTTP service: a thin Hummingbird layer over a `DecisionBackend`.
         .target(
             name: "RiskGateServer",
@@ -103,6 +106,7 @@ let package = Package(
             dependencies: [
                 "RiskGatePolicy",
                 "RiskGate",
+                "RiskGateReplay",
                 "RiskGateServer",
                 "RiskGateDelivery",
                 "RiskGatePostgres",
@@ -119,13 +123,13 @@ let package = Package(
         // harnesses below and by RiskGateFuzzTests, which replays the committed corpora.
         .target(
             name: "RiskGateFuzzChecks",
-            dependencies: ["RiskGatePolicy", "RiskGate", "RiskGateServer", "CSQLite", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["RiskGatePolicy", "RiskGate", "RiskGateReplay", "RiskGateServer", "CSQLite", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // The store contract tests run on memory, SQLite and PostgreSQL (when RISKGATE_TEST_POSTGRES_URL
         // names a database, see scripts/with-postgres.sh); PostgresNIO creates a database per test.
         .testTarget(
             name: "RiskGateTests",
-            dependencies: ["RiskGatePolicy", "RiskGate", "RiskGatePostgres", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["RiskGatePolicy", "RiskGate", "RiskGateReplay", "RiskGatePostgres", .product(name: "PostgresNIO", package: "postgres-nio")],
             resources: [.copy("Compiler/Corpus")]),
         .testTarget(name: "RiskGateFuzzTests", dependencies: ["RiskGateFuzzChecks"]),
         .testTarget(

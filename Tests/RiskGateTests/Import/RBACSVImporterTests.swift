@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import RiskGate
 @testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 @Suite struct RBACSVImporterTests {
     static let header = RBACSVImporter.columns.joined(separator: ",")

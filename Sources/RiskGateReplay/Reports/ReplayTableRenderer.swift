@@ -1,4 +1,5 @@
 import RiskGatePolicy
+import RiskGate
 
 /// Renders a ``ReplayReport`` as aligned plain-text tables for a terminal.
 public enum ReplayTableRenderer {
