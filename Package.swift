@@ -6,7 +6,7 @@ let package = Package(
     name: "RiskGate",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "RiskGate", targets: ["RiskGate"]),
+        .library(name: "RiskGate", targets: ["RiskGatePolicy", "RiskGate"]),
         .executable(name: "riskgate", targets: ["riskgate"]),
         .executable(name: "riskgate-bench", targets: ["riskgate-bench"]),
     ],
@@ -37,15 +37,23 @@ let package = Package(
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         // MaxMind DB lookups (MaxMind's reference reader).
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
-        // The core: Foundation and system C libraries only.
+        // The core modules: Foundation and system C libraries only (docs/architecture.md).
+        // The policy language: YAML → AST → checked → CompiledPolicy, with the diagnostics, the signal
+        // catalogue, the value model and the request and decision types a policy reads and yields.
+        .target(name: "RiskGatePolicy", dependencies: ["CYAML", "CCrypto"]),
+        // Signals, scoring, evaluation, challenges, lockout, the decision engine, state, audit, replay.
         .target(
             name: "RiskGate",
-            dependencies: ["CYAML", "CSQLite", "CCrypto", "CArgon2", "CMaxMindDB"]
+            dependencies: ["RiskGatePolicy", "CSQLite", "CCrypto", "CArgon2", "CMaxMindDB"]
         ),
+        // What only the command line uses around replay: the RBA CSV importer, the synthetic stream
+        // generator, the JSONL event writer both use, and the text and HTML report renderers.
+        .target(name: "RiskGateReplay", dependencies: ["RiskGatePolicy", "RiskGate"]),
         // The HTTP service: a thin Hummingbird layer over a `DecisionBackend`.
         .target(
             name: "RiskGateServer",
             dependencies: [
+                "RiskGatePolicy",
                 "RiskGate",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // Named for `HTTPServerBuilder`, to choose plain HTTP or TLS.
@@ -66,6 +74,7 @@ let package = Package(
         .target(
             name: "RiskGateDelivery",
             dependencies: [
+                "RiskGatePolicy",
                 "RiskGate",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,6 +91,7 @@ let package = Package(
         .target(
             name: "RiskGatePostgres",
             dependencies: [
+                "RiskGatePolicy",
                 "RiskGate",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // Under PostgresNIO already; named for its event loops, TLS and logger types.
@@ -94,7 +104,9 @@ let package = Package(
         .executableTarget(
             name: "riskgate",
             dependencies: [
+                "RiskGatePolicy",
                 "RiskGate",
+                "RiskGateReplay",
                 "RiskGateServer",
                 "RiskGateDelivery",
                 "RiskGatePostgres",
@@ -105,24 +117,25 @@ let package = Package(
         ),
         .executableTarget(
             name: "riskgate-bench",
-            dependencies: ["RiskGate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RiskGatePolicy", "RiskGate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // What each parser must keep for any input (docs/fuzzing.md): called by the libFuzzer
         // harnesses below and by RiskGateFuzzTests, which replays the committed corpora.
         .target(
             name: "RiskGateFuzzChecks",
-            dependencies: ["RiskGate", "RiskGateServer", "CSQLite", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["RiskGatePolicy", "RiskGate", "RiskGateReplay", "RiskGateServer", "CSQLite", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // The store contract tests run on memory, SQLite and PostgreSQL (when RISKGATE_TEST_POSTGRES_URL
         // names a database, see scripts/with-postgres.sh); PostgresNIO creates a database per test.
         .testTarget(
             name: "RiskGateTests",
-            dependencies: ["RiskGate", "RiskGatePostgres", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["RiskGatePolicy", "RiskGate", "RiskGateReplay", "RiskGatePostgres", .product(name: "PostgresNIO", package: "postgres-nio")],
             resources: [.copy("Compiler/Corpus")]),
         .testTarget(name: "RiskGateFuzzTests", dependencies: ["RiskGateFuzzChecks"]),
         .testTarget(
             name: "RiskGateServerTests",
             dependencies: [
+                "RiskGatePolicy",
                 "RiskGateServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -132,6 +145,7 @@ let package = Package(
         .testTarget(
             name: "RiskGateDeliveryTests",
             dependencies: [
+                "RiskGatePolicy",
                 "RiskGateDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

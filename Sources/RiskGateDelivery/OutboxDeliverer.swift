@@ -3,6 +3,7 @@ import Logging
 import NIOPosix
 import RiskGate
 import ServiceLifecycle
+import RiskGatePolicy
 
 /// Posts the outbox's messages to a webhook: signed, at least once, in order per user.
 ///

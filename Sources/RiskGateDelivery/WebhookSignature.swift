@@ -1,5 +1,6 @@
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// The `RiskGate-Signature` header: `t=UNIX_SECONDS,v1=HEX`, where `HEX` is the lowercase
 /// HMAC-SHA256 of `"{t}.{body}"` under the webhook secret (the scheme of Stripe's signed webhooks).

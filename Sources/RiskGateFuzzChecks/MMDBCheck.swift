@@ -1,4 +1,5 @@
 import RiskGate
+import RiskGatePolicy
 
 /// An MMDB file: opened by ``MMDBReader`` (libmaxminddb validates the metadata), then looked up
 /// as the signal computer does, through ``GeoDatabase`` in every role (city, ASN, anonymous), and

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// Measures `body` over `iterations` calls, `rounds` times, and returns per-call nanoseconds of each round, sorted.
 func measure(rounds: Int = 15, iterations: Int, _ body: () -> Void) -> [Double] {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// Throughput of the replay dataset reader (chunked reads + byte-level JSON) on typical events.
 struct ReplayParseBench: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// Keystroke detectors compared by equal-error rate (Killourhy–Maxion protocol) and per-sample assess cost.
 struct TypingBench: ParsableCommand {

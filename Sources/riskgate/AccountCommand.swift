@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// `riskgate account`: administer account profiles and lockouts in a state database.
 struct AccountCommand: ParsableCommand {

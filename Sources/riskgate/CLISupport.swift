@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// Reads a file, or standard input for `-`, refusing more than `limit` bytes.
 func readInput(_ path: String, limit: Int) throws -> Data {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// `riskgate challenge`: verify, issue and deliver challenges against a state database.
 struct ChallengeCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// `riskgate check POLICY...`: compile and report every problem.
 struct CheckCommand: ParsableCommand {

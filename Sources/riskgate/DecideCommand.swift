@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// `riskgate decide`: one decision as JSON (README.md).
 struct DecideCommand: ParsableCommand {

@@ -5,6 +5,7 @@ import RiskGate
 import RiskGateDelivery
 import RiskGateServer
 import ServiceLifecycle
+import RiskGatePolicy
 
 /// `riskgate deliver`: posts a state database's outbox to a webhook, apart from `serve`.
 struct DeliverCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
+import RiskGateReplay
 
 /// `riskgate generate`: a synthetic, labelled login stream as JSONL.
 struct GenerateCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// `riskgate graph P`: print the compiled decision graph.
 struct GraphCommand: ParsableCommand {

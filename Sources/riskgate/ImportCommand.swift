@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateReplay
 
 /// `riskgate import`: converters from public data sets to the JSONL event format.
 struct ImportCommand: ParsableCommand {

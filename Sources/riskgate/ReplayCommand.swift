@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateReplay
 
 /// `riskgate replay`: back-tests a policy on a labelled JSONL login stream (docs/replay.md).
 struct ReplayCommand: ParsableCommand {

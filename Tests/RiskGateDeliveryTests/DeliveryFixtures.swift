@@ -2,6 +2,7 @@ import Foundation
 import Logging
 @testable import RiskGate
 @testable import RiskGateDelivery
+@testable import RiskGatePolicy
 
 /// The secret the tests sign with.
 let testSecret = Array("whsec-test-0123456789abcdef0123456789".utf8)

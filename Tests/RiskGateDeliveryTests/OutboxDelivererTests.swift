@@ -5,6 +5,7 @@ import RiskGate
 @testable import RiskGateDelivery
 import ServiceLifecycle
 import Testing
+import RiskGatePolicy
 
 @Suite("Webhook delivery against a receiver on 127.0.0.1")
 struct OutboxDelivererTests {

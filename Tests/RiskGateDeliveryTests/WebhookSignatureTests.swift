@@ -2,6 +2,7 @@ import Foundation
 import RiskGate
 @testable import RiskGateDelivery
 import Testing
+import RiskGatePolicy
 
 @Suite("Webhook signature, payload and retry schedule")
 struct WebhookSignatureTests {

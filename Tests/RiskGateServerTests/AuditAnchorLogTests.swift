@@ -3,6 +3,7 @@ import RiskGate
 import RiskGateServer
 import ServiceLifecycle
 import Testing
+import RiskGatePolicy
 
 /// The service logs the audit head, an anchor kept outside the database (`audit verify --anchor`).
 @Suite("audit head in the log")

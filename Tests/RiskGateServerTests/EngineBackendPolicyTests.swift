@@ -3,6 +3,7 @@ import HummingbirdTesting
 import RiskGate
 import RiskGateServer
 import Testing
+import RiskGatePolicy
 
 /// `PUT /v1/policy` over the real ``EngineBackend``: uploads go through the same compiler as
 /// `riskgate check`, on the blocking-work pool, so its limits protect the service too.

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import RiskGate
 import RiskGateServer
 import Testing
+import RiskGatePolicy
 
 /// The HTTP layer over the real engine (``EngineBackend``), for what the test backend cannot show:
 /// the engine's own answers to replays, steps out of order, unknown decisions and lockouts.

@@ -3,6 +3,7 @@ import NIOCore
 import RiskGate
 import Testing
 @testable import RiskGateServer
+import RiskGatePolicy
 
 /// The decision body's fast path gives exactly what the checked `JSONDecoder` path gives, and
 /// hands every body it does not fully understand to that path.
@@ -33,7 +34,7 @@ import Testing
         #"{"user": "u"} trailing"#,
     ]
 
-    func slow(_ body: String) throws -> RiskGate.RequestContext {
+    func slow(_ body: String) throws -> RiskGatePolicy.RequestContext {
         try JSONInput.decode(DecisionRequestBody.self, from: ByteBuffer(string: body)).context
     }
 

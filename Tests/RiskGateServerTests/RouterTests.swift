@@ -4,6 +4,7 @@ import HummingbirdTesting
 import RiskGate
 import RiskGateServer
 import Testing
+import RiskGatePolicy
 
 @Suite("HTTP service, in process")
 struct RouterTests {

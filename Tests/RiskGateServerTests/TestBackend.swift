@@ -1,6 +1,7 @@
 import Foundation
 import RiskGate
 import RiskGateServer
+import RiskGatePolicy
 
 /// A deterministic in-memory backend with the observable behaviour of the real one at the HTTP
 /// boundary: decisions are stored and can receive feedback, challenges have codes, attempts and
@@ -58,7 +59,7 @@ actor TestBackend: DecisionBackend {
         gate = nil
     }
 
-    func decide(_ request: RiskGate.RequestContext, explain: Bool) async throws -> Decision {
+    func decide(_ request: RiskGatePolicy.RequestContext, explain: Bool) async throws -> Decision {
         if holdDecisions {
             entered.yield()
             await withCheckedContinuation { gate = $0 }

@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// Where a pruned audit log now starts: the last deleted record's number and hash, authenticated
 /// under the secrets key.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// What kind of action an audit record describes.
 public enum AuditKind: String, Sendable, Hashable, Codable, CaseIterable {

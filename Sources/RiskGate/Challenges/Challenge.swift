@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// A running challenge: the steps the user must pass for one decision, and each step's state.
 ///

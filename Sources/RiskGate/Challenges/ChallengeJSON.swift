@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Hand-written JSON for challenges and hand-offs, byte-identical to the `JSONEncoder` configurations
 /// they were written with before (the writer's tests compare both), at a fraction of the cost.

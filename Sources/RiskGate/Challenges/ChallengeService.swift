@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// What ``ChallengeService/makeChallenge(for:request:user:policy:redactedSignals:fallbackApplies:)`` produces,
 /// for the engine to commit together with its decision.

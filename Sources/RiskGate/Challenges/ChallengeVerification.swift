@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 extension ChallengeService {
     /// Verifies one step's response and commits the outcome (challenge, lockout counters, audit) atomically.

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Counting failed authentication attempts of any factor (password, OTP, KBA, partial secret) into
 /// lockouts, and lockouts into bans (docs/state.md `lockout:`).

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// The answer to one verification (docs/http-api.md `POST /v1/challenges/{id}/verify`).
 ///

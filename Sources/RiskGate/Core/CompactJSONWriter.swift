@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// Writes compact JSON byte-for-byte as Foundation's `JSONEncoder` does with `.sortedKeys` on Linux.
 ///
 /// Audit records, hand-offs and stored challenges are written once per decision or verification;

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Hand-written JSON for a decision, byte-identical to `JSONEncoder` with `.sortedKeys` and
 /// `.withoutEscapingSlashes` (the service's response encoding; a test compares both), at a fraction

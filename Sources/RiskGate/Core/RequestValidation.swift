@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// A request value that its JSON type allows but docs/http-api.md does not: an empty `user`, an `ip` that
 /// is not an address, a `result` other than `success` or `failure`, a latitude off the globe, a
 /// `signals` entry naming no signal (or one the engine computes) or of the wrong type.
@@ -14,9 +16,6 @@ extension RequestContext {
     public static let maxUserBytes = UserID.maxBytes
     /// Largest `geo.accuracy_km`: about half the Earth's circumference, a radius that covers it all.
     public static let maxAccuracyKm = 20_000.0
-    /// The values `channel` takes (docs/signals.md): policies are type-checked against this list and the
-    /// service refuses a request with another. Replay does not (its reports pool unknown channels).
-    public static let channels = ["web", "app", "chat", "voice", "agent"]
 
     /// Checks what the JSON types do not: sizes, ranges and forms, and puts `user` in its one
     /// form (``UserID/canonical(_:)``).

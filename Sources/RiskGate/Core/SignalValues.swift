@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// The computed signals of one request: one ``Value`` slot per ``Signal``.
 ///
 /// Allocated once per request (or reused via ``reset()``); reads and writes are by slot index.

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// The whole decision pipeline over one store: the ``DecisionKernel`` step (request → signals →
 /// model → score → decision graph → lock guard → state update), then the challenge and the audit

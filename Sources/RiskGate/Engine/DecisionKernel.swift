@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// The one decision step every path takes — the service (``DecisionEngine``, and through it
 /// `decide`, `test` and the HTTP API) and replay (``ReplayEngine``): request signals, the login

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// What one ``DecisionKernel`` step decided and what the caller must carry out.
 struct KernelStep {

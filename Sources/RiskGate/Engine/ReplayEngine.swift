@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// The decision pipeline for replay (docs/replay.md): the same decision step as ``DecisionEngine``
 /// (``DecisionKernel``), with the user's side of each challenge played from the event's label.

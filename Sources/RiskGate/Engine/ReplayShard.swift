@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// One shard of a replay (see ``ReplayEngine``): the states of the users hashed to it and the
 /// pipeline that decides their events.

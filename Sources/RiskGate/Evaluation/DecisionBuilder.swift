@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 extension CompiledPolicy {
     /// Turns an evaluation into the decision clients get: deciding rule, path, contributions and,
     /// with `explain`, every used signal's value and the deciding rules' sub-conditions.

@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// The result of running a policy on one request's signals; reuse one value across requests so
 /// evaluation allocates nothing.
 public struct Evaluation: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Runs policy test files: YAML with `policy:` (relative to the test file) and `cases:` of
 /// `{name, history?, context, expect: {outcome, rule?, score?, band?}}` (also `expected:`, or the

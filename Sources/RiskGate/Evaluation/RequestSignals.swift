@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// Fills the signals a request carries by itself, without any stored state.
 ///
 /// The full engine computes history, device and typing signals from the store; this filler is

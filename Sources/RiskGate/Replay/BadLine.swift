@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// A dataset line replay skipped, and why.
 public struct BadLine: Sendable, Hashable, Codable {
     /// 1-based line number in the dataset.

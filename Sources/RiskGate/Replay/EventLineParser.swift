@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Turns one JSONL line into a ``RequestContext`` straight from its bytes (docs/http-api.md shape).
 ///

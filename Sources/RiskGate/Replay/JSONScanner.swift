@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// A byte-level JSON reader over one buffer (one JSONL line), built for the replay hot path.
 ///

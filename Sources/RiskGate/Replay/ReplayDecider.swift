@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// What a decider made of one replayed event.
 public struct ReplayResult: Sendable, Hashable {
     /// The outcome the policy selected.

@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// The result of a replay; every metric is defined in docs/replay.md.
 ///
 /// Encodes to the JSON object of docs/replay.md (snake_case keys) plus extras. Ratios whose

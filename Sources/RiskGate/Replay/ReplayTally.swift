@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Label classes as replay counts them (docs/replay.md, docs/replay.md). `accountTakeover` is a subset of
 /// `attack`: an account-takeover event is counted in both rows.

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// One period of the stream (a UTC day, or an hour when the stream spans under two days):
 /// events and the two headline rates, for the candidate and the baseline.

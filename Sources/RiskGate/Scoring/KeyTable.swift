@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// An open-addressing hash map from the model's 64-bit keys to values.
 ///
 /// The keys are already well-mixed hashes (``FeatureHash``), so the table indexes by the key's

@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// What the login model looks at in one request: where it comes from and what client sent it.
 ///
 /// Built once per request (parsing and hashing happen here), then scored and learned without

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// The statistical login-history model (after Freeman et al., NDSS 2016): how much more likely
 /// this login is under "someone attacking this account" than under "this user logging in".

@@ -1,3 +1,4 @@
+import RiskGatePolicy
 import CCrypto
 
 /// HMAC-SHA256 under one key, set up once and reused for many messages.

@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// How RiskGate turns secrets (OTP codes, KBA answers, partial secrets) into what it keeps, under
 /// the keys of a ``SecretsKeyring``:
 ///

@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RiskGatePolicy
 
 /// Reading, writing and rotating secrets key files.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// The keys that protect RiskGate's secrets, kept outside the database: OTP codes are keyed
 /// hashes, KBA answers are peppered, partial secrets and undelivered codes are encrypted, and

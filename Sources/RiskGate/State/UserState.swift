@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Everything RiskGate remembers about one account: profile, history, devices, typing, counters.
 ///

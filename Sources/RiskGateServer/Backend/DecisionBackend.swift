@@ -1,4 +1,5 @@
 import RiskGate
+import RiskGatePolicy
 
 /// What the HTTP service needs from the engine: decisions, challenge verification, feedback,
 /// account profiles and policy management.

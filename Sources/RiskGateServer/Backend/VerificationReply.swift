@@ -1,4 +1,5 @@
 import RiskGate
+import RiskGatePolicy
 
 /// The result of one challenge verification (`POST /v1/challenges/{id}/verify`).
 public struct VerificationReply: Sendable, Hashable, Codable {

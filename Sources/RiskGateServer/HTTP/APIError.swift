@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import RiskGate
+import RiskGatePolicy
 
 /// An error response: an HTTP status and a JSON body `{"error": {"code", "message", "field"?}}`.
 ///
@@ -102,7 +103,7 @@ enum JSONWire {
     }()
 
     /// A decision's 200 response, written without `JSONEncoder` (same bytes, a fraction of the cost).
-    static func response(_ decision: RiskGate.Decision) throws -> Response {
+    static func response(_ decision: RiskGatePolicy.Decision) throws -> Response {
         try response(status: .ok) { ByteBuffer(bytes: try decision.responseJSON()) }
     }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import RiskGate
+import RiskGatePolicy
 
 /// The decision body read straight from its bytes, for the common case of a well-formed request.
 ///
@@ -13,14 +14,14 @@ package enum FastDecisionBody {
     /// either way checked by ``DecisionRequestBody/validate(_:)``.
     ///
     /// - Throws: ``APIError`` naming the offending field.
-    package static func read(_ buffer: ByteBuffer) throws -> RiskGate.RequestContext {
+    package static func read(_ buffer: ByteBuffer) throws -> RiskGatePolicy.RequestContext {
         guard var fast = try parse(buffer) else { return try JSONInput.decode(DecisionRequestBody.self, from: buffer).context }
         try DecisionRequestBody.validate(&fast)
         return fast
     }
 
     /// - Throws: ``APIError`` for a field given twice (`JSONDecoder` would silently keep one).
-    static func parse(_ buffer: ByteBuffer) throws -> RiskGate.RequestContext? {
+    static func parse(_ buffer: ByteBuffer) throws -> RiskGatePolicy.RequestContext? {
         let parsed = buffer.withUnsafeReadableBytes { raw in
             Result { () throws(JSONScanner.Failure) in try EventLineParser.parseNotingUnknownKeys(raw, maxDepth: JSONInput.maxDepth) }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import RiskGate
+import RiskGatePolicy
 
 /// `POST /v1/decisions` body: a ``RiskGate/RequestContext`` whose keys are checked first.
 ///
@@ -7,7 +8,7 @@ import RiskGate
 /// `label`: a misspelt field (`"chanel"`) would otherwise be dropped silently and turn off the signals
 /// that depend on it. `signals` is free-form by design.
 struct DecisionRequestBody: Decodable {
-    var context: RiskGate.RequestContext
+    var context: RiskGatePolicy.RequestContext
 
     static let topLevel: Set<String> = [
         "id", "time", "user", "channel", "action", "ip", "geo", "device", "typing", "phone", "result", "label", "signals",
@@ -38,13 +39,13 @@ struct DecisionRequestBody: Decodable {
                 index += 1
             }
         }
-        context = try RiskGate.RequestContext(from: decoder)
+        context = try RiskGatePolicy.RequestContext(from: decoder)
         try Self.validate(&context)
     }
 
     /// Checks what the type system does not: the core's ``RiskGate/RequestContext/validate()`` (the
     /// checks replay applies too), then this endpoint's own: `channel` and the limit on keystrokes.
-    static func validate(_ context: inout RiskGate.RequestContext) throws {
+    static func validate(_ context: inout RiskGatePolicy.RequestContext) throws {
         do {
             try context.validate()
         } catch {
@@ -52,8 +53,8 @@ struct DecisionRequestBody: Decodable {
         }
         // Another value (`"Web"`, `"sms"`) would match no `channel == ...` rule (the compiler warns
         // such a comparison is always false), so every channel rule would be skipped without a word.
-        if let channel = context.channel, !RiskGate.RequestContext.channels.contains(channel) {
-            let allowed = RiskGate.RequestContext.channels.map { "`\($0)`" }.joined(separator: ", ")
+        if let channel = context.channel, !RiskGatePolicy.RequestContext.channels.contains(channel) {
+            let allowed = RiskGatePolicy.RequestContext.channels.map { "`\($0)`" }.joined(separator: ", ")
             throw APIError.invalidField("channel", "`channel` must be one of \(allowed)")
         }
         if let typing = context.typing, typing.keys.count > Self.maxKeys {

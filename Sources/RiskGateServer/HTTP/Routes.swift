@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import RiskGate
+import RiskGatePolicy
 
 /// The HTTP endpoints of docs/http-api.md, each a thin adapter: bound and decode input, call the backend
 /// once, encode its answer. No handler writes state of its own, so a failure at any point before

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RiskGate
+import RiskGatePolicy
 
 /// A swift-log handler writing one JSON object a line (`ts`, `level`, `label`, `msg`, then metadata),
 /// for log shippers; the service puts no PII in metadata (see docs/http-api.md, "Logs").

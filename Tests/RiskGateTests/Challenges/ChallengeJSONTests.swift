@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 @Suite struct ChallengeJSONTests {
     /// Dates in whole milliseconds since 2001, as stored challenge times are after a round trip.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 @Suite struct LockoutTests {
     let start = Date(timeIntervalSince1970: 1_790_000_000)

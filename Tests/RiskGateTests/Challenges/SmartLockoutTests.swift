@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// Lockout as an attacker's weapon, through the engine: before, fifteen failures from one unknown
 /// address in 30 ms banned the account for good.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// A policy from an untrusted sender (the service's policy upload) may read list files only inside
 /// its policy folder, and never has a list file's lines quoted back.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// Broken policies with the exact diagnostics (code, line, column) they must produce, and the
 /// shipped example policies, which must compile without any diagnostic.

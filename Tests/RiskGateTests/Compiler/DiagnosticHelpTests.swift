@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// Every problem comes with a help line that says how to fix it (docs/policy-language.md), and one mistake gives
 /// one diagnostic. The policies are the findings of a compiler audit.

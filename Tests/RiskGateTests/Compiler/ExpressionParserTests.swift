@@ -1,5 +1,6 @@
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 @Suite struct ExpressionParserTests {
     func parse(_ text: String) -> Expression? { ExpressionParser.parse(text).0 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// The shadowing and friction-ladder checks try only the earlier rules an index cannot rule out;
 /// these are the cases the index must still find, each far from its partner among unrelated rules.

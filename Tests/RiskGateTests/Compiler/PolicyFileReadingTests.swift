@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// `PolicyCompiler.compile(path:)`: what cannot be read is `RG1009`, what is too large `RG1002`,
 /// read no further than one byte past the limit.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// The source line under a diagnostic: a long line is cut to an excerpt around the column, so the
 /// caret still points at the problem, and lines are found by `\n` bytes in CRLF files too.

@@ -1,5 +1,6 @@
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 @Suite struct IPAddressTests {
     @Test(arguments: ["1.2.3.4", "0.0.0.0", "255.255.255.255", "::", "::1", "2001:db8::1", "fe80::1:2:3:4", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8"])

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 @Suite struct RequestValidationTests {
     static func decoded(_ json: String) throws -> RequestContext {

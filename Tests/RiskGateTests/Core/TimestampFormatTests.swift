@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 @Suite struct TimestampFormatTests {
     /// The string-building formatter the fast one replaced, kept to pin the exact output.

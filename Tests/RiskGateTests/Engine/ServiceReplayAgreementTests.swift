@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// Replay exists to predict what the service does: one labelled stream, decided by the service
 /// engine on SQLite (with each challenge answered as the label says) and by replay, must get the

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 @Suite struct LoginStreamGeneratorTests {
     func generate(users: Int, events: Int, seed: UInt64) throws -> (bytes: [UInt8], stats: GeneratorStatistics) {

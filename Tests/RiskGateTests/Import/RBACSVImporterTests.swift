@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 @Suite struct RBACSVImporterTests {
     static let header = RBACSVImporter.columns.joined(separator: ",")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// The shipped example policies compile without a single diagnostic, and their test files pass
 /// when every case runs through the full decision engine (history, lockouts, challenges).

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 /// Replay keeps user states as values up to a user limit and encoded past it; the switch must not
 /// change a single decision, tally or written-back state.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 @Suite struct ReplayRenderingTests {
     @Test func jsonHasEverySpecKey() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// Replay splits users between threads and updates the global statistics per epoch; neither the
 /// number of threads nor how events are handed over (one at a time, batches of any size) may

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// The timeline and the threshold table on a hand-made stream whose every count is known.
 @Suite struct ReplayTimelineThresholdTests {

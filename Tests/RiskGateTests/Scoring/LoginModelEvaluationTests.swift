@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// Attack vs legitimate separation on a synthetic stream: users with a stable home (country,
 /// ASN, a few IPs, one or two devices) who sometimes travel, change IP or get a new device;

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 /// The attacks of someone holding a copy of the database but not the key file: each failed on the
 /// store as it was (unkeyed SHA-256 codes, per-character PIN hashes, PBKDF2 answers, a 0644 file).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 @Suite struct MMDBReaderTests {
     // MARK: - MaxMind's own test databases

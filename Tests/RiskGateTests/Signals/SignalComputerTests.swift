@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGatePolicy
 
 @Suite struct SignalComputerTests {
     let start = Timestamp.parse("2026-11-20T10:00:00Z")!

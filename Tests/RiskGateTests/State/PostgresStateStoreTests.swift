@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import RiskGate
 @testable import RiskGatePostgres
+@testable import RiskGatePolicy
 
 /// What the PostgreSQL store adds: many replicas (here, many stores) on one database.
 @Suite(.enabled(if: TestPostgres.baseURL != nil, "RISKGATE_TEST_POSTGRES_URL is not set (scripts/with-postgres.sh sets it)"))

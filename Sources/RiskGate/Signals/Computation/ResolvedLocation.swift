@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// Where a request came from, after request-supplied `geo` and the databases were combined.
 ///
 /// The engine hands this to ``HistoryRecorder`` so an accepted login is remembered with the same

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Turns one request plus the user's stored state into the typed signals of docs/signals.md.
 ///

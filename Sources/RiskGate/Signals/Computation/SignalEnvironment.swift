@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// The reference data signals are computed against, loaded once and shared by every request.
 public struct SignalEnvironment: Sendable {
     /// Geolocation, ASN and anonymous-IP databases; nil when none is configured (then only

@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 extension SignalComputer {
     /// Applies caller-supplied values (`request.signals`) over computed ones.
     ///

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Remembers an accepted login in a user's state: login history, devices and typing templates.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Failed attempts per source network (/24 for IPv4, /64 for IPv6) across all accounts, within a
 /// sliding window: the `ip.network_failures` signal and the engine's network throttle.

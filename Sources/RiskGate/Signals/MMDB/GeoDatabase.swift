@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Anonymity flags from a MaxMind Anonymous-IP style database.
 public struct AnonymousFlags: OptionSet, Sendable, Hashable {

@@ -1,5 +1,6 @@
 import CMaxMindDB
 import Foundation
+import RiskGatePolicy
 
 /// A MaxMind DB (`.mmdb`) file: GeoIP2/GeoLite2, DB-IP Lite and other databases in that format,
 /// read with libmaxminddb, MaxMind's reference reader.

@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// Keystroke-dynamics signals: features from raw timings, per-user templates, an anomaly in 0..1.
 ///
 /// Requests carry key down/up times only, never key identities (docs/signals.md). The detector and its

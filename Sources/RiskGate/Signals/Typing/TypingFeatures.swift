@@ -1,3 +1,5 @@
+import RiskGatePolicy
+
 /// Timing features of one typed sequence, from key down/up times only (docs/signals.md).
 ///
 /// Layout for `n` keys: `n` hold times (up − down), then `n − 1` down-down latencies (down of key

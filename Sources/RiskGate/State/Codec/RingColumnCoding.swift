@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 // A typing template's rings (``RankedRing``: its samples and its genuine scores) are written
 // column by column, each column's values in ascending order with the ring slot each came from.

@@ -1,3 +1,4 @@
+import RiskGatePolicy
 extension UserStateCodec {
     /// Why bytes could not be decoded.
     package enum DecodingError: Error, Hashable, CustomStringConvertible {

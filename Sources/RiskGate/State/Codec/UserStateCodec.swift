@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// A compact binary encoding of ``UserState``, for keeping many users in memory (replay) and for
 /// storing one user as a blob (SQLite's `users.history`, PostgreSQL's `users.state`).

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// Reads one record, checking every length against the bytes left and every part as the JSON
 /// decoding of ``UserState`` checks it: the bytes are untrusted (a file, a fuzzer), so anything

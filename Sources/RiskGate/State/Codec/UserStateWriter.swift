@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// A reusable buffer for ``UserStateCodec/withEncoded(_:scratch:_:)``; one per thread of work
 /// (it is not shared between threads).

@@ -18,10 +18,10 @@ public struct CompiledPolicy: Sendable {
     /// The union of lists marked `anonymous: true`, for the `ip.anonymous` signal.
     public let anonymousIPs: IPSet
 
-    let program: ExpressionProgram
-    let scoreRules: [CompiledScoreRule]
-    let rules: [GraphRule]
-    let fallbackConditions: [Int32]
+    package let program: ExpressionProgram
+    package let scoreRules: [CompiledScoreRule]
+    package let rules: [GraphRule]
+    package let fallbackConditions: [Int32]
 
     init(name: String, description: String, hash: String, settings: PolicySettings, challenges: ChallengePolicy,
          bands: ScoreBands, usedSignals: [Signal], anonymousIPs: IPSet, program: ExpressionProgram,
@@ -46,26 +46,26 @@ public struct CompiledPolicy: Sendable {
 }
 
 /// One score rule, compiled.
-struct CompiledScoreRule: Sendable {
-    var id: String
+package struct CompiledScoreRule: Sendable {
+    package var id: String
     /// -1: always.
-    var when: Int32
-    var points: Int32
-    var reason: String
+    package var when: Int32
+    package var points: Int32
+    package var reason: String
 }
 
 /// One decide rule in document (pre-)order; a group's subtree is `index+1 ..< end`.
-struct GraphRule: Sendable {
-    var id: String
+package struct GraphRule: Sendable {
+    package var id: String
     /// -1: always matches.
-    var condition: Int32
-    var whenText: String?
+    package var condition: Int32
+    package var whenText: String?
     /// `nil` for a group.
-    var outcome: Outcome?
+    package var outcome: Outcome?
     /// One past the last rule of this rule's subtree.
-    var end: Int
+    package var end: Int
     /// Index of the enclosing group, -1 at the top level.
-    var parent: Int
+    package var parent: Int
     /// Sub-conditions and their texts, for explanations.
-    var parts: [(text: String, condition: Int32)]
+    package var parts: [(text: String, condition: Int32)]
 }

@@ -1,3 +1,5 @@
+import RiskGate
+
 /// Incidents against one account: targeted password guessing, session hijacks and
 /// impossible travel, each planned after one of the owner's logins.
 extension LoginStreamGenerator {

@@ -1,3 +1,6 @@
+import RiskGatePolicy
+import RiskGate
+
 /// Renders a ``ReplayReport`` as aligned plain-text tables for a terminal.
 public enum ReplayTableRenderer {
     /// The report as text (ends with a newline). Dataset text (channels, ids, users) is made

@@ -1,3 +1,5 @@
+import RiskGate
+
 /// One person's keystroke rhythm for a fixed-length password field.
 ///
 /// Per-key hold times and key-to-key (down-down) intervals, in milliseconds. Each sample adds an

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RiskGatePolicy
 
 /// A buffered writer of JSONL events, built byte by byte instead of through `JSONEncoder`.
 ///

@@ -74,7 +74,7 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func format(_ v: Double) -> String {
+    package static func format(_ v: Double) -> String {
         if v.isFinite, v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
         return String(v)
     }

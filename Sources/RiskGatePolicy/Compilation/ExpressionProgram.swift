@@ -140,6 +140,10 @@ package struct ExpressionMachine {
     let signals: UnsafeBufferPointer<Value>
     let program: ExpressionProgram
 
+    package init(nodes: UnsafeBufferPointer<ExpressionProgram.Node>, signals: UnsafeBufferPointer<Value>, program: ExpressionProgram) {
+        self.nodes = nodes; self.signals = signals; self.program = program
+    }
+
     /// The boolean value of node `root`. `not`, and the right operand of `and` and `or`, are
     /// followed in a loop rather than by recursion: a chain of conditions costs one call per
     /// left operand.
@@ -300,7 +304,7 @@ package struct StringMembership: Sendable {
 
 extension Value {
     @inline(__always)
-    static func make(_ type: ValueType, _ v: Double) -> Value {
+    package static func make(_ type: ValueType, _ v: Double) -> Value {
         switch type {
         case .duration: .duration(v)
         case .speed: .speed(v)

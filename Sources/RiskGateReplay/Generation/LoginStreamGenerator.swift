@@ -1,4 +1,5 @@
 import Foundation
+import RiskGate
 
 /// Writes a realistic, labelled, time-ordered login stream as JSONL (docs/http-api.md, §7).
 ///

@@ -1,3 +1,6 @@
+import RiskGatePolicy
+import RiskGate
+
 /// Converts the public RBA login data set's CSV (Wiefling et al., 16 columns) to JSONL events (docs/http-api.md).
 ///
 /// Streams: memory is one line buffer and one output buffer, whatever the file size (the full set

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGate
 
 /// The draws the generator needs, on the project's seeded SplitMix64.
 extension SeededRandom {

@@ -30,6 +30,10 @@ public struct RequestContext: Sendable, Hashable, Codable {
 
     public init(user: String) { self.user = user }
 
+    /// The values `channel` takes (docs/signals.md): policies are type-checked against this list and the
+    /// service refuses a request with another. Replay does not (its reports pool unknown channels).
+    public static let channels = ["web", "app", "chat", "voice", "agent"]
+
     /// Request-supplied geolocation; wins over an MMDB lookup.
     public struct Geo: Sendable, Hashable, Codable {
         public var country: String?

@@ -48,7 +48,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable
     }
 
     /// Parses an address from exactly the bytes given, with the rules of ``init(_:)``; no allocation.
-    static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
+    package static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
         let count = bytes.count
         if count > 45 || count == 0 { return nil }
         var hasColon = false
