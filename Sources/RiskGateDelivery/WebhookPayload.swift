@@ -38,7 +38,7 @@ struct WebhookPayload: Encodable {
         created = Timestamp.format(message.created)
         expires = message.otpExpiry.map(Timestamp.format)
         self.attempt = attempt
-        body = (try? JSONDecoder().decode(JSONValue.self, from: Data(message.body.utf8))) ?? .string(message.body)
+        body = JSONValue(parsing: message.body) ?? .string(message.body)
     }
 
     /// The same for every attempt at one message, and for its retries from the dead letters: the

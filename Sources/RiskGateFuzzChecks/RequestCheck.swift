@@ -2,8 +2,8 @@ import NIOCore
 import RiskGate
 import RiskGateServer
 
-/// `POST /v1/decisions` body through the service's own parser (``FastDecisionBody/read(_:)``: the
-/// fast byte parser, else `JSONDecoder` with the depth limit and unknown-key checks).
+/// `POST /v1/decisions` body through the service's own reader (``DecisionBody/read(_:)``: the
+/// core's event parser, with the depth limit and unknown-key checks).
 ///
 /// Either a request that passes the core's validation or an ``APIError`` with a 4xx status and a
 /// message; any other error would be answered 500.
@@ -12,7 +12,7 @@ enum RequestCheck {
         var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         do {
-            let context = try FastDecisionBody.read(buffer)
+            let context = try DecisionBody.read(buffer)
             // Accepted requests are valid and already in their one form: validating again changes nothing.
             var again = context
             do { try again.validate() } catch { f.fail("accepted a request that validate() refuses: \(error.message)") }

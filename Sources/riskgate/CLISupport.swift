@@ -37,44 +37,6 @@ func hasUnreadableFile(_ diagnostics: [Diagnostic]) -> Bool {
     diagnostics.contains { $0.code == DiagnosticCode.unreadableFile.rawValue }
 }
 
-/// A one-line description of a JSON decoding error that names the field; for text that is not
-/// JSON at all, the strict event parser's account of what is wrong and at which byte (Foundation
-/// only says "not valid JSON").
-func describe(_ error: DecodingError, in data: Data) -> String {
-    if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let failure = strictParseFailure(data) {
-        return "not valid JSON: \(failure.message) (byte \(failure.column))"
-    }
-    return describe(error)
-}
-
-/// What replay's strict event parser finds wrong with `data` as a request, or `nil` when it reads it.
-func strictParseFailure(_ data: Data) -> JSONScanner.Failure? {
-    data.withUnsafeBytes { raw -> JSONScanner.Failure? in
-        do throws(JSONScanner.Failure) { _ = try EventLineParser.parse(raw); return nil } catch { return error }
-    }
-}
-
-/// A one-line description of a JSON decoding error that names the field.
-func describe(_ error: DecodingError) -> String {
-    func path(_ context: DecodingError.Context) -> String {
-        let names = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-        return names.isEmpty ? "(document)" : names.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
-    }
-    switch error {
-    case .keyNotFound(let key, let context):
-        let parent = path(context)
-        return "missing field `\(parent == "(document)" ? key.stringValue : parent + "." + key.stringValue)`"
-    case .typeMismatch(let type, let context):
-        return "field `\(path(context))` has the wrong type (expected \(type))"
-    case .valueNotFound(let type, let context):
-        return "field `\(path(context))` is null (expected \(type))"
-    case .dataCorrupted(let context):
-        return context.codingPath.isEmpty ? "not valid JSON" : "field `\(path(context))`: \(context.debugDescription)"
-    @unknown default:
-        return "\(error)"
-    }
-}
-
 /// Pretty JSON with sorted keys and ISO 8601 dates.
 func encodeJSON<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()

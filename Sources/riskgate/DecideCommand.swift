@@ -37,25 +37,18 @@ struct DecideCommand: ParsableCommand {
     func run() throws {
         let compiledPolicy = try compilePolicy(at: policy)
         var request: RequestContext
-        var data = Data()
         do {
-            data = try readInput(context, limit: DecideCommand.maxContextBytes)
-            request = try JSONDecoder().decode(RequestContext.self, from: data)
+            let data = try readInput(context, limit: DecideCommand.maxContextBytes)
+            request = try Self.parse(data)
             try request.validate()
         } catch let error as RequestProblem {
             printError("error: invalid context: \(error.message)")
             throw ExitCode(2)
-        } catch let error as DecodingError {
-            printError("error: invalid context: \(describe(error, in: data))")
+        } catch let error as JSONBodyError {
+            printError("error: invalid context: \(error.message)")
             throw ExitCode(2)
         } catch {
             printError("error: \(error)")
-            throw ExitCode(2)
-        }
-        // A field given twice is refused, as replay and the service do (decoders disagree on
-        // which value wins).
-        if let failure = strictParseFailure(data), failure.duplicateKey != nil {
-            printError("error: invalid context: \(failure.message)")
             throw ExitCode(2)
         }
         do {
@@ -76,5 +69,19 @@ struct DecideCommand: ParsableCommand {
             throw ExitCode(2)
         }
     }
-}
 
+    /// The request in `data`, read as replay and the service read it: unknown keys skipped, a
+    /// field given twice refused (decoders disagree on which value wins).
+    static func parse(_ data: Data) throws(JSONBodyError) -> RequestContext {
+        let parsed = data.withUnsafeBytes { raw in
+            Result { () throws(JSONBodyError) in
+                do throws(JSONScanner.Failure) {
+                    return try EventLineParser.parse(raw).context
+                } catch {
+                    throw JSONBodyError(error, in: raw, maxDepth: 32)
+                }
+            }
+        }
+        return try parsed.get()
+    }
+}

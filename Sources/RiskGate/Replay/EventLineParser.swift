@@ -33,13 +33,13 @@ package enum EventLineParser {
                 let bit: UInt16 = 1 << which.rawValue
                 guard seen & bit == 0 else {
                     let name = s.string(of: key)
-                    throw JSONScanner.Failure(message: "`\(name)` is given twice", column: s.position, duplicateKey: name)
+                    throw JSONScanner.Failure(message: "`\(name)` is given twice", column: s.position, duplicateKey: name, field: name)
                 }
                 seen |= bit
             }
             switch which {
             case .user:
-                guard !s.consumeNull() else { throw s.failure("`user` must be a string, found null") }
+                guard !s.consumeNull() else { throw s.failure("`user` must be a string, found null", field: "user") }
                 context.user = try typed("user") { () throws(JSONScanner.Failure) in try s.readString() }
                 sawUser = true
             case .time:
@@ -52,7 +52,7 @@ package enum EventLineParser {
                     }
                 }
                 guard !parsed.0.isNaN else {
-                    throw JSONScanner.Failure(message: "`time` is not an ISO 8601 timestamp: `\(parsed.1)`", column: column)
+                    throw JSONScanner.Failure(message: "`time` is not an ISO 8601 timestamp: `\(parsed.1)`", column: column, field: "time")
                 }
                 seconds = parsed.0
                 context.time = Date(timeIntervalSince1970: seconds)
@@ -83,7 +83,7 @@ package enum EventLineParser {
             }
         }
         guard s.atEnd() else { throw s.failure("unexpected text after the event object") }
-        guard sawUser else { throw JSONScanner.Failure(message: "missing `user`", column: 1) }
+        guard sawUser else { throw JSONScanner.Failure(message: "missing `user`", column: 1, field: "user", missing: true) }
         return (context, seconds, s.unknownMembers > 0)
     }
 
@@ -110,14 +110,16 @@ package enum EventLineParser {
         }
     }
 
-    /// Runs `read`, renaming a type failure so it names the field.
+    /// Runs `read`, renaming a type failure so it names the field (built only on failure).
     @inline(__always)
-    private static func typed<T>(_ field: String, _ read: () throws(JSONScanner.Failure) -> T) throws(JSONScanner.Failure) -> T {
+    private static func typed<T>(_ field: @autoclosure () -> String, _ read: () throws(JSONScanner.Failure) -> T) throws(JSONScanner.Failure) -> T {
         do {
             return try read()
         } catch {
             if error.message.hasPrefix("expected ") {
-                throw JSONScanner.Failure(message: "`\(field)`: \(error.message)", column: error.column)
+                let name = field()
+                throw JSONScanner.Failure(message: "`\(name)`: \(error.message)", column: error.column, field: name,
+                                          expected: error.expected)
             }
             throw error
         }
@@ -139,8 +141,8 @@ package enum EventLineParser {
         return try typed(field) { () throws(JSONScanner.Failure) in try s.readBool() }
     }
 
-    private static func object(_ s: inout JSONScanner, _ field: String) throws(JSONScanner.Failure) {
-        try typed(field) { () throws(JSONScanner.Failure) in try s.beginObject() }
+    private static func object(_ s: inout JSONScanner, _ field: @autoclosure () -> String) throws(JSONScanner.Failure) {
+        try typed(field()) { () throws(JSONScanner.Failure) in try s.beginObject() }
     }
 
     private static func parseGeo(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> RequestContext.Geo {
@@ -201,27 +203,27 @@ package enum EventLineParser {
         var first = true
         while let key = try s.nextMember(first: &first) {
             if s.key(key, is: "field") {
-                guard !s.consumeNull() else { throw s.failure("`typing.field` must be a string, found null") }
+                guard !s.consumeNull() else { throw s.failure("`typing.field` must be a string, found null", field: "typing.field") }
                 field = try typed("typing.field") { () throws(JSONScanner.Failure) in try s.readString() }
             } else if s.key(key, is: "keys") {
-                guard !s.consumeNull() else { throw s.failure("`typing.keys` must be an array, found null") }
+                guard !s.consumeNull() else { throw s.failure("`typing.keys` must be an array, found null", field: "typing.keys") }
                 try typed("typing.keys") { () throws(JSONScanner.Failure) in try s.beginArray() }
                 var list: [RequestContext.Typing.Key] = []
                 // Room for a typical password's keys: growing from empty copied the list four times.
                 list.reserveCapacity(16)
                 var firstElement = true
-                while try s.nextElement(first: &firstElement) { list.append(try parseKey(&s)) }
+                while try s.nextElement(first: &firstElement) { list.append(try parseKey(&s, index: list.count)) }
                 keys = list
             } else {
                 try s.skipUnknownMember(depth: 2)
             }
         }
-        guard let field else { throw s.failure("`typing` is missing `field`") }
-        guard let keys else { throw s.failure("`typing` is missing `keys`") }
+        guard let field else { throw s.failure("`typing` is missing `field`", field: "typing.field", missing: true) }
+        guard let keys else { throw s.failure("`typing` is missing `keys`", field: "typing.keys", missing: true) }
         return RequestContext.Typing(field: field, keys: keys)
     }
 
-    private static func parseKey(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> RequestContext.Typing.Key {
+    private static func parseKey(_ s: inout JSONScanner, index: Int) throws(JSONScanner.Failure) -> RequestContext.Typing.Key {
         // Nearly every entry is `{"down":N,"up":N}` exactly (ten or so per event): read that shape
         // straight. Anything else (spaces, other key order, extra keys, errors) is read again from
         // the same place by the general path, which accepts and rejects what it always did.
@@ -231,16 +233,17 @@ package enum EventLineParser {
             return RequestContext.Typing.Key(down: down, up: up)
         }
         s.rewind(to: mark)
-        try object(&s, "typing.keys[]")
+        try object(&s, "typing.keys[\(index)]")
         var down: Double?
         var up: Double?
         var first = true
         while let key = try s.nextMember(first: &first) {
-            if s.key(key, is: "down") { down = try typed("typing.keys[].down") { () throws(JSONScanner.Failure) in try s.readNumber() } }
-            else if s.key(key, is: "up") { up = try typed("typing.keys[].up") { () throws(JSONScanner.Failure) in try s.readNumber() } }
+            if s.key(key, is: "down") { down = try typed("typing.keys[\(index)].down") { () throws(JSONScanner.Failure) in try s.readNumber() } }
+            else if s.key(key, is: "up") { up = try typed("typing.keys[\(index)].up") { () throws(JSONScanner.Failure) in try s.readNumber() } }
             else { try s.skipUnknownMember(depth: 4) }
         }
-        guard let down, let up else { throw s.failure("a `typing.keys` entry needs `down` and `up`") }
+        guard let down else { throw s.failure("`typing.keys[\(index)]` needs `down` and `up`", field: "typing.keys[\(index)].down", missing: true) }
+        guard let up else { throw s.failure("`typing.keys[\(index)]` needs `down` and `up`", field: "typing.keys[\(index)].up", missing: true) }
         return RequestContext.Typing.Key(down: down, up: up)
     }
 

@@ -167,7 +167,7 @@ public struct OutboxMessage: Sendable, Hashable, Codable {
     /// - Throws: ``SecretsKeyFile/Failure`` when the code does not open under `keyring` (another
     ///   database's key, a key removed from the file, or an altered body).
     public func openedForDelivery(keyring: SecretsKeyring) throws(SecretsKeyFile.Failure) -> OutboxMessage {
-        guard kind == "otp", var fields = try? JSONDecoder().decode([String: String].self, from: Data(body.utf8)),
+        guard kind == "otp", var fields = JSONObjectReader.strings(in: body),
               let sealed = fields.removeValue(forKey: Self.sealedCodeKey) else { return self }
         guard let code = SecretHashing.openOutboxCode(sealed, challenge: challenge ?? "", keyring: keyring) else {
             throw SecretsKeyFile.Failure(path: "(outbox message \(id.map(String.init) ?? "-"))",
@@ -181,7 +181,7 @@ public struct OutboxMessage: Sendable, Hashable, Codable {
 
     /// When an `otp` message's code stops working (`created` + its `ttl_s`); `nil` for other kinds.
     public var otpExpiry: Date? {
-        guard kind == "otp", let fields = try? JSONDecoder().decode([String: String].self, from: Data(body.utf8)),
+        guard kind == "otp", let fields = JSONObjectReader.strings(in: body),
               let ttl = fields["ttl_s"].flatMap(Double.init) else { return nil }
         return created.addingTimeInterval(ttl)
     }

@@ -37,33 +37,3 @@ struct BodyReader: Sendable {
         return buffer
     }
 }
-
-/// Checks that a JSON text nests no deeper than a bound, before any decoder recurses into it.
-///
-/// A linear scan that skips string contents; it does not validate the JSON (the decoder does).
-enum JSONDepth {
-    static func exceeds(_ bytes: ByteBuffer, limit: Int) -> Bool {
-        bytes.withUnsafeReadableBytes { raw in
-            var depth = 0
-            var inString = false
-            var escaped = false
-            for byte in raw {
-                if inString {
-                    if escaped { escaped = false }
-                    else if byte == UInt8(ascii: "\\") { escaped = true }
-                    else if byte == UInt8(ascii: "\"") { inString = false }
-                    continue
-                }
-                switch byte {
-                case UInt8(ascii: "\""): inString = true
-                case UInt8(ascii: "["), UInt8(ascii: "{"):
-                    depth += 1
-                    if depth > limit { return true }
-                case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-                default: break
-                }
-            }
-            return false
-        }
-    }
-}

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
+import RiskGate
 
 /// The outermost layer: gives the request a random id, applies the rate limits, identifies the
 /// caller, turns every error into a JSON response, counts responses and writes one access-log line
@@ -166,8 +167,8 @@ struct GatewayMiddleware: RouterMiddleware {
             }
         case let error as RateLimiter.Refusal:
             return error.apiError
-        case let error as DecodingError:
-            return JSONInput.apiError(for: error)
+        case let error as JSONBodyError:
+            return JSONInput.apiError(error)
         case let error as HTTPError:
             switch error.status {
             case .notFound: return .notFound

@@ -2,92 +2,29 @@ import Foundation
 import RiskGate
 import RiskGatePolicy
 
-/// `POST /v1/decisions` body: a ``RiskGate/RequestContext`` whose keys are checked first.
-///
-/// Unknown keys are refused at the top level and inside `geo`, `device`, `typing`, `phone` and
-/// `label`: a misspelt field (`"chanel"`) would otherwise be dropped silently and turn off the signals
-/// that depend on it. `signals` is free-form by design.
-struct DecisionRequestBody: Decodable {
-    var context: RiskGatePolicy.RequestContext
-
-    static let topLevel: Set<String> = [
-        "id", "time", "user", "channel", "action", "ip", "geo", "device", "typing", "phone", "result", "label", "signals",
-    ]
-    static let nested: [String: Set<String>] = [
-        "geo": ["country", "lat", "lon", "accuracy_km", "asn"],
-        "device": ["id", "user_agent", "emulator", "rooted"],
-        "typing": ["field", "keys"],
-        "phone": ["ani"],
-        "label": ["attack", "account_takeover"],
-    ]
-    /// Most keystrokes one typing sample may carry.
-    static let maxKeys = 512
-
-    init(from decoder: any Decoder) throws {
-        let keys = try decoder.container(keyedBy: AnyKey.self)
-        try keys.rejectUnknownKeys(Self.topLevel, prefix: "")
-        for (name, allowed) in Self.nested {
-            try keys.nestedObjectIfPresent(name)?.rejectUnknownKeys(allowed, prefix: name)
-        }
-        if let typing = try keys.nestedObjectIfPresent("typing"), typing.contains(AnyKey("keys")),
-            var list = try? typing.nestedUnkeyedContainer(forKey: AnyKey("keys"))
-        {
-            var index = 0
-            while !list.isAtEnd {
-                let key = try list.nestedContainer(keyedBy: AnyKey.self)
-                try key.rejectUnknownKeys(["down", "up"], prefix: "typing.keys[\(index)]")
-                index += 1
-            }
-        }
-        context = try RiskGatePolicy.RequestContext(from: decoder)
-        try Self.validate(&context)
-    }
-
-    /// Checks what the type system does not: the core's ``RiskGate/RequestContext/validate()`` (the
-    /// checks replay applies too), then this endpoint's own: `channel` and the limit on keystrokes.
-    static func validate(_ context: inout RiskGatePolicy.RequestContext) throws {
-        do {
-            try context.validate()
-        } catch {
-            throw APIError.invalidField(error.field, error.message)
-        }
-        // Another value (`"Web"`, `"sms"`) would match no `channel == ...` rule (the compiler warns
-        // such a comparison is always false), so every channel rule would be skipped without a word.
-        if let channel = context.channel, !RiskGatePolicy.RequestContext.channels.contains(channel) {
-            let allowed = RiskGatePolicy.RequestContext.channels.map { "`\($0)`" }.joined(separator: ", ")
-            throw APIError.invalidField("channel", "`channel` must be one of \(allowed)")
-        }
-        if let typing = context.typing, typing.keys.count > Self.maxKeys {
-            throw APIError.invalidField("typing.keys", "`typing.keys` has more than \(Self.maxKeys) keys")
-        }
-    }
-}
-
 /// `POST /v1/challenges/{id}/verify` body.
 ///
 /// A `delay` step asks for nothing, so its `response` may be left out (or empty); every other
 /// step needs one. A `push` step's answer comes from the app: `approve` or `deny`, the device's
 /// base64 `signature`, the `number` picked (with number matching) and `report_fraud`.
-struct VerifyRequestBody: Decodable {
+struct VerifyRequestBody {
     var step: String
     var response: String
     var push: PushAnswer?
 
-    init(from decoder: any Decoder) throws {
-        try decoder.container(keyedBy: AnyKey.self).rejectUnknownKeys(["step", "response", "signature", "number", "report_fraud"], prefix: "")
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        step = try c.decode(String.self, forKey: AnyKey("step"))
+    init(_ c: JSONObjectReader) throws {
+        try c.rejectUnknownKeys(["step", "response", "signature", "number", "report_fraud"])
+        step = try c.string("step")
         guard (1...32).contains(step.utf8.count) else {
             throw APIError.invalidField("step", "`step` must be 1 to 32 bytes")
         }
         let asksNothing = step == "delay"
-        response = asksNothing ? try c.decodeIfPresent(String.self, forKey: AnyKey("response")) ?? ""
-            : try c.decode(String.self, forKey: AnyKey("response"))
+        response = asksNothing ? try c.optionalString("response") ?? "" : try c.string("response")
         guard ((asksNothing ? 0 : 1)...256).contains(response.utf8.count) else {
             throw APIError.invalidField("response", asksNothing ? "`response` must be at most 256 bytes" : "`response` must be 1 to 256 bytes")
         }
         guard step == "push" else {
-            for key in ["signature", "number", "report_fraud"] where c.contains(AnyKey(key)) {
+            for key in ["signature", "number", "report_fraud"] where c.contains(key) {
                 throw APIError.invalidField(key, "`\(key)` belongs to a `push` step only")
             }
             return
@@ -95,17 +32,17 @@ struct VerifyRequestBody: Decodable {
         guard PushApproval.responses.contains(response) else {
             throw APIError.invalidField("response", "a `push` response must be `approve` or `deny`")
         }
-        guard let text = try c.decodeIfPresent(String.self, forKey: AnyKey("signature")) else {
+        guard let text = try c.optionalString("signature") else {
             throw APIError.invalidField("signature", "a `push` step needs the device's `signature`")
         }
         guard text.utf8.count <= 128, let signature = Data(base64Encoded: text), signature.count == Ed25519.signatureLength else {
             throw APIError.invalidField("signature", "`signature` must be a base64 Ed25519 signature (64 bytes)")
         }
-        let number = try c.decodeIfPresent(Int.self, forKey: AnyKey("number"))
+        let number = try c.optionalInt("number")
         if let number, !(0...999).contains(number) {
             throw APIError.invalidField("number", "`number` must be the number picked in the app")
         }
-        let reportFraud = try c.decodeIfPresent(Bool.self, forKey: AnyKey("report_fraud")) ?? false
+        let reportFraud = try c.optionalBool("report_fraud") ?? false
         if reportFraud && response != "deny" {
             throw APIError.invalidField("report_fraud", "`report_fraud` goes with a `deny` response")
         }
@@ -114,18 +51,17 @@ struct VerifyRequestBody: Decodable {
 }
 
 /// `POST /v1/feedback` body.
-struct FeedbackRequestBody: Decodable {
+struct FeedbackRequestBody {
     var decision: String
     var label: FeedbackLabel
 
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        try c.rejectUnknownKeys(["decision", "label"], prefix: "")
-        decision = try c.decode(String.self, forKey: AnyKey("decision"))
+    init(_ c: JSONObjectReader) throws {
+        try c.rejectUnknownKeys(["decision", "label"])
+        decision = try c.string("decision")
         guard (1...128).contains(decision.utf8.count) else {
             throw APIError.invalidField("decision", "`decision` must be 1 to 128 bytes")
         }
-        let text = try c.decode(String.self, forKey: AnyKey("label"))
+        let text = try c.string("label")
         guard let label = FeedbackLabel(rawValue: text) else {
             throw APIError.invalidField("label", "`label` must be `fraud` or `legit`")
         }
@@ -134,21 +70,21 @@ struct FeedbackRequestBody: Decodable {
 }
 
 /// `PUT /v1/accounts/{user}` body: an ``AccountUpsert`` with strict keys and bounded, well-formed values.
-struct AccountRequestBody: Decodable {
+struct AccountRequestBody {
     var update: AccountUpsert
 
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        try c.rejectUnknownKeys(["home_country", "phone", "email", "kba", "secret", "trusted_devices", "push_key", "push_device_id"], prefix: "")
-        if var list = try? c.nestedUnkeyedContainer(forKey: AnyKey("kba")) {
-            var index = 0
-            while !list.isAtEnd {
-                guard let entry = try? list.nestedContainer(keyedBy: AnyKey.self) else { break }
-                try entry.rejectUnknownKeys(["question", "answer"], prefix: "kba[\(index)]")
-                index += 1
-            }
-        }
-        update = try AccountUpsert(from: decoder)
+    init(_ c: JSONObjectReader) throws {
+        try c.rejectUnknownKeys(["home_country", "phone", "email", "kba", "secret", "trusted_devices", "push_key", "push_device_id"])
+        let entries = try c.optionalObjects("kba")
+        for entry in entries ?? [] { try entry.rejectUnknownKeys(["question", "answer"]) }
+        update = AccountUpsert(
+            homeCountry: try c.optionalString("home_country"), phone: try c.optionalString("phone"),
+            email: try c.optionalString("email"),
+            kba: try entries?.map { entry in
+                AccountUpsert.KBAEntry(question: try entry.string("question"), answer: try entry.string("answer"))
+            },
+            secret: try c.optionalString("secret"), trustedDevices: try c.optionalStrings("trusted_devices"),
+            pushKey: try c.optionalString("push_key"), pushDeviceID: try c.optionalString("push_device_id"))
         try validate()
     }
 

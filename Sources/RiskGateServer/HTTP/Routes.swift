@@ -54,7 +54,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
     func decide(_ request: Request, _ context: ServerContext) async throws -> Response {
         let explain = try Self.flag(request.uri.queryParameters.get("explain"), name: "explain")
         let body = try await jsonBody.read(request, channel: context.channel)
-        let request = try FastDecisionBody.read(body)
+        let request = try DecisionBody.read(body)
         let start = ContinuousClock.now
         let decision = try await backend.decide(request, explain: explain)
         metrics.decision(decision.outcome, duration: ContinuousClock.now - start)
@@ -71,7 +71,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
     func verify(_ request: Request, _ context: ServerContext) async throws -> Response {
         let id = try Self.pathParameter(context, "id", maxBytes: 128)
         let body = try await jsonBody.read(request, channel: context.channel)
-        let input = try JSONInput.decode(VerifyRequestBody.self, from: body)
+        let input = try VerifyRequestBody(JSONInput.object(body))
         let reply = try await backend.verify(challengeID: id, step: input.step, response: input.response, push: input.push)
         metrics.challengeResult(reply.result)
         if reply.lockedAccount { metrics.lockout() }
@@ -85,7 +85,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
 
     func feedback(_ request: Request, _ context: ServerContext) async throws -> Response {
         let body = try await jsonBody.read(request, channel: context.channel)
-        let input = try JSONInput.decode(FeedbackRequestBody.self, from: body)
+        let input = try FeedbackRequestBody(JSONInput.object(body))
         try await backend.feedback(decisionID: input.decision, label: input.label)
         return try JSONWire.response(["decision": input.decision, "label": input.label.rawValue])
     }
@@ -93,7 +93,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
     func upsertAccount(_ request: Request, _ context: ServerContext) async throws -> Response {
         let user = try Self.userParameter(context)
         let body = try await jsonBody.read(request, channel: context.channel)
-        let input = try JSONInput.decode(AccountRequestBody.self, from: body)
+        let input = try AccountRequestBody(JSONInput.object(body))
         try await backend.upsertAccount(user: user, input.update)
         context.logger.info("account updated", metadata: [
             "account.fields": .array(input.update.fieldNames.map { .string($0) })

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RiskGate
+import RiskGatePolicy
 import ServiceLifecycle
 #if canImport(Glibc)
 import Glibc
@@ -126,8 +127,8 @@ final class AuditStreamSink: @unchecked Sendable {
         let lines = data.split(separator: UInt8(ascii: "\n"))
         // A line cut short by a crash has no newline after it and does not parse: the one before counts.
         for line in lines.reversed() {
-            if let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-               let id = object["id"] as? Int { return Int64(id) }
+            let value = line.withUnsafeBytes { JSONValue(parsing: $0) }
+            if case .object(let object)? = value, case .number(let id)? = object["id"], id == id.rounded(), abs(id) <= 9_007_199_254_740_992 { return Int64(id) }
         }
         return nil
     }

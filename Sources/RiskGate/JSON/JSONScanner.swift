@@ -1,12 +1,14 @@
 import Foundation
 import RiskGatePolicy
 
-/// A byte-level JSON reader over one buffer (one JSONL line), built for the replay hot path.
+/// A byte-level JSON reader over one buffer: the one JSON reader of RiskGate, behind replay's
+/// event lines, the service's request bodies and the command line's request files.
 ///
-/// `JSONDecoder` builds a generic tree and boxes every value; replay reads millions of small
-/// objects of one known shape, so this scanner walks the bytes once and hands typed values
-/// straight to the caller. It is strict JSON (RFC 8259): no comments, no trailing commas,
-/// no `NaN`, no leading zeros, no raw control characters in strings, valid UTF-8 only.
+/// `JSONDecoder` builds a generic tree and boxes every value; replay and the service read
+/// millions of small objects of one known shape, so this scanner walks the bytes once and hands
+/// typed values straight to the caller (``readValue(depth:)`` builds a tree where one is wanted).
+/// It is strict JSON (RFC 8259): no comments, no trailing commas, no `NaN`, no leading zeros, no
+/// raw control characters in strings, valid UTF-8 only.
 /// Nesting is bounded by `maxDepth` so hostile input cannot exhaust the stack.
 ///
 /// The buffer must stay valid while the scanner is used; the scanner never writes to it.
@@ -18,6 +20,14 @@ package struct JSONScanner {
         /// The top-level key given twice, when that is the failure (decoders disagree on which
         /// value wins, so callers refuse such requests outright).
         package var duplicateKey: String? = nil
+        /// The dotted path of the field whose value is wrong or missing (`geo.lat`,
+        /// `typing.keys[1].up`), when the reader knows it; `nil` for a syntax error.
+        package var field: String? = nil
+        /// Whether ``field`` is missing rather than wrong.
+        package var missing = false
+        /// What the reader expected where it failed (`a number`, `` `{` ``), for a message that
+        /// names the field's type.
+        package var expected: String? = nil
     }
 
     /// An object key: a byte range of the buffer between the quotes. A plain value type (no
@@ -58,15 +68,19 @@ package struct JSONScanner {
 
     // MARK: - Errors
 
-    package func failure(_ message: String) -> Failure {
-        Failure(message: message, column: position + 1)
+    package func failure(_ message: String, field: String? = nil, missing: Bool = false) -> Failure {
+        Failure(message: message, column: position + 1, field: field, missing: missing)
     }
 
     private func unexpected(_ expected: String) -> Failure {
+        var failure: Failure
         if position >= end || endsInsideLiteral {
-            return failure("unexpected end of line, expected \(expected) (truncated line?)")
+            failure = self.failure("unexpected end of line, expected \(expected) (truncated line?)")
+        } else {
+            failure = self.failure("expected \(expected), found \(describe(base[position]))")
         }
-        return failure("expected \(expected), found \(describe(base[position]))")
+        failure.expected = expected
+        return failure
     }
 
     /// Whether the line ends in the first letters of `true`, `false` or `null` (a line cut there).
@@ -509,6 +523,18 @@ package struct JSONScanner {
             guard consumeNull() else { throw unexpected("a value") }
         default: _ = try readNumber()
         }
+    }
+
+    /// The first syntax error in `bytes` read as one JSON value (nesting included), or `nil` when
+    /// they are valid JSON: tells a malformed body from a well-formed one of the wrong shape.
+    package static func syntaxError(in bytes: UnsafeRawBufferPointer, maxDepth: Int) -> Failure? {
+        var s = JSONScanner(bytes, maxDepth: maxDepth)
+        do {
+            try s.skipValue(depth: 0)
+        } catch {
+            return error
+        }
+        return s.atEnd() ? nil : s.failure("unexpected text after the JSON value")
     }
 
     /// Reads one value of any type as a ``JSONValue``, at most `maxDepth - depth` levels deep.
