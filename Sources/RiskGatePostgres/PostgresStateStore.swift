@@ -31,7 +31,6 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     let pool: PostgresConnectionPool
     private let modelStats = PostgresModelStats()
     private let random: any RandomSource
-    private let decoder = JSONDecoder()
     /// The `created` time of the OTP message that last swept expired codes (seconds since 1970).
     private let sweepLock = NSLock()
     private var outboxSweptAt = -Double.infinity
@@ -124,7 +123,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
                 .map { try $0.decode(String.self) }
         }
         guard let text else { return nil }
-        do { return try decoder.decode(Challenge.self, from: Data(text.utf8)) } catch {
+        do { return try Challenge(json: text) } catch {
             throw StoreError(code: .corrupt, message: "cannot decode `challenges.record`: \(error)", path: location.redacted)
         }
     }

@@ -52,12 +52,7 @@ public struct AuditCheckpoint: Sendable, Hashable, Codable {
     /// `riskgate-audit-v2` bytes, so a checkpoint's tag can never pass for a record's hash.
     public var canonicalBytes: [UInt8] {
         var out = Array("riskgate-audit-checkpoint-v1\n".utf8)
-        for text in [String(throughID), hash, time, keyID] {
-            out += String(text.utf8.count).utf8
-            out.append(UInt8(ascii: ":"))
-            out += text.utf8
-            out.append(UInt8(ascii: ","))
-        }
+        for text in [String(throughID), hash, time, keyID] { AuditRecord.appendField(text, to: &out) }
         return out
     }
 }

@@ -98,16 +98,22 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         var out: [UInt8] = []
         out.reserveCapacity(160 + rules.utf8.count + signals.utf8.count)
         out += "riskgate-audit-v2\n".utf8
-        func field(_ text: String?) {
-            guard let text else { out.append(UInt8(ascii: "-")); return }
-            out += String(text.utf8.count).utf8
-            out.append(UInt8(ascii: ":"))
-            out += text.utf8
-            out.append(UInt8(ascii: ","))
-        }
-        field(String(id)); field(time); field(kind); field(user); field(policyHash); field(outcome)
-        field(rules); field(signals); field(method); field(result); field(reference); field(keyID)
+        // One call a field (not a loop over an array literal): this runs for every decision.
+        Self.appendField(String(id), to: &out); Self.appendField(time, to: &out); Self.appendField(kind, to: &out)
+        Self.appendField(user, to: &out); Self.appendField(policyHash, to: &out); Self.appendField(outcome, to: &out)
+        Self.appendField(rules, to: &out); Self.appendField(signals, to: &out); Self.appendField(method, to: &out)
+        Self.appendField(result, to: &out); Self.appendField(reference, to: &out); Self.appendField(keyID, to: &out)
         return out
+    }
+
+    /// Appends one field of a canonical serialisation (records and checkpoints alike):
+    /// `length:bytes,`, or `-` for an absent field, so no two field lists give the same bytes.
+    static func appendField(_ text: String?, to out: inout [UInt8]) {
+        guard let text else { out.append(UInt8(ascii: "-")); return }
+        out += String(text.utf8.count).utf8
+        out.append(UInt8(ascii: ":"))
+        out += text.utf8
+        out.append(UInt8(ascii: ","))
     }
 
     /// Rule ids as compact JSON, as `JSONEncoder` (`.sortedKeys`, `.withoutEscapingSlashes`) writes them.

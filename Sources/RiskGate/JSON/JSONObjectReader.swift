@@ -104,6 +104,86 @@ package struct JSONObjectReader: Sendable {
         return flag
     }
 
+    /// A required integer.
+    package func int(_ key: String) throws(JSONBodyError) -> Int {
+        guard let value = try optionalInt(key) else { throw absent(key, "an integer") }
+        return value
+    }
+
+    /// A required number.
+    package func number(_ key: String) throws(JSONBodyError) -> Double {
+        guard let value = try optionalNumber(key) else { throw absent(key, "a number") }
+        return value
+    }
+
+    /// A number, or `nil` when absent or `null`.
+    package func optionalNumber(_ key: String) throws(JSONBodyError) -> Double? {
+        guard let value = present(key) else { return nil }
+        guard case .number(let number) = value else { throw wrongType(key, value, "a number") }
+        return number
+    }
+
+    /// A required `true` or `false`.
+    package func bool(_ key: String) throws(JSONBodyError) -> Bool {
+        guard let value = try optionalBool(key) else { throw absent(key, "true or false") }
+        return value
+    }
+
+    /// A required array of strings.
+    package func strings(_ key: String) throws(JSONBodyError) -> [String] {
+        guard let value = try optionalStrings(key) else { throw absent(key, "an array") }
+        return value
+    }
+
+    /// A required object.
+    package func object(_ key: String) throws(JSONBodyError) -> JSONObjectReader {
+        guard let value = try optionalObject(key) else { throw absent(key, "an object") }
+        return value
+    }
+
+    /// A required array of objects.
+    package func objects(_ key: String) throws(JSONBodyError) -> [JSONObjectReader] {
+        guard let value = try optionalObjects(key) else { throw absent(key, "an array") }
+        return value
+    }
+
+    /// An array of integers, or `nil` when absent or `null`.
+    package func optionalInts(_ key: String) throws(JSONBodyError) -> [Int]? {
+        guard let value = present(key) else { return nil }
+        guard case .array(let items) = value else { throw wrongType(key, value, "an array") }
+        var ints: [Int] = []
+        ints.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            guard case .number(let number) = item, number == number.rounded(), abs(number) <= 9_007_199_254_740_992 else {
+                throw wrongType("\(key)[\(index)]", item, "an integer")
+            }
+            ints.append(Int(number))
+        }
+        return ints
+    }
+
+    /// An array of bytes (integers 0–255, as `JSONEncoder` writes `[UInt8]`), or `nil` when absent or `null`.
+    package func optionalBytes(_ key: String) throws(JSONBodyError) -> [UInt8]? {
+        guard let ints = try optionalInts(key) else { return nil }
+        guard let bad = ints.firstIndex(where: { !(0...255).contains($0) }) else { return ints.map { UInt8($0) } }
+        throw JSONBodyError(.invalid, field: path(of: "\(key)[\(bad)]"), message: "`\(path(of: "\(key)[\(bad)]"))` must be a byte (0 to 255)")
+    }
+
+    /// A required string naming a case of `T`.
+    package func rawValue<T: RawRepresentable>(_ key: String, as type: T.Type) throws(JSONBodyError) -> T where T.RawValue == String {
+        guard let value = try optionalRawValue(key, as: type) else { throw absent(key, "a string") }
+        return value
+    }
+
+    /// A string naming a case of `T`, or `nil` when absent or `null`.
+    package func optionalRawValue<T: RawRepresentable>(_ key: String, as type: T.Type) throws(JSONBodyError) -> T? where T.RawValue == String {
+        guard let text = try optionalString(key) else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw JSONBodyError(.invalid, field: path(of: key), message: "`\(path(of: key))` has an unknown value `\(text.prefix(64))`")
+        }
+        return value
+    }
+
     /// An array of strings, or `nil` when absent or `null`.
     package func optionalStrings(_ key: String) throws(JSONBodyError) -> [String]? {
         guard let value = present(key) else { return nil }
@@ -142,6 +222,11 @@ package struct JSONObjectReader: Sendable {
     private func present(_ key: String) -> JSONValue? {
         guard let value = members[key], value != .null else { return nil }
         return value
+    }
+
+    /// A required member that is absent (missing) or `null` (the wrong type).
+    private func absent(_ key: String, _ expected: String) -> JSONBodyError {
+        members[key] == nil ? missing(key) : wrongType(key, .null, expected)
     }
 
     private func missing(_ key: String) -> JSONBodyError {

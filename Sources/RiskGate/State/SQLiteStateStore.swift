@@ -43,7 +43,6 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     private let writer: SQLiteWriter
     private let checkpointer: SQLiteCheckpointer
     private let cache: UserStateCache
-    private let decoder = JSONDecoder()
     public let path: String
 
     /// Opens (and creates or migrates) the database at `path`.
@@ -169,7 +168,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
             guard try s.step() else { return nil }
             let text = s.string(0) ?? ""
             try s.run()
-            do { return try decoder.decode(Challenge.self, from: Data(text.utf8)) } catch {
+            do { return try Challenge(json: text) } catch {
                 throw StoreError(code: .corrupt, message: "cannot decode `challenges.record`: \(error)", path: path)
             }
         }

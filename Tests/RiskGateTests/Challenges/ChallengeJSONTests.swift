@@ -89,12 +89,31 @@ import Testing
         }
     }
 
-    @Test func encodedJSONDecodesToAnEqualChallenge() throws {
+    /// The stores read challenges back with the core's JSON reader, to an equal value.
+    @Test func encodedJSONReadsBackToAnEqualChallenge() throws {
         var fuzz = JSONFuzz(seed: 22)
         for _ in 0..<400 {
             let c = challenge(&fuzz, wholeSeconds: true)
-            let decoded = try JSONDecoder().decode(Challenge.self, from: Data(try c.encodedJSON().utf8))
-            #expect(decoded == c)
+            let text = try c.encodedJSON()
+            #expect(try Challenge(json: text) == c)
+            #expect(try Challenge(json: text) == JSONDecoder().decode(Challenge.self, from: Data(text.utf8)))
+        }
+    }
+
+    /// A damaged record is refused with the member that is wrong, never read as something else.
+    @Test func damagedRecordsNameTheirMember() throws {
+        var fuzz = JSONFuzz(seed: 24)
+        let text = try challenge(&fuzz, wholeSeconds: true).encodedJSON()
+        let cases: [(String, String?)] = [
+            (text.replacingOccurrences(of: #""revision":"#, with: #""revisions":"#), "revision"),
+            (text.replacingOccurrences(of: #""state":""#, with: #""state":"x"#), "state"),
+            (text.replacingOccurrences(of: #""current_step":"#, with: #""current_step":"1","x":"#), "current_step"),
+            (String(text.dropLast()), nil),
+            ("[]", nil),
+        ]
+        for (damaged, field) in cases {
+            #expect(throws: JSONBodyError.self) { try Challenge(json: damaged) }
+            do { _ = try Challenge(json: damaged) } catch { #expect(error.field == field, "\(error)") }
         }
     }
 
