@@ -147,7 +147,7 @@ public final class DecisionEngine: @unchecked Sendable {
     /// user's row changed between read and commit (another replica on the same database wrote it).
     /// Each try reads the newer state, after a growing random pause; stores without row versions
     /// never conflict on users.
-    static let maxConflictAttempts = 12
+    static let maxConflictAttempts = 24
 
     /// Runs `body` again (up to ``maxConflictAttempts`` times) while it fails with `.conflict`.
     private func retryingConflicts<T>(_ body: () throws -> T) throws -> T {
