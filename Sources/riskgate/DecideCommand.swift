@@ -74,13 +74,7 @@ struct DecideCommand: ParsableCommand {
     /// field given twice refused (decoders disagree on which value wins).
     static func parse(_ data: Data) throws(JSONBodyError) -> RequestContext {
         let parsed = data.withUnsafeBytes { raw in
-            Result { () throws(JSONBodyError) in
-                do throws(JSONScanner.Failure) {
-                    return try EventLineParser.parse(raw).context
-                } catch {
-                    throw JSONBodyError(error, in: raw, maxDepth: 32)
-                }
-            }
+            Result { () throws(JSONBodyError) in try EventLineParser.parseRequest(raw).context }
         }
         return try parsed.get()
     }

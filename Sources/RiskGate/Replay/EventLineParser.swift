@@ -13,6 +13,20 @@ package enum EventLineParser {
         return (parsed.context, parsed.seconds)
     }
 
+    /// A request read from a body or a file (the service's `POST /v1/decisions`, `riskgate
+    /// decide`): like ``parseNotingUnknownKeys(_:maxDepth:)``, with a failure turned into a
+    /// ``JSONBodyError`` that names its field or says the text is not JSON.
+    package static func parseRequest(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 32) throws(JSONBodyError)
+        -> (context: RequestContext, skippedUnknownKeys: Bool)
+    {
+        do throws(JSONScanner.Failure) {
+            let parsed = try parseNotingUnknownKeys(bytes, maxDepth: maxDepth)
+            return (parsed.context, parsed.skippedUnknownKeys)
+        } catch {
+            throw JSONBodyError(error, in: bytes, maxDepth: maxDepth)
+        }
+    }
+
     /// Like ``parse(_:maxDepth:)``, also telling whether a key was skipped as unknown, at the top
     /// level or inside `geo`, `device`, `typing` (and its keys), `phone` or `label` (`signals` is free-form).
     package static func parseNotingUnknownKeys(_ line: UnsafeRawBufferPointer, maxDepth: Int = 32) throws(JSONScanner.Failure)

@@ -29,13 +29,7 @@ package enum DecisionBody {
     package static func read(_ buffer: ByteBuffer) throws -> RiskGatePolicy.RequestContext {
         guard buffer.readableBytes > 0 else { throw APIError.malformedJSON("request body is empty") }
         let parsed = buffer.withUnsafeReadableBytes { raw in
-            Result { () throws(JSONBodyError) in
-                do throws(JSONScanner.Failure) {
-                    return try EventLineParser.parseNotingUnknownKeys(raw, maxDepth: JSONInput.maxDepth)
-                } catch {
-                    throw JSONBodyError(error, in: raw, maxDepth: JSONInput.maxDepth)
-                }
-            }
+            Result { () throws(JSONBodyError) in try EventLineParser.parseRequest(raw, maxDepth: JSONInput.maxDepth) }
         }
         switch parsed {
         case .success(let event):
