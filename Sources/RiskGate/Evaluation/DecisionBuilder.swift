@@ -24,14 +24,14 @@ extension CompiledPolicy {
         if explain {
             let values = usedSignalValues(signals) { _, _ in true }
             var conditions: [Decision.Explanation.Condition] = []
-            withMachine(signals) { machine in
+            signals.slots.withUnsafeBufferPointer { slots in
                 for index in chain {
                     let rule = rules[index]
                     guard let text = rule.whenText, rule.condition >= 0 else { continue }
-                    conditions.append(.init(rule: rule.id, condition: text, value: machine.truth(rule.condition)))
+                    conditions.append(.init(rule: rule.id, condition: text, value: holds(rule.condition, slots)))
                     if rule.parts.count > 1 {
                         for part in rule.parts {
-                            conditions.append(.init(rule: rule.id, condition: part.text, value: machine.truth(part.condition)))
+                            conditions.append(.init(rule: rule.id, condition: part.text, value: holds(part.condition, slots)))
                         }
                     }
                 }

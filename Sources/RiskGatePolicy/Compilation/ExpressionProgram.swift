@@ -130,24 +130,48 @@ package struct ExpressionProgram: Sendable {
     }
 }
 
+extension ExpressionProgram {
+    /// Runs `body` with a machine over this program and `signals`, valid only inside `body`.
+    @inline(__always)
+    func withMachine<T>(_ signals: UnsafeBufferPointer<Value>, _ body: (ExpressionMachine) -> T) -> T {
+        nodes.withUnsafeBufferPointer { nodes in
+            constants.withUnsafeBufferPointer { constants in
+                strings.withUnsafeBufferPointer { strings in
+                    ipSets.withUnsafeBufferPointer { ipSets in
+                        stringSets.withUnsafeBufferPointer { stringSets in
+                            numberSets.withUnsafeBufferPointer { numberSets in
+                                body(ExpressionMachine(nodes: nodes, signals: signals, constants: constants, strings: strings,
+                                                       ipSets: ipSets, stringSets: stringSets, numberSets: numberSets))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Evaluates an ``ExpressionProgram`` over one request's signals.
 ///
 /// Semantics of unavailable values: a comparison or membership test with an unavailable operand
 /// is false; an unavailable boolean reads false; arithmetic with an unavailable operand (or a
 /// division by zero) is unavailable.
-package struct ExpressionMachine {
+///
+/// It holds only buffer pointers into the program and the signals (``ExpressionProgram/withMachine(_:_:)``
+/// lends them), so it is plain data: making, passing and dropping one costs no reference counting.
+struct ExpressionMachine {
     let nodes: UnsafeBufferPointer<ExpressionProgram.Node>
     let signals: UnsafeBufferPointer<Value>
-    let program: ExpressionProgram
-
-    package init(nodes: UnsafeBufferPointer<ExpressionProgram.Node>, signals: UnsafeBufferPointer<Value>, program: ExpressionProgram) {
-        self.nodes = nodes; self.signals = signals; self.program = program
-    }
+    let constants: UnsafeBufferPointer<Value>
+    let strings: UnsafeBufferPointer<String>
+    let ipSets: UnsafeBufferPointer<IPSet>
+    let stringSets: UnsafeBufferPointer<StringMembership>
+    let numberSets: UnsafeBufferPointer<Set<Double>>
 
     /// The boolean value of node `root`. `not`, and the right operand of `and` and `or`, are
     /// followed in a loop rather than by recursion: a chain of conditions costs one call per
     /// left operand.
-    package func truth(_ root: Int32) -> Bool {
+    func truth(_ root: Int32) -> Bool {
         var i = root
         // The result is the current node's value, inverted when `negated`.
         var negated = false
@@ -174,7 +198,7 @@ package struct ExpressionMachine {
     private func leaf(_ n: ExpressionProgram.Node) -> Bool {
         switch n.op {
         case .signal: return signals[Int(n.index)].isTrue
-        case .constant: return program.constants[Int(n.index)].isTrue
+        case .constant: return constants[Int(n.index)].isTrue
         case .numberEqual, .numberNotEqual, .numberLess, .numberLessEqual, .numberGreater, .numberGreaterEqual:
             // NaN stands for unavailable here: every comparison with it is false, as with `.unavailable`.
             let x = n.index >= 0 ? slotNumber(n.index) : number(n.a)
@@ -190,17 +214,17 @@ package struct ExpressionMachine {
         case .stringEqual, .stringNotEqual:
             // Unavailable (or not a string): false either way, as in ``compare(_:_:_:)``.
             guard case .string(let v) = signals[Int(n.index)] else { return false }
-            return (v == program.strings[Int(n.b)]) == (n.op == .stringEqual)
+            return (v == strings[Int(n.b)]) == (n.op == .stringEqual)
         case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
             return compare(n.op, value(n.a), value(n.b))
         case .inIPSet:
-            if case .ip(let address) = value(n.a) { return program.ipSets[Int(n.index)].contains(address) }
+            if case .ip(let address) = value(n.a) { return ipSets[Int(n.index)].contains(address) }
             return false
         case .inStringSet:
-            if case .string(let s) = value(n.a) { return program.stringSets[Int(n.index)].contains(s) }
+            if case .string(let s) = value(n.a) { return stringSets[Int(n.index)].contains(s) }
             return false
         case .inNumberSet:
-            if let v = value(n.a).magnitude { return program.numberSets[Int(n.index)].contains(v) }
+            if let v = value(n.a).magnitude { return numberSets[Int(n.index)].contains(v) }
             return false
         default:
             return false
@@ -228,10 +252,10 @@ package struct ExpressionMachine {
         }
     }
 
-    package func value(_ i: Int32) -> Value {
+    func value(_ i: Int32) -> Value {
         let n = nodes[Int(i)]
         switch n.op {
-        case .constant: return program.constants[Int(n.index)]
+        case .constant: return constants[Int(n.index)]
         case .signal: return signals[Int(n.index)]
         case .add, .subtract, .multiply, .divide, .minimum, .maximum:
             guard let x = value(n.a).magnitude, let y = value(n.b).magnitude else { return .unavailable }
