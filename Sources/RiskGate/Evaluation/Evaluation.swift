@@ -31,18 +31,12 @@ extension CompiledPolicy {
         if result.points.count != scoreRules.count {
             result.points = [Double](repeating: 0, count: scoreRules.count)
         }
-        let raw = signals.slots.withUnsafeBufferPointer { slots in
-            result.points.withUnsafeMutableBufferPointer { points in scorePoints(slots, into: points) }
+        let (raw, score, band, hit) = signals.slots.withUnsafeMutableBufferPointer { slots in
+            result.points.withUnsafeMutableBufferPointer { points in run(slots, points: points) }
         }
-        let score = Swift.max(0, Swift.min(100, raw))
-        let band = bands.band(of: score)
-        signals[.score] = .number(score)
-        signals[.scoreBand] = .string(band)
         result.rawScore = raw
         result.score = score
         result.band = band
-
-        let hit = signals.slots.withUnsafeBufferPointer { decidingRule($0) }
         result.ruleIndex = hit
         // A compiled policy always ends with a rule that matches; refuse if that were ever not so.
         result.outcome = hit >= 0 ? (rules[hit].outcome ?? .deny) : .deny

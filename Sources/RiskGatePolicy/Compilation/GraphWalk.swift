@@ -3,6 +3,21 @@
 /// The loops over rules live beside ``ExpressionMachine`` (internal to this module), so its calls
 /// are direct and the machine never crosses a module boundary; callers hand over the slots once.
 extension CompiledPolicy {
+    /// Scores `slots`, writes the clamped score and its band into their slots, then finds the
+    /// deciding rule: the whole of an evaluation in one call, so an evaluation crosses from the
+    /// engine into this module once.
+    ///
+    /// - Precondition: `points.count == scoreRules.count`.
+    package func run(_ slots: UnsafeMutableBufferPointer<Value>, points: UnsafeMutableBufferPointer<Double>)
+        -> (raw: Double, score: Double, band: String, rule: Int) {
+        let raw = scorePoints(UnsafeBufferPointer(slots), into: points)
+        let score = Swift.max(0, Swift.min(100, raw))
+        let band = bands.band(of: score)
+        slots[Signal.score.rawValue] = .number(score)
+        slots[Signal.scoreBand.rawValue] = .string(band)
+        return (raw, score, band, decidingRule(UnsafeBufferPointer(slots)))
+    }
+
     /// Writes each score rule's points into `points` (0 when its `when` is false or its points are
     /// unavailable) and returns their sum.
     ///
