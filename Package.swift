@@ -6,7 +6,7 @@ let package = Package(
     name: "RiskGate",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "RiskGate", targets: ["RiskGatePolicy", "RiskGate"]),
+        .library(name: "RiskGate", targets: ["RiskGatePolicy", "RiskGate", "RiskGateReplay"]),
         .executable(name: "riskgate", targets: ["riskgate"]),
         .executable(name: "riskgate-bench", targets: ["riskgate-bench"]),
     ],
@@ -41,13 +41,15 @@ let package = Package(
         // The policy language: YAML → AST → checked → CompiledPolicy, with the diagnostics, the signal
         // catalogue, the value model and the request and decision types a policy reads and yields.
         .target(name: "RiskGatePolicy", dependencies: ["CYAML", "CCrypto"]),
-        // Signals, scoring, evaluation, challenges, lockout, the decision engine, state, audit, replay.
+        // Signals, scoring, evaluation, challenges, lockout, the decision kernel and engine, state, audit,
+        // and the JSON reader (with the request parser the service, `decide` and replay share).
         .target(
             name: "RiskGate",
             dependencies: ["RiskGatePolicy", "CSQLite", "CCrypto", "CArgon2", "CMaxMindDB"]
         ),
-        // What only the command line uses around replay: the RBA CSV importer, the synthetic stream
-        // generator, the JSONL event writer both use, and the text and HTML report renderers.
+        // Replay: the JSONL event reader, the replay engine and its shards (the kernel with the label's
+        // side of each challenge), the harness, the report model and its text and HTML renderers; and
+        // the RBA CSV importer, the synthetic stream generator and the JSONL event writer both use.
         .target(name: "RiskGateReplay", dependencies: ["RiskGatePolicy", "RiskGate"]),
         // The HTTP service: a thin Hummingbird layer over a `DecisionBackend`.
         .target(
@@ -117,7 +119,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "riskgate-bench",
-            dependencies: ["RiskGatePolicy", "RiskGate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "RiskGatePolicy",
+                "RiskGate",
+                "RiskGateReplay",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // What each parser must keep for any input (docs/fuzzing.md): called by the libFuzzer
         // harnesses below and by RiskGateFuzzTests, which replays the committed corpora.

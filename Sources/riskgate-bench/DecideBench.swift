@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RiskGate
 import RiskGatePolicy
+import RiskGateReplay
 
 /// The decision pipeline in process, as the HTTP service runs it minus HTTP: `DecisionEngine.decide`
 /// on SQLite state (group commit, cache, audit), with the policy's lists and the MaxMind test

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RiskGate
 import RiskGatePolicy
+import RiskGateReplay
 
 /// Throughput of the replay dataset reader (chunked reads + byte-level JSON) on typical events.
 struct ReplayParseBench: ParsableCommand {

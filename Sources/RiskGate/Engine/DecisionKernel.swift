@@ -2,7 +2,7 @@ import Foundation
 import RiskGatePolicy
 
 /// The one decision step every path takes — the service (``DecisionEngine``, and through it
-/// `decide`, `test` and the HTTP API) and replay (``ReplayEngine``): request signals, the login
+/// `decide`, `test` and the HTTP API) and replay (`ReplayEngine`, in RiskGateReplay): request signals, the login
 /// model, the policy's score and decision graph, the lock guard, then what the outcome does to the
 /// user's state.
 ///
@@ -17,10 +17,15 @@ import RiskGatePolicy
 /// full ``Decision`` and its audit record and commits them; replay plays the user's side of the
 /// challenge from the event's label (``passChallenge(_:step:time:state:)``,
 /// ``failChallenge(step:time:state:)``).
-struct DecisionKernel {
-    let policy: CompiledPolicy
-    let computer: SignalComputer
+package struct DecisionKernel {
+    package let policy: CompiledPolicy
+    package let computer: SignalComputer
     let model = LoginModel()
+
+    package init(policy: CompiledPolicy, computer: SignalComputer) {
+        self.policy = policy
+        self.computer = computer
+    }
 
     /// Decides `request` for the user whose state is `state` at `time`, and updates the state.
     ///
@@ -34,7 +39,7 @@ struct DecisionKernel {
     ///   - networkFailures: failures per source network across accounts (`ip.network_failures`),
     ///     read only.
     ///   - agents: a parse cache for user agents (replay's); results are the same without it.
-    func decide(_ request: RequestContext, state: inout UserState, time: Date, global: GlobalLoginStats,
+    package func decide(_ request: RequestContext, state: inout UserState, time: Date, global: GlobalLoginStats,
                 networkFailures: NetworkFailureTracker?, agents: UserAgentChainCache? = nil,
                 signals: inout SignalValues, evaluation: inout Evaluation) -> KernelStep {
         signals.reset()
@@ -144,13 +149,13 @@ struct DecisionKernel {
     }
 
     /// The user passed the challenge `step` raised, at once: the login is learned as the decision saw it.
-    func passChallenge(_ request: RequestContext, step: KernelStep, time: Date, state: inout UserState) -> LearnedLogin {
+    package func passChallenge(_ request: RequestContext, step: KernelStep, time: Date, state: inout UserState) -> LearnedLogin {
         learn(request, location: step.computation.location, typing: step.computation.typing, features: step.features,
               time: time, state: &state)
     }
 
     /// The user failed the challenge `step` raised: one failure toward lockout, in the request's context class.
-    func failChallenge(step: KernelStep, time: Date, state: inout UserState) {
+    package func failChallenge(step: KernelStep, time: Date, state: inout UserState) {
         _ = Lockout.recordFailure(&state, settings: policy.settings, familiar: step.computation.familiar, now: time)
     }
 }

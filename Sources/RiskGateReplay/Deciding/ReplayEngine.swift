@@ -1,4 +1,5 @@
 import Foundation
+import RiskGate
 import RiskGatePolicy
 
 /// The decision pipeline for replay (docs/replay.md): the same decision step as ``DecisionEngine``
