@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGateReplay
 
 /// The user-state codec on real states: a dataset is replayed with every state held encoded, then

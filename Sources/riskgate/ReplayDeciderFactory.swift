@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGateReplay
 
 /// Builds the decider `riskgate replay` runs a policy with.

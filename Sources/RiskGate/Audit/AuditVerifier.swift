@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 
 /// The result of checking an audit log's hash chain.
 public struct AuditVerification: Sendable, Hashable, Codable {

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 
 extension PolicyTestRunner {
     /// Runs each test case through a fresh ``DecisionEngine`` over an in-memory store: the case's

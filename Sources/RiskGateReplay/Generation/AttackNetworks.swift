@@ -1,6 +1,7 @@
 import Foundation
-import RiskGatePolicy
 import RiskGate
+import RiskGateEngine
+import RiskGatePolicy
 
 /// An IPv4 network addresses are drawn from, with what the generator reports for it.
 struct PoolNetwork: Sendable, Hashable {

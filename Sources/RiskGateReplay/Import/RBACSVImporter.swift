@@ -1,5 +1,6 @@
-import RiskGatePolicy
 import RiskGate
+import RiskGateEngine
+import RiskGatePolicy
 
 /// Converts the public RBA login data set's CSV (Wiefling et al., 16 columns) to JSONL events (docs/http-api.md).
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// Streams a JSONL replay dataset (docs/replay.md) into ``ReplayEvent``s with bounded memory.

@@ -1,6 +1,7 @@
 import Foundation
-import RiskGatePolicy
 import RiskGate
+import RiskGateEngine
+import RiskGatePolicy
 
 /// Renders a ``ReplayReport`` as one self-contained HTML page: inline CSS and inline SVG charts,
 /// no scripts, no fonts, nothing fetched from the network, so it can be mailed or archived.

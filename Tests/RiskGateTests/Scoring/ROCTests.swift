@@ -1,5 +1,6 @@
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 
 @Suite("ROC AUC")
 struct ROCTests {

@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePostgres
 
 /// The stores the contract tests run on: memory and SQLite always, PostgreSQL when

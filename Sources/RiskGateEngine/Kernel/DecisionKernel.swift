@@ -20,7 +20,7 @@ import RiskGatePolicy
 package struct DecisionKernel {
     package let policy: CompiledPolicy
     package let computer: SignalComputer
-    let model = LoginModel()
+    package let model = LoginModel()
 
     package init(policy: CompiledPolicy, computer: SignalComputer) {
         self.policy = policy
@@ -89,7 +89,7 @@ package struct DecisionKernel {
     /// and neither does the network throttle: the account's own device or network still gets in.
     ///
     /// The shadow policy is judged here too, on the enforced policy's signals.
-    static func judge(_ policy: CompiledPolicy, signals: inout SignalValues, evaluation: inout Evaluation,
+    package static func judge(_ policy: CompiledPolicy, signals: inout SignalValues, evaluation: inout Evaluation,
                       state: UserState, computation: SignalComputation, time: Date) -> KernelVerdict {
         policy.evaluate(&signals, into: &evaluation)
         var verdict = KernelVerdict(outcome: evaluation.outcome, rule: policy.ruleID(at: evaluation.ruleIndex))
@@ -114,7 +114,7 @@ package struct DecisionKernel {
     }
 
     /// What an outcome does to the user's state.
-    enum Consequence {
+    package enum Consequence {
         /// A failed first factor: one failure toward lockout.
         case countFailure
         /// The login is let in and learned.
@@ -126,7 +126,7 @@ package struct DecisionKernel {
     }
 
     /// What `outcome` does for `request`: the one place an outcome's effect is chosen.
-    static func consequence(of outcome: Outcome, request: RequestContext) -> Consequence {
+    package static func consequence(of outcome: Outcome, request: RequestContext) -> Consequence {
         if request.result == "failure" { return .countFailure }
         switch outcome {
         case .passive: return .accept
@@ -140,7 +140,7 @@ package struct DecisionKernel {
     ///
     /// `typing` is the sample as the decision scored it (``SignalComputation/typing``), `nil` when
     /// the template may have changed since (a challenge passed later): it is then measured again.
-    func learn(_ request: RequestContext, location: ResolvedLocation, typing: TypingDynamics.ScoredSample?,
+    package func learn(_ request: RequestContext, location: ResolvedLocation, typing: TypingDynamics.ScoredSample?,
                features: LoginFeatures, time: Date, state: inout UserState) -> LearnedLogin {
         HistoryRecorder.recordAcceptedLogin(request, location: location, typing: typing, settings: policy.settings,
                                             now: time, into: &state)

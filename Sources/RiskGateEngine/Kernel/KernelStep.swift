@@ -6,13 +6,13 @@ package struct KernelStep {
     /// The outcome and deciding rule, after the lock guard.
     package var verdict: KernelVerdict
     /// How the request's signals were computed (location, typing sample, context class).
-    var computation: SignalComputation
+    package var computation: SignalComputation
     /// The login's model features, for learning it when a challenge is passed.
-    var features: LoginFeatures
+    package var features: LoginFeatures
     /// The model's assessment (its top features explain a decision).
-    var assessment: ModelAssessment
+    package var assessment: ModelAssessment
     /// Whether a counted first-factor failure locked the account just now.
-    var lockedNow = false
+    package var lockedNow = false
     /// A first-factor failure to count against its source network.
     package var networkFailure: NetworkFailure?
     /// A login let in, for the model's global statistics.
@@ -28,10 +28,10 @@ package struct KernelVerdict: Hashable {
     package var rule: String
     /// The lock guard's reason (`account.locked`, `account.banned`, `ip.network_throttled`) when
     /// it overrode the policy's outcome.
-    var lockRule: String?
+    package var lockRule: String?
 
     /// Makes `decision`, built from the policy's evaluation, carry this verdict.
-    func apply(to decision: inout Decision) {
+    package func apply(to decision: inout Decision) {
         decision.outcome = outcome
         if let lockRule {
             decision.rule = lockRule
@@ -49,10 +49,10 @@ package struct LearnedLogin {
 
 /// A failed first factor to count against its source network (`ip.network_failures`, the throttle).
 package struct NetworkFailure {
-    var ip: IPAddress
-    var time: Date
+    package var ip: IPAddress
+    package var time: Date
     /// The lockout window the count spans.
-    var window: Double
+    package var window: Double
 
     package func record(in tracker: NetworkFailureTracker) {
         tracker.record(ip, now: time, window: window)
