@@ -1,4 +1,3 @@
-import RiskGate
 import RiskGateEngine
 import RiskGatePolicy
 

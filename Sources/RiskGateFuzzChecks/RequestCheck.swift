@@ -1,5 +1,4 @@
 import NIOCore
-import RiskGate
 import RiskGateEngine
 import RiskGateServer
 

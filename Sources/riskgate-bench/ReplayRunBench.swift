@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RiskGate
 import RiskGateReplay
 
 /// The whole in-memory replay (reader thread + `--threads` deciding threads), as `riskgate replay --format json`

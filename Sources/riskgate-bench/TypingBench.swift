@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RiskGate
 import RiskGateEngine
 import RiskGatePolicy
 

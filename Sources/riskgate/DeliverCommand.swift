@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RiskGate
 import RiskGateDelivery
 import RiskGateEngine
 import RiskGatePolicy

@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import RiskGate
 import RiskGateEngine
 import RiskGatePolicy
 import Testing

@@ -1,4 +1,3 @@
-import RiskGate
 import RiskGateEngine
 
 /// Incidents against one account: targeted password guessing, session hijacks and

@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
-import RiskGate
 import RiskGateEngine
 
 /// The outermost layer: gives the request a random id, applies the rate limits, identifies the

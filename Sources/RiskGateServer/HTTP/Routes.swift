@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import RiskGate
 import RiskGateEngine
 import RiskGatePolicy
 

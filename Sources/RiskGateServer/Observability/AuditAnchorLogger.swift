@@ -1,5 +1,4 @@
 import Logging
-import RiskGate
 import ServiceLifecycle
 
 /// Logs the audit log's head (`{"records": N, "hash": "…"}`) at `notice` when the service starts,

@@ -1,5 +1,4 @@
 import Foundation
-import RiskGate
 import RiskGateEngine
 import RiskGatePolicy
 

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGateEngine
 
 /// Test files that test nothing, or cases the runner would misread, are errors naming the file,

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGateReplay
 
 /// Writes `text` to a fresh temporary file and returns its path.

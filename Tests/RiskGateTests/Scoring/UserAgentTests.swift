@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGateEngine
 
 /// The first rows of the public RBA login data set, relative to the project root.

@@ -1,5 +1,4 @@
 import Foundation
-@testable import RiskGate
 @testable import RiskGateEngine
 @testable import RiskGatePolicy
 

@@ -1,5 +1,4 @@
 import Testing
-@testable import RiskGate
 @testable import RiskGateEngine
 
 /// The detector's medians come from selection, not sorting; they must be exactly the sorted values.

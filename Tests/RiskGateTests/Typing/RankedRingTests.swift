@@ -1,5 +1,4 @@
 import Testing
-@testable import RiskGate
 @testable import RiskGateEngine
 
 /// The ranked ring keeps each column sorted as rows come and go; its medians and deviations must be
