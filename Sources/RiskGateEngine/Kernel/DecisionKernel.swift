@@ -1,10 +1,10 @@
 import Foundation
 import RiskGatePolicy
 
-/// The one decision step every path takes — the service (``DecisionEngine``, and through it
-/// `decide`, `test` and the HTTP API) and replay (`ReplayEngine`, in RiskGateReplay): request signals, the login
-/// model, the policy's score and decision graph, the lock guard, then what the outcome does to the
-/// user's state.
+/// The one decision step every path takes — the service (`DecisionEngine` in the store module,
+/// and through it `decide`, `test` and the HTTP API) and replay (`ReplayEngine` in RiskGateReplay):
+/// request signals, the login model, the policy's score and decision graph, the lock guard, then
+/// what the outcome does to the user's state.
 ///
 /// It is a value-in, value-out step: it takes the request, the user's state, the policy (with its
 /// signal computer), the model's global statistics and the request's time, and gives back the
