@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "RiskGatePolicy", dependencies: ["CYAML", "CCrypto"]),
         // The engine: signals, scoring, evaluation, challenges with lockout, secrets, identity, the user
         // state and its codec, the pure decision kernel, and JSON (the reader with the request parser the
-        // service, `decide`, the stores and replay share; the compact writer). No store, clock or I/O.
+        // service, `decide`, the stores and replay share; the compact writer). No store and no clock.
         .target(name: "RiskGateEngine", dependencies: ["RiskGatePolicy", "CCrypto", "CArgon2", "CMaxMindDB"]),
         // The store and the service: the `StateStore` protocol with the memory and SQLite stores, the
         // audit chain, the challenge service and account admin, and `DecisionEngine`, which commits
