@@ -1,4 +1,5 @@
 import Logging
+import RiskGate
 import ServiceLifecycle
 
 /// Logs the audit log's head (`{"records": N, "hash": "…"}`) at `notice` when the service starts,

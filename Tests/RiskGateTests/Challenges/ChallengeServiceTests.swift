@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import RiskGate
 @testable import RiskGateEngine
+@testable import RiskGatePolicy
 
 @Suite struct ChallengeServiceTests {
     @Test func fiveWrongOTPsAcrossTwoChallengesLockTheAccount() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import RiskGatePolicy
 @testable import RiskGateReplay
 
 /// Writes `text` to a fresh temporary file and returns its path.

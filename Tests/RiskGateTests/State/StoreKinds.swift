@@ -4,6 +4,7 @@ import PostgresNIO
 import Testing
 @testable import RiskGate
 @testable import RiskGateEngine
+@testable import RiskGatePolicy
 @testable import RiskGatePostgres
 
 /// The stores the contract tests run on: memory and SQLite always, PostgreSQL when
