@@ -6,7 +6,7 @@ let package = Package(
     name: "RiskGate",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "RiskGate", targets: ["RiskGatePolicy", "RiskGate"]),
+        .library(name: "RiskGate", targets: ["RiskGatePolicy", "RiskGateEngine", "RiskGate", "RiskGateReplay"]),
         .executable(name: "riskgate", targets: ["riskgate"]),
         .executable(name: "riskgate-bench", targets: ["riskgate-bench"]),
     ],
@@ -41,19 +41,24 @@ let package = Package(
         // The policy language: YAML → AST → checked → CompiledPolicy, with the diagnostics, the signal
         // catalogue, the value model and the request and decision types a policy reads and yields.
         .target(name: "RiskGatePolicy", dependencies: ["CYAML", "CCrypto"]),
-        // Signals, scoring, evaluation, challenges, lockout, the decision engine, state, audit, replay.
-        .target(
-            name: "RiskGate",
-            dependencies: ["RiskGatePolicy", "CSQLite", "CCrypto", "CArgon2", "CMaxMindDB"]
-        ),
-        // What only the command line uses around replay: the RBA CSV importer, the synthetic stream
-        // generator, the JSONL event writer both use, and the text and HTML report renderers.
-        .target(name: "RiskGateReplay", dependencies: ["RiskGatePolicy", "RiskGate"]),
+        // The engine: signals, scoring, evaluation, challenges with lockout, secrets, identity, the user
+        // state and its codec, the pure decision kernel, and JSON (the reader with the request parser the
+        // service, `decide`, the stores and replay share; the compact writer). No store and no clock.
+        .target(name: "RiskGateEngine", dependencies: ["RiskGatePolicy", "CCrypto", "CArgon2", "CMaxMindDB"]),
+        // The store and the service: the `StateStore` protocol with the memory and SQLite stores, the
+        // audit chain, the challenge service and account admin, and `DecisionEngine`, which commits
+        // the kernel's result in one transaction.
+        .target(name: "RiskGate", dependencies: ["RiskGatePolicy", "RiskGateEngine", "CSQLite"]),
+        // Replay: the JSONL event reader, the replay engine and its shards (the kernel with the label's
+        // side of each challenge), the harness, the report model and its text and HTML renderers; and
+        // the RBA CSV importer, the synthetic stream generator and the JSONL event writer both use.
+        .target(name: "RiskGateReplay", dependencies: ["RiskGatePolicy", "RiskGateEngine", "RiskGate"]),
         // The HTTP service: a thin Hummingbird layer over a `DecisionBackend`.
         .target(
             name: "RiskGateServer",
             dependencies: [
                 "RiskGatePolicy",
+                "RiskGateEngine",
                 "RiskGate",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // Named for `HTTPServerBuilder`, to choose plain HTTP or TLS.
@@ -75,6 +80,7 @@ let package = Package(
             name: "RiskGateDelivery",
             dependencies: [
                 "RiskGatePolicy",
+                "RiskGateEngine",
                 "RiskGate",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,6 +98,7 @@ let package = Package(
             name: "RiskGatePostgres",
             dependencies: [
                 "RiskGatePolicy",
+                "RiskGateEngine",
                 "RiskGate",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // Under PostgresNIO already; named for its event loops, TLS and logger types.
@@ -105,6 +112,7 @@ let package = Package(
             name: "riskgate",
             dependencies: [
                 "RiskGatePolicy",
+                "RiskGateEngine",
                 "RiskGate",
                 "RiskGateReplay",
                 "RiskGateServer",
@@ -117,25 +125,39 @@ let package = Package(
         ),
         .executableTarget(
             name: "riskgate-bench",
-            dependencies: ["RiskGatePolicy", "RiskGate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "RiskGatePolicy",
+                "RiskGateEngine",
+                "RiskGate",
+                "RiskGateReplay",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // What each parser must keep for any input (docs/fuzzing.md): called by the libFuzzer
         // harnesses below and by RiskGateFuzzTests, which replays the committed corpora.
         .target(
             name: "RiskGateFuzzChecks",
-            dependencies: ["RiskGatePolicy", "RiskGate", "RiskGateReplay", "RiskGateServer", "CSQLite", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "RiskGatePolicy", "RiskGateEngine", "RiskGate", "RiskGateReplay", "RiskGateServer", "CSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // The store contract tests run on memory, SQLite and PostgreSQL (when RISKGATE_TEST_POSTGRES_URL
         // names a database, see scripts/with-postgres.sh); PostgresNIO creates a database per test.
         .testTarget(
             name: "RiskGateTests",
-            dependencies: ["RiskGatePolicy", "RiskGate", "RiskGateReplay", "RiskGatePostgres", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "RiskGatePolicy", "RiskGateEngine", "RiskGate", "RiskGateReplay", "RiskGatePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             resources: [.copy("Compiler/Corpus")]),
         .testTarget(name: "RiskGateFuzzTests", dependencies: ["RiskGateFuzzChecks"]),
         .testTarget(
             name: "RiskGateServerTests",
             dependencies: [
                 "RiskGatePolicy",
+                "RiskGateEngine",
+                "RiskGate",
                 "RiskGateServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -146,6 +168,8 @@ let package = Package(
             name: "RiskGateDeliveryTests",
             dependencies: [
                 "RiskGatePolicy",
+                "RiskGateEngine",
+                "RiskGate",
                 "RiskGateDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

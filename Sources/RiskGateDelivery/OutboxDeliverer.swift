@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import NIOPosix
 import RiskGate
-import ServiceLifecycle
+import RiskGateEngine
 import RiskGatePolicy
+import ServiceLifecycle
 
 /// Posts the outbox's messages to a webhook: signed, at least once, in order per user.
 ///

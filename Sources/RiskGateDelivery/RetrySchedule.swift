@@ -1,5 +1,5 @@
 import Foundation
-import RiskGate
+import RiskGateEngine
 
 /// When to try a failed delivery again: exponential backoff with jitter.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// The JSON document posted for one outbox message (docs/delivery.md).

@@ -1,5 +1,5 @@
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// The `RiskGate-Signature` header: `t=UNIX_SECONDS,v1=HEX`, where `HEX` is the lowercase

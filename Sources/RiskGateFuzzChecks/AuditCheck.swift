@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import RiskGate
+import RiskGateEngine
 
 /// Stored audit rows through what `riskgate audit verify` runs: ``AuditVerifier/verify(databaseAt:)``
 /// on a state database (the store reads the rows, the verifier recomputes the chain).

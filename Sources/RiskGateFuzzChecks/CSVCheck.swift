@@ -1,4 +1,4 @@
-import RiskGate
+import RiskGateEngine
 import RiskGateReplay
 
 /// RBA login data set CSV through ``RBACSVImporter`` (what `riskgate import rba` runs).

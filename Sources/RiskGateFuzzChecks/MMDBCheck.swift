@@ -1,4 +1,4 @@
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// An MMDB file: opened by ``MMDBReader`` (libmaxminddb validates the metadata), then looked up

@@ -1,4 +1,4 @@
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// Policy YAML: diagnostics or a compiled policy, never both, never a crash.

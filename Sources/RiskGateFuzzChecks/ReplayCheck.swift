@@ -1,5 +1,5 @@
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// One replay JSONL line, read as ``EventReader`` reads each line: the byte parser, then

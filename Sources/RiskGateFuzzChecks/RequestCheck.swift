@@ -1,5 +1,6 @@
 import NIOCore
-import RiskGate
+import RiskGateEngine
+import RiskGatePolicy
 import RiskGateServer
 
 /// `POST /v1/decisions` body through the service's own reader (``DecisionBody/read(_:)``: the

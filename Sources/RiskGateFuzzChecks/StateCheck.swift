@@ -1,4 +1,4 @@
-import RiskGate
+import RiskGateEngine
 
 /// A stored user state blob through ``UserStateCodec/decode(_:)`` (what the SQLite store reads).
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// The audit log on PostgreSQL: one keyed hash chain per writer connection, one global order.

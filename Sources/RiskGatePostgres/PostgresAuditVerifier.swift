@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import RiskGate
+import RiskGateEngine
 
 /// Checks a PostgreSQL store's audit log: every chain (``PostgresAuditChain``) record by record,
 /// each chain against its head row, and anchors kept elsewhere.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import PostgresNIO
 import RiskGate
+import RiskGateEngine
 
 /// A state store on PostgreSQL, shared by any number of `riskgate serve` replicas and commands.
 ///

@@ -1,5 +1,4 @@
 import ArgumentParser
-import RiskGate
 
 /// `riskgate-bench`: benchmarks whose figures go to docs/performance.md.
 @main

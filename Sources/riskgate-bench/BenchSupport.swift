@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RiskGate
 import RiskGatePolicy
 
 /// Measures `body` over `iterations` calls, `rounds` times, and returns per-call nanoseconds of each round, sorted.

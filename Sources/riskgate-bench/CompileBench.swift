@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// Compile time of a generated 1,000-rule policy and evaluation cost of a compiled 50-rule graph.

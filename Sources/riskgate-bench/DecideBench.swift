@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
+import RiskGateReplay
 
 /// The decision pipeline in process, as the HTTP service runs it minus HTTP: `DecisionEngine.decide`
 /// on SQLite state (group commit, cache, audit), with the policy's lists and the MaxMind test

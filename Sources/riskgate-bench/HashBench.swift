@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// SHA-256 throughput, and the per-decision cost of building and hashing an audit record.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// Loading time of the largest shared IP list and per-lookup membership cost.

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
+import RiskGateReplay
 
 /// Throughput of the replay dataset reader (chunked reads + byte-level JSON) on typical events.
 struct ReplayParseBench: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import RiskGate
+import RiskGateReplay
 
 /// The whole in-memory replay (reader thread + `--threads` deciding threads), as `riskgate replay --format json`
 /// runs it, in the bench binary, which builds without the HTTP server's dependencies.

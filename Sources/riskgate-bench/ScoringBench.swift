@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// Cost of one login-model assessment for a user with a 100-login history.

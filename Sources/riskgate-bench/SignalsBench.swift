@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// Cost of computing every signal for one request, with lists and MMDB databases loaded and a

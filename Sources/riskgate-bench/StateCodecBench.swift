@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import RiskGate
+import RiskGateEngine
+import RiskGateReplay
 
 /// The user-state codec on real states: a dataset is replayed with every state held encoded, then
 /// a sample of the states is decoded and encoded again, as replay does for each event of an encoded user.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// Keystroke detectors compared by equal-error rate (Killourhy–Maxion protocol) and per-sample assess cost.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// `riskgate account`: administer account profiles and lockouts in a state database.

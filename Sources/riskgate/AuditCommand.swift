@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGatePostgres
 
 /// `riskgate audit`: the audit log.

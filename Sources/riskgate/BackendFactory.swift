@@ -1,8 +1,9 @@
 import Foundation
 import RiskGate
+import RiskGateEngine
+import RiskGatePolicy
 import RiskGatePostgres
 import RiskGateServer
-import RiskGatePolicy
 
 /// Builds the engine behind `riskgate serve`: the compiled policy at `policyPath` over the SQLite
 /// store at `statePath` (a SQLite file or a postgres:// URL; in memory when nil), with optional MMDB

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RiskGate
 import RiskGatePolicy
 
 /// Reads a file, or standard input for `-`, refusing more than `limit` bytes.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// `riskgate challenge`: verify, issue and deliver challenges against a state database.

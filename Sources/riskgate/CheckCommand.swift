@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RiskGate
 import RiskGatePolicy
 
 /// `riskgate check POLICY...`: compile and report every problem.

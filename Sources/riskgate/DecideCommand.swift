@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// `riskgate decide`: one decision as JSON (README.md).

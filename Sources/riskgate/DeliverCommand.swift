@@ -1,11 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RiskGate
 import RiskGateDelivery
+import RiskGateEngine
+import RiskGatePolicy
 import RiskGateServer
 import ServiceLifecycle
-import RiskGatePolicy
 
 /// `riskgate deliver`: posts a state database's outbox to a webhook, apart from `serve`.
 struct DeliverCommand: AsyncParsableCommand {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RiskGate
 import RiskGatePolicy
 
 /// `riskgate graph P`: print the compiled decision graph.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RiskGate
 import RiskGateReplay
 
 /// `riskgate import`: converters from public data sets to the JSONL event format.

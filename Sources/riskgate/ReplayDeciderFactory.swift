@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateEngine
+import RiskGateReplay
 
 /// Builds the decider `riskgate replay` runs a policy with.
 ///

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RiskGate
 
 /// `riskgate`: the command line over the RiskGate library (README.md).
 @main

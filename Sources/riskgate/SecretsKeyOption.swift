@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import RiskGate
+import RiskGateEngine
 
 /// `--secrets-key FILE`, shared by every command that opens a state store.
 ///

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RiskGate
 import RiskGateDelivery
+import RiskGateEngine
 import RiskGateServer
 import ServiceLifecycle
 

@@ -1,5 +1,6 @@
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGatePostgres
 
 /// Opens the store `--state` names: a `postgres://` or `postgresql://` URL (shared by replicas), or

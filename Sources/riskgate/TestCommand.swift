@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// `riskgate test PATH...`: run policy test files (folders are searched for `*.test.yaml`).

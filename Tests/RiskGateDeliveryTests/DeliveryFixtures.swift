@@ -2,6 +2,7 @@ import Foundation
 import Logging
 @testable import RiskGate
 @testable import RiskGateDelivery
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// The secret the tests sign with.

@@ -2,10 +2,11 @@ import Foundation
 import Metrics
 import MetricsTestKit
 import RiskGate
-@testable import RiskGateDelivery
+import RiskGateEngine
+import RiskGatePolicy
 import ServiceLifecycle
 import Testing
-import RiskGatePolicy
+@testable import RiskGateDelivery
 
 @Suite("Webhook delivery against a receiver on 127.0.0.1")
 struct OutboxDelivererTests {

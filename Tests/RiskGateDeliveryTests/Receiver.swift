@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import Logging
-import RiskGate
 import ServiceLifecycle
 #if canImport(Glibc)
 import Glibc

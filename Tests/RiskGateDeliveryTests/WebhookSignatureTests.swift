@@ -1,8 +1,9 @@
 import Foundation
 import RiskGate
-@testable import RiskGateDelivery
-import Testing
+import RiskGateEngine
 import RiskGatePolicy
+import Testing
+@testable import RiskGateDelivery
 
 @Suite("Webhook signature, payload and retry schedule")
 struct WebhookSignatureTests {

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 import Testing
 @testable import RiskGateServer

@@ -1,7 +1,6 @@
 import Foundation
 import HummingbirdTesting
 import Logging
-import RiskGate
 import RiskGateServer
 import ServiceLifecycle
 import Testing

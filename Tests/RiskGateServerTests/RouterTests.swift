@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import RiskGate
 import RiskGateServer
 import Testing
 import RiskGatePolicy

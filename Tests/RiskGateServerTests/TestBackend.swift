@@ -1,7 +1,7 @@
 import Foundation
-import RiskGate
-import RiskGateServer
+import RiskGateEngine
 import RiskGatePolicy
+import RiskGateServer
 
 /// A deterministic in-memory backend with the observable behaviour of the real one at the HTTP
 /// boundary: decisions are stored and can receive feedback, challenges have codes, attempts and

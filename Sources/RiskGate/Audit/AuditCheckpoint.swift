@@ -1,3 +1,4 @@
+import RiskGateEngine
 import RiskGatePolicy
 
 /// Where a pruned audit log now starts: the last deleted record's number and hash, authenticated

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 
 /// Audit records as JSON lines for a SIEM, and the mark of how far the log has been shipped.
 ///

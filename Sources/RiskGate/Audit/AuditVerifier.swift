@@ -1,4 +1,6 @@
 import Foundation
+import RiskGateEngine
+import RiskGatePolicy
 
 /// The result of checking an audit log's hash chain.
 public struct AuditVerification: Sendable, Hashable, Codable {

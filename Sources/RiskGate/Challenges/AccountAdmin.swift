@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 import RiskGatePolicy
 
 /// An administrator's change to an account profile (docs/http-api.md `PUT /v1/accounts/{user}`).

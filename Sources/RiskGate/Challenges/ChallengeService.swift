@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 import RiskGatePolicy
 
 /// What ``ChallengeService/makeChallenge(for:request:user:policy:redactedSignals:fallbackApplies:)`` produces,

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 import RiskGatePolicy
 
 extension ChallengeService {

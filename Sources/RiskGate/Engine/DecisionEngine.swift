@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 import RiskGatePolicy
 
 /// The whole decision pipeline over one store: the ``DecisionKernel`` step (request → signals →

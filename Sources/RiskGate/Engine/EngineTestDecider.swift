@@ -1,4 +1,6 @@
 import Foundation
+import RiskGateEngine
+import RiskGatePolicy
 
 extension PolicyTestRunner {
     /// Runs each test case through a fresh ``DecisionEngine`` over an in-memory store: the case's

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 import RiskGatePolicy
 
 /// The active policy and the decision kernel built on it, swapped atomically.

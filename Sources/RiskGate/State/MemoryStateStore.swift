@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 import RiskGatePolicy
 
 /// A store in memory, for replay, tests and the service without `--state`.

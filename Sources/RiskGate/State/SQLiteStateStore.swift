@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import RiskGateEngine
 import RiskGatePolicy
 
 /// The default store: one SQLite file in WAL mode (docs/state.md).

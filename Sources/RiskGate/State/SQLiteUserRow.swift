@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 
 /// One `users` row, encoded on the caller's thread so the writer thread only binds values.
 ///

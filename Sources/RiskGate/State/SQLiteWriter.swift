@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 
 /// The one thread that writes to a SQLite state store, committing concurrent changes together.
 ///

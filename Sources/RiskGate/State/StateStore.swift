@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 
 /// Where RiskGate keeps what it remembers: user states, challenges, the delivery outbox, model
 /// statistics (blobs) and the audit log.

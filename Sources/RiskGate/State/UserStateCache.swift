@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 
 /// The latest state of recently used users, written through by every commit of one store.
 ///

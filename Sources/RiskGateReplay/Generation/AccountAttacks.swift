@@ -1,4 +1,4 @@
-import RiskGate
+import RiskGateEngine
 
 /// Incidents against one account: targeted password guessing, session hijacks and
 /// impossible travel, each planned after one of the owner's logins.

@@ -1,6 +1,6 @@
 import Foundation
+import RiskGateEngine
 import RiskGatePolicy
-import RiskGate
 
 /// An IPv4 network addresses are drawn from, with what the generator reports for it.
 struct PoolNetwork: Sendable, Hashable {

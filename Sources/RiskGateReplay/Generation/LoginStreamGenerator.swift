@@ -1,5 +1,5 @@
 import Foundation
-import RiskGate
+import RiskGateEngine
 
 /// Writes a realistic, labelled, time-ordered login stream as JSONL (docs/http-api.md, §7).
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import RiskGate
+import RiskGateEngine
 
 /// The draws the generator needs, on the project's seeded SplitMix64.
 extension SeededRandom {

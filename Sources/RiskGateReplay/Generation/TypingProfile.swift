@@ -1,4 +1,4 @@
-import RiskGate
+import RiskGateEngine
 
 /// One person's keystroke rhythm for a fixed-length password field.
 ///
@@ -61,4 +61,5 @@ struct TypingProfile: Sendable {
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import RiskGateEngine
 #endif

@@ -1,5 +1,5 @@
+import RiskGateEngine
 import RiskGatePolicy
-import RiskGate
 
 /// Converts the public RBA login data set's CSV (Wiefling et al., 16 columns) to JSONL events (docs/http-api.md).
 ///

@@ -1,6 +1,6 @@
 import Foundation
+import RiskGateEngine
 import RiskGatePolicy
-import RiskGate
 
 /// Renders a ``ReplayReport`` as one self-contained HTML page: inline CSS and inline SVG charts,
 /// no scripts, no fonts, nothing fetched from the network, so it can be mailed or archived.

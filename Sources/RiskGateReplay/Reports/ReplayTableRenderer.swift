@@ -1,5 +1,4 @@
 import RiskGatePolicy
-import RiskGate
 
 /// Renders a ``ReplayReport`` as aligned plain-text tables for a terminal.
 public enum ReplayTableRenderer {

@@ -1,4 +1,5 @@
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// What the HTTP service needs from the engine: decisions, challenge verification, feedback,

@@ -1,6 +1,7 @@
 import Foundation
 import NIOPosix
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// The real backend: the core `DecisionEngine` over a state store, with policy hot swap.

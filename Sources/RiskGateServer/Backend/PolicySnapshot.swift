@@ -1,4 +1,3 @@
-import RiskGate
 import RiskGatePolicy
 
 /// A policy as the service holds it (`GET /v1/policy`): its name, content hash and YAML source.

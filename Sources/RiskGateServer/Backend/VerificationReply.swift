@@ -1,4 +1,3 @@
-import RiskGate
 import RiskGatePolicy
 
 /// The result of one challenge verification (`POST /v1/challenges/{id}/verify`).

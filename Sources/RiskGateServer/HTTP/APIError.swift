@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// An error response: an HTTP status and a JSON body `{"error": {"code", "message", "field"?}}`.

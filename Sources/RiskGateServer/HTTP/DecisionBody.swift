@@ -1,5 +1,5 @@
 import NIOCore
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// `POST /v1/decisions` body: read by the core's event parser (the one replay reads event lines

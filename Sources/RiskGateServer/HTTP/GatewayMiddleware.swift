@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
-import RiskGate
+import RiskGateEngine
 
 /// The outermost layer: gives the request a random id, applies the rate limits, identifies the
 /// caller, turns every error into a JSON response, counts responses and writes one access-log line

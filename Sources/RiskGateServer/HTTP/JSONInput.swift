@@ -1,5 +1,5 @@
 import NIOCore
-import RiskGate
+import RiskGateEngine
 
 /// Turns a request body into the core's JSON reader, or into a 400 that names the offending field.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// `POST /v1/challenges/{id}/verify` body.

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// The HTTP endpoints of docs/http-api.md, each a thin adapter: bound and decode input, call the backend
@@ -141,11 +141,11 @@ struct Routes<Backend: DecisionBackend>: Sendable {
         return value
     }
 
-    /// The `user` path segment in its one form (``RiskGate/UserID/canonical(_:)``), as a request body's `user`.
+    /// The `user` path segment in its one form (``RiskGateEngine/UserID/canonical(_:)``), as a request body's `user`.
     static func userParameter(_ context: ServerContext) throws -> String {
-        let raw = try pathParameter(context, "user", maxBytes: 4 * RiskGate.UserID.maxBytes)
+        let raw = try pathParameter(context, "user", maxBytes: 4 * RiskGateEngine.UserID.maxBytes)
         do {
-            return try RiskGate.UserID.canonical(raw)
+            return try RiskGateEngine.UserID.canonical(raw)
         } catch {
             throw APIError.invalidField("user", "`user` in the path \(error.message)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 import ServiceLifecycle
 #if canImport(Glibc)

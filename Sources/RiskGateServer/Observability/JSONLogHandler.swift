@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import RiskGate
 import RiskGatePolicy
 
 /// A swift-log handler writing one JSON object a line (`ts`, `level`, `label`, `msg`, then metadata),

@@ -1,6 +1,5 @@
 import CoreMetrics
 import Prometheus
-import RiskGate
 import RiskGatePolicy
 
 /// The service's metrics, recorded through swift-metrics into a Prometheus registry owned by this value.

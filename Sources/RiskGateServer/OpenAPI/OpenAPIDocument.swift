@@ -1,5 +1,5 @@
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// The service's OpenAPI 3.1 description (docs/openapi.yaml), served as JSON at `GET /openapi.json`.

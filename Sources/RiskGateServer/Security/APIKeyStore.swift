@@ -1,5 +1,5 @@
 import Foundation
-import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// What an API key may do (docs/http-api.md). Scopes do not imply each other: an `admin` key cannot decide.

@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 @Suite struct AuditChainTests {

@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 
 /// `audit prune` and `audit export` in the library: a pruned log still verifies from its keyed
 /// checkpoint, and a checkpoint moved or forged by someone without the key does not.

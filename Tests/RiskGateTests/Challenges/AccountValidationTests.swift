@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 
 /// Account updates refuse what would alias a user or reach a screen raw: control characters in the
 /// user id, the email, KBA questions and trusted device ids; nothing is stored then.

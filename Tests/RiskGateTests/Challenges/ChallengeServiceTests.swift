@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
+@testable import RiskGatePolicy
 
 @Suite struct ChallengeServiceTests {
     @Test func fiveWrongOTPsAcrossTwoChallengesLockTheAccount() throws {

@@ -1,6 +1,6 @@
 import CCrypto
 import Foundation
-@testable import RiskGate
+@testable import RiskGateEngine
 
 /// An app device for push approval tests: a fresh Ed25519 key pair from libcrypto, which signs
 /// answers as the app would. The private key lives only in this value.

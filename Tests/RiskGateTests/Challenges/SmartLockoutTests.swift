@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// Lockout as an attacker's weapon, through the engine: before, fifteen failures from one unknown

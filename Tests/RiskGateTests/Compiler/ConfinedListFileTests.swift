@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
 
 /// A policy from an untrusted sender (the service's policy upload) may read list files only inside

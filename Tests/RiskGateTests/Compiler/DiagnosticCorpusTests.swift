@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
 
 /// Broken policies with the exact diagnostics (code, line, column) they must produce, and the

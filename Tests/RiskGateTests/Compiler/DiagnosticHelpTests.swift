@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
 
 /// Every problem comes with a help line that says how to fix it (docs/policy-language.md), and one mistake gives

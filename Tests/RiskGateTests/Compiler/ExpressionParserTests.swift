@@ -1,5 +1,4 @@
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
 
 @Suite struct ExpressionParserTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// Long expressions are refused by the parser (RG1206) before any recursive pass walks them.

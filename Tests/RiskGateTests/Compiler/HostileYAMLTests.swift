@@ -1,5 +1,4 @@
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
 
 /// Hostile input is refused with a clear diagnostic, quickly and without exhausting memory.

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
 
 /// The shadowing and friction-ladder checks try only the earlier rules an index cannot rule out;

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
 
 /// `PolicyCompiler.compile(path:)`: what cannot be read is `RG1009`, what is too large `RG1002`,

@@ -1,5 +1,4 @@
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
 
 /// Policies that are valid YAML but say nothing, or set a value that silently switches a

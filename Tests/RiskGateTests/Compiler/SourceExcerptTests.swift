@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
 
 /// The source line under a diagnostic: a long line is cut to an excerpt around the column, so the

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// End-to-end scenarios through the engine: signals from state, lockout, challenges, audit.

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 /// Replay exists to predict what the service does: one labelled stream, decided by the service
 /// engine on SQLite (with each challenge answered as the label says) and by replay, must get the

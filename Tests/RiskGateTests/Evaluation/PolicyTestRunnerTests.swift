@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
+@testable import RiskGatePolicy
 
 /// Test files that test nothing, or cases the runner would misread, are errors naming the file,
 /// the case and the field, never a silent pass.

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
 @testable import RiskGateReplay
 

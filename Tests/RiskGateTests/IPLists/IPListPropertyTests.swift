@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// The byte-level parsers against tables of expected results and their own round trips, and the indexed set against a linear scan.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import RiskGate
+@testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 /// Writes `text` to a fresh temporary file and returns its path.
 func temporaryFile(_ text: String, name: String = "events.jsonl") throws -> String {

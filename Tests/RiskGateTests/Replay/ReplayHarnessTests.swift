@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 /// A decider whose answer for each event id is written down in the test, so every number in the
 /// report can be worked out by hand. It also records what the harness told it.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 /// Per-rule counts, unique catches and takeovers let through, on a hand-made stream through the
 /// real replay engine; every count below is worked out by hand in the comments.

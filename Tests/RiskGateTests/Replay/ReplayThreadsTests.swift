@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 /// Replay splits users between threads and updates the global statistics per epoch; neither the
 /// number of threads nor how events are handed over (one at a time, batches of any size) may

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-@testable import RiskGate
 @testable import RiskGatePolicy
+@testable import RiskGateReplay
 
 /// The timeline and the threshold table on a hand-made stream whose every count is known.
 @Suite struct ReplayTimelineThresholdTests {

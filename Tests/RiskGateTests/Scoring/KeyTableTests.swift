@@ -1,5 +1,5 @@
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
 
 @Suite("Key table")
 struct KeyTableTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
 
 /// The first rows of the public RBA login data set, relative to the project root.
 let rbaSamplePath = "../shared/datasets/rba-login-sample/rba-dataset_head18.csv"

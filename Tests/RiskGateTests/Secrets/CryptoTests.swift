@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// The libcrypto and libargon2 wrappers against published vectors, and the sealed boxes against tampering.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 @Suite struct SignalComputerTests {

@@ -1,5 +1,5 @@
 import Foundation
-@testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// Locates `../shared/datasets` relative to the project root, for tests that use real data.

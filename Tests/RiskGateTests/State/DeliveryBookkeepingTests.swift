@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 
 /// The store's part of webhook delivery: attempts, next attempt, dead letters and their retry,
 /// the same in SQLite and in memory.

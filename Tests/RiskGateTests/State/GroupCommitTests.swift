@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// The SQLite store's writer thread, group commit and write-through user cache.

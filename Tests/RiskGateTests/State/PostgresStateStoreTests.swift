@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import RiskGate
-@testable import RiskGatePostgres
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
+@testable import RiskGatePostgres
 
 /// What the PostgreSQL store adds: many replicas (here, many stores) on one database.
 @Suite(.enabled(if: TestPostgres.baseURL != nil, "RISKGATE_TEST_POSTGRES_URL is not set (scripts/with-postgres.sh sets it)"))

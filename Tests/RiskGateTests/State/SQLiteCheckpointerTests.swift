@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 
 /// Checkpoints run on a thread of their own, not inside the commit that crosses SQLite's threshold.
 @Suite struct SQLiteCheckpointerTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// What every state store must do, run on memory, SQLite and PostgreSQL alike.

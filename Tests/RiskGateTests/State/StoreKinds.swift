@@ -3,6 +3,8 @@ import Logging
 import PostgresNIO
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
+@testable import RiskGatePolicy
 @testable import RiskGatePostgres
 
 /// The stores the contract tests run on: memory and SQLite always, PostgreSQL when

@@ -1,5 +1,5 @@
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
 
 /// The detector's medians come from selection, not sorting; they must be exactly the sorted values.
 @Suite struct MedianSelectionTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
 
 /// The ranked ring keeps each column sorted as rows come and go; its medians and deviations must be
 /// exactly (bit for bit, as values) the ones a sort of the ring's current rows gives.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// `../shared/datasets/keystroke-touch-tie5Roanl/dataset1_features` from this file's package root.

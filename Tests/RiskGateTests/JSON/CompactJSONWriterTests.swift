@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// Random values for comparing the hand-written JSON with `JSONEncoder`.

@@ -1,10 +1,10 @@
 import Foundation
 import RiskGatePolicy
 
-/// The one decision step every path takes — the service (``DecisionEngine``, and through it
-/// `decide`, `test` and the HTTP API) and replay (``ReplayEngine``): request signals, the login
-/// model, the policy's score and decision graph, the lock guard, then what the outcome does to the
-/// user's state.
+/// The one decision step every path takes — the service (`DecisionEngine` in the store module,
+/// and through it `decide`, `test` and the HTTP API) and replay (`ReplayEngine` in RiskGateReplay):
+/// request signals, the login model, the policy's score and decision graph, the lock guard, then
+/// what the outcome does to the user's state.
 ///
 /// It is a value-in, value-out step: it takes the request, the user's state, the policy (with its
 /// signal computer), the model's global statistics and the request's time, and gives back the
@@ -17,10 +17,15 @@ import RiskGatePolicy
 /// full ``Decision`` and its audit record and commits them; replay plays the user's side of the
 /// challenge from the event's label (``passChallenge(_:step:time:state:)``,
 /// ``failChallenge(step:time:state:)``).
-struct DecisionKernel {
-    let policy: CompiledPolicy
-    let computer: SignalComputer
-    let model = LoginModel()
+package struct DecisionKernel {
+    package let policy: CompiledPolicy
+    package let computer: SignalComputer
+    package let model = LoginModel()
+
+    package init(policy: CompiledPolicy, computer: SignalComputer) {
+        self.policy = policy
+        self.computer = computer
+    }
 
     /// Decides `request` for the user whose state is `state` at `time`, and updates the state.
     ///
@@ -34,7 +39,7 @@ struct DecisionKernel {
     ///   - networkFailures: failures per source network across accounts (`ip.network_failures`),
     ///     read only.
     ///   - agents: a parse cache for user agents (replay's); results are the same without it.
-    func decide(_ request: RequestContext, state: inout UserState, time: Date, global: GlobalLoginStats,
+    package func decide(_ request: RequestContext, state: inout UserState, time: Date, global: GlobalLoginStats,
                 networkFailures: NetworkFailureTracker?, agents: UserAgentChainCache? = nil,
                 signals: inout SignalValues, evaluation: inout Evaluation) -> KernelStep {
         signals.reset()
@@ -84,7 +89,7 @@ struct DecisionKernel {
     /// and neither does the network throttle: the account's own device or network still gets in.
     ///
     /// The shadow policy is judged here too, on the enforced policy's signals.
-    static func judge(_ policy: CompiledPolicy, signals: inout SignalValues, evaluation: inout Evaluation,
+    package static func judge(_ policy: CompiledPolicy, signals: inout SignalValues, evaluation: inout Evaluation,
                       state: UserState, computation: SignalComputation, time: Date) -> KernelVerdict {
         policy.evaluate(&signals, into: &evaluation)
         var verdict = KernelVerdict(outcome: evaluation.outcome, rule: policy.ruleID(at: evaluation.ruleIndex))
@@ -109,7 +114,7 @@ struct DecisionKernel {
     }
 
     /// What an outcome does to the user's state.
-    enum Consequence {
+    package enum Consequence {
         /// A failed first factor: one failure toward lockout.
         case countFailure
         /// The login is let in and learned.
@@ -121,7 +126,7 @@ struct DecisionKernel {
     }
 
     /// What `outcome` does for `request`: the one place an outcome's effect is chosen.
-    static func consequence(of outcome: Outcome, request: RequestContext) -> Consequence {
+    package static func consequence(of outcome: Outcome, request: RequestContext) -> Consequence {
         if request.result == "failure" { return .countFailure }
         switch outcome {
         case .passive: return .accept
@@ -135,7 +140,7 @@ struct DecisionKernel {
     ///
     /// `typing` is the sample as the decision scored it (``SignalComputation/typing``), `nil` when
     /// the template may have changed since (a challenge passed later): it is then measured again.
-    func learn(_ request: RequestContext, location: ResolvedLocation, typing: TypingDynamics.ScoredSample?,
+    package func learn(_ request: RequestContext, location: ResolvedLocation, typing: TypingDynamics.ScoredSample?,
                features: LoginFeatures, time: Date, state: inout UserState) -> LearnedLogin {
         HistoryRecorder.recordAcceptedLogin(request, location: location, typing: typing, settings: policy.settings,
                                             now: time, into: &state)
@@ -144,13 +149,13 @@ struct DecisionKernel {
     }
 
     /// The user passed the challenge `step` raised, at once: the login is learned as the decision saw it.
-    func passChallenge(_ request: RequestContext, step: KernelStep, time: Date, state: inout UserState) -> LearnedLogin {
+    package func passChallenge(_ request: RequestContext, step: KernelStep, time: Date, state: inout UserState) -> LearnedLogin {
         learn(request, location: step.computation.location, typing: step.computation.typing, features: step.features,
               time: time, state: &state)
     }
 
     /// The user failed the challenge `step` raised: one failure toward lockout, in the request's context class.
-    func failChallenge(step: KernelStep, time: Date, state: inout UserState) {
+    package func failChallenge(step: KernelStep, time: Date, state: inout UserState) {
         _ = Lockout.recordFailure(&state, settings: policy.settings, familiar: step.computation.familiar, now: time)
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// The decision pipeline for replay (docs/replay.md): the same decision step as ``DecisionEngine``

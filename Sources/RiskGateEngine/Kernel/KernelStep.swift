@@ -2,36 +2,36 @@ import Foundation
 import RiskGatePolicy
 
 /// What one ``DecisionKernel`` step decided and what the caller must carry out.
-struct KernelStep {
+package struct KernelStep {
     /// The outcome and deciding rule, after the lock guard.
-    var verdict: KernelVerdict
+    package var verdict: KernelVerdict
     /// How the request's signals were computed (location, typing sample, context class).
-    var computation: SignalComputation
+    package var computation: SignalComputation
     /// The login's model features, for learning it when a challenge is passed.
-    var features: LoginFeatures
+    package var features: LoginFeatures
     /// The model's assessment (its top features explain a decision).
-    var assessment: ModelAssessment
+    package var assessment: ModelAssessment
     /// Whether a counted first-factor failure locked the account just now.
-    var lockedNow = false
+    package var lockedNow = false
     /// A first-factor failure to count against its source network.
-    var networkFailure: NetworkFailure?
+    package var networkFailure: NetworkFailure?
     /// A login let in, for the model's global statistics.
-    var learned: LearnedLogin?
+    package var learned: LearnedLogin?
     /// The step-up outcome whose challenge is to be created (and then passed or failed).
-    var challenge: Outcome?
+    package var challenge: Outcome?
 }
 
 /// The outcome and rule a request gets: the policy's, or a lock guard's deny.
-struct KernelVerdict: Hashable {
-    var outcome: Outcome
+package struct KernelVerdict: Hashable {
+    package var outcome: Outcome
     /// The deciding rule's id, or the lock guard's reason.
-    var rule: String
+    package var rule: String
     /// The lock guard's reason (`account.locked`, `account.banned`, `ip.network_throttled`) when
     /// it overrode the policy's outcome.
-    var lockRule: String?
+    package var lockRule: String?
 
     /// Makes `decision`, built from the policy's evaluation, carry this verdict.
-    func apply(to decision: inout Decision) {
+    package func apply(to decision: inout Decision) {
         decision.outcome = outcome
         if let lockRule {
             decision.rule = lockRule
@@ -41,20 +41,20 @@ struct KernelVerdict: Hashable {
 }
 
 /// A login the kernel let in, to join the model's global statistics.
-struct LearnedLogin {
-    var features: LoginFeatures
+package struct LearnedLogin {
+    package var features: LoginFeatures
     /// Whether it was the user's first learned login.
-    var newUser: Bool
+    package var newUser: Bool
 }
 
 /// A failed first factor to count against its source network (`ip.network_failures`, the throttle).
-struct NetworkFailure {
-    var ip: IPAddress
-    var time: Date
+package struct NetworkFailure {
+    package var ip: IPAddress
+    package var time: Date
     /// The lockout window the count spans.
-    var window: Double
+    package var window: Double
 
-    func record(in tracker: NetworkFailureTracker) {
+    package func record(in tracker: NetworkFailureTracker) {
         tracker.record(ip, now: time, window: window)
     }
 }

@@ -93,7 +93,7 @@ extension HandOffContext {
 extension HandOff {
     /// The agent's hand-off message body: compact JSON, sorted keys, slashes unescaped, dates as
     /// ``Timestamp`` text; `null` when a number is not finite (as the `JSONEncoder` version did).
-    func compactJSON() -> String {
+    package func compactJSON() -> String {
         var w = CompactJSONWriter(escapesSlashes: false, capacity: 1024)
         do throws(CompactJSONWriter.Failure) {
             try w.beginObject()

@@ -1,4 +1,6 @@
 import Foundation
+import RiskGate
+import RiskGateEngine
 import RiskGatePolicy
 
 /// One shard of a replay (see ``ReplayEngine``): the states of the users hashed to it and the

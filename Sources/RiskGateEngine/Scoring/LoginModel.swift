@@ -70,7 +70,7 @@ public struct LoginModel: Sendable {
     }
 
     /// The user's half of ``learn(_:user:global:)``; returns whether it was the user's first login,
-    /// which the global half needs (replay applies that half later, see ``ReplayEngine``).
+    /// which the global half needs (replay applies that half later, see `ReplayEngine` in RiskGateReplay).
     package func learnUser(_ features: LoginFeatures, user: inout UserModelCounts) -> Bool {
         let isNewUser = user.total == 0
         user.record(features)

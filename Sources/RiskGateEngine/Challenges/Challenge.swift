@@ -35,6 +35,26 @@ public struct Challenge: Sendable, Hashable, Codable {
     /// toward that class's lockout. Absent means unfamiliar.
     public var familiar: Bool? = nil
 
+    package init(id: String, user: String, decisionID: String, created: Date, outcome: Outcome, steps: [ChallengeStep],
+                 currentStep: Int, state: State, onFailure: Outcome?, lockout: Lockout.Settings, requestChannel: String?,
+                 context: HandOffContext, revision: Int, pendingLogin: RequestContext? = nil, familiar: Bool? = nil) {
+        self.id = id
+        self.user = user
+        self.decisionID = decisionID
+        self.created = created
+        self.outcome = outcome
+        self.steps = steps
+        self.currentStep = currentStep
+        self.state = state
+        self.onFailure = onFailure
+        self.lockout = lockout
+        self.requestChannel = requestChannel
+        self.context = context
+        self.revision = revision
+        self.pendingLogin = pendingLogin
+        self.familiar = familiar
+    }
+
     /// The life cycle of a challenge.
     public enum State: String, Sendable, Hashable, Codable {
         case open

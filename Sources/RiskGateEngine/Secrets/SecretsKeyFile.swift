@@ -27,6 +27,11 @@ public enum SecretsKeyFile {
         public var path: String
         public var message: String
         public var description: String { "secrets key file `\(path)`: \(message)" }
+
+        package init(path: String, message: String) {
+            self.path = path
+            self.message = message
+        }
     }
 
     static let tag = "riskgate-key-v1"

@@ -22,7 +22,7 @@ public struct SecretsKeyring: Sendable {
         let kba: [UInt8]
         let secret: [UInt8]
         let outbox: [UInt8]
-        let audit: [UInt8]
+        package let audit: [UInt8]
 
         /// A key from its id and 32 bytes.
         public init(id: String, bytes: [UInt8]) {

@@ -2,7 +2,7 @@
 public struct ChallengeError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Why the request was refused; compare with the static members (`error.code == .conflict`).
     ///
-    /// Wraps a private enum, as ``StoreError/Code`` does, so new codes do not break callers.
+    /// Wraps a private enum, as `StoreError.Code` (in the store) does, so new codes do not break callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Wrapped: Sendable, Hashable { case invalid, notFound, conflict }
         let wrapped: Wrapped

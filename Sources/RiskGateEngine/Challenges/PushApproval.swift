@@ -31,7 +31,7 @@ public enum PushApproval {
     /// How many numbers the app offers with number matching (one is the login screen's).
     public static let choiceCount = 3
     /// Numbers are two digits, as the login screen shows them.
-    static let numberRange = 10...99
+    package static let numberRange = 10...99
 
     /// The bytes the app signs.
     public static func signedMessage(challenge: String, nonce: String, response: String, number: Int?) -> [UInt8] {
@@ -39,7 +39,7 @@ public enum PushApproval {
     }
 
     /// `choiceCount` distinct two-digit numbers, `number` among them at a random place.
-    static func choices(including number: Int, random: any RandomSource) -> [Int] {
+    package static func choices(including number: Int, random: any RandomSource) -> [Int] {
         var choices = [number]
         while choices.count < choiceCount {
             let n = numberRange.lowerBound + random.uniform(numberRange.count)
@@ -53,7 +53,7 @@ public enum PushApproval {
     /// The outbox message body for the push deliverer: the challenge, user and device, the nonce
     /// to sign, the choices to offer (never which one is right), the lifetime and the request's
     /// channel (so the app can say "Are you trying to talk to our helpdesk?" for `voice`/`chat`/`agent`).
-    static func outboxBody(challenge: String, user: String, device: String, nonce: String, choices: [Int]?,
+    package static func outboxBody(challenge: String, user: String, device: String, nonce: String, choices: [Int]?,
                            ttl: Double, requestChannel: String?) -> String {
         var w = CompactJSONWriter(escapesSlashes: false, capacity: 256)
         do throws(CompactJSONWriter.Failure) {

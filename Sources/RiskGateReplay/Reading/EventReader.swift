@@ -1,4 +1,5 @@
 import Foundation
+import RiskGateEngine
 import RiskGatePolicy
 
 /// Streams a JSONL replay dataset (docs/replay.md) into ``ReplayEvent``s with bounded memory.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import RiskGate
+@testable import RiskGateEngine
 @testable import RiskGatePolicy
 
 /// The service's hand-written decision JSON is byte for byte what `JSONEncoder` writes.
