@@ -52,9 +52,7 @@ struct WebhookPayload: Encodable {
 
     /// The bytes to post (keys sorted, so the document is the same for the same message).
     func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Every member is a string, an integer or a parsed JSON value: encoding cannot fail.
-        return (try? Array(encoder.encode(self))) ?? Array("{}".utf8)
+        (try? JSONWriter.encode(self)) ?? Array("{}".utf8)
     }
 }

@@ -6,7 +6,7 @@ import RiskGatePolicy
 /// ``RequestContext/validate()``.
 ///
 /// A line is an error (with a message) or a request. An accepted request, written back with
-/// `JSONEncoder` (as `RequestContext` encodes itself), must parse again, and writing that gives the
+/// the one JSON writer (as `RequestContext` encodes itself), must parse again, and writing that gives the
 /// same bytes: what the service and the tools write, replay reads.
 enum ReplayCheck {
     static func run(_ bytes: UnsafeRawBufferPointer, _ f: inout Findings) {
@@ -23,15 +23,13 @@ enum ReplayCheck {
             return
         }
         f.require(parsed.seconds.isNaN == (parsed.context.time == nil), "`time` and its seconds disagree")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let first = try? encoder.encode(parsed.context) else {
+        guard let first = try? JSONWriter.encode(parsed.context) else {
             f.fail("an accepted request cannot be encoded")
             return
         }
         switch parse(first) {
         case .success(let again):
-            let second = try? encoder.encode(again.context)
+            let second = try? JSONWriter.encode(again.context)
             f.require(second == first, "re-encoded request differs: \(String(decoding: first, as: UTF8.self)) then \(second.map { String(decoding: $0, as: UTF8.self) } ?? "nil")")
         case .failure(let error):
             f.fail("the parser refuses the encoding of a request it accepted: \(error.message) in \(String(decoding: first, as: UTF8.self))")

@@ -56,7 +56,7 @@ struct HashBench: ParsableCommand {
 
         var signalsJSON = ""
         let signalsTimes = measure(iterations: 20_000) {
-            var w = CompactJSONWriter(escapesSlashes: false, capacity: 512)
+            var w = JSONWriter(escapesSlashes: false, capacity: 512)
             try? w.object(event.signals)
             signalsJSON = w.text
         }
@@ -64,12 +64,12 @@ struct HashBench: ParsableCommand {
         print("audit signals JSON (\(event.signals.count) signals, \(signalsJSON.utf8.count) bytes): median \(format(median(signalsTimes))) ns")
         let numbers = (0..<64).map { Double($0) * 131.5 + 0.25 }
         let numberTimes = measure(iterations: 2_000) {
-            var w = CompactJSONWriter(escapesSlashes: false, capacity: 1024)
+            var w = JSONWriter(escapesSlashes: false, capacity: 1024)
             for n in numbers { try? w.number(n) }
             signalsJSON = w.text
         }
         blackHole(signalsJSON)
-        print("CompactJSONWriter.number (fractional): median \(format(median(numberTimes) / 64)) ns")
+        print("JSONWriter.number (fractional): median \(format(median(numberTimes) / 64)) ns")
 
         var stamp = ""
         let stampTimes = measure(iterations: 100_000) { stamp = Timestamp.format(event.time) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RiskGatePolicy
 import RiskGateReplay
 
 /// The whole in-memory replay (reader thread + `--threads` deciding threads), as `riskgate replay --format json`
@@ -40,9 +41,7 @@ struct ReplayRunBench: ParsableCommand {
         options.batchSize = batchSize
         let report = try ReplayHarness.run(reader: reader, candidate: engine, options: options)
         let cpu = processCPUSeconds() - startCPU
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        print(String(decoding: try JSONWriter.encode(report), as: UTF8.self))
         FileHandle.standardError.write(Data(String(
             format: "%d events in %.2f s wall = %.0f events/s; CPU %.2f s = %.2f µs/event (all threads); %d threads, %d users, %d state bytes each, %d global values; peak %d MiB\n",
             report.events, report.elapsedSeconds, report.eventsPerSecond, cpu, cpu * 1e6 / Double(max(1, report.events)),

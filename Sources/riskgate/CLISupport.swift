@@ -38,13 +38,7 @@ func hasUnreadableFile(_ diagnostics: [Diagnostic]) -> Bool {
 
 /// Pretty JSON with sorted keys and ISO 8601 dates.
 func encodeJSON<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .custom { date, encoder in
-        var container = encoder.singleValueContainer()
-        try container.encode(Timestamp.format(date))
-    }
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    String(decoding: try JSONWriter.encode(value, pretty: true, formattingDates: Timestamp.format), as: UTF8.self)
 }
 
 /// Writes a line to standard error.

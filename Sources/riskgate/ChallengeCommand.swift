@@ -179,15 +179,9 @@ enum StateCLI {
     }
 
     static func printJSON<T: Encodable>(_ value: T, pretty: Bool = true) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, enc in
-            var c = enc.singleValueContainer()
-            try c.encode(Timestamp.format(date))
-        }
-        if let data = try? encoder.encode(value) {
+        if let bytes = try? JSONWriter.encode(value, pretty: pretty, formattingDates: Timestamp.format) {
             // Unbuffered: a line on stdout means the write before it was acknowledged (crash tests rely on it).
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            FileHandle.standardOutput.write(Data(bytes + [UInt8(ascii: "\n")]))
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskGate
+import RiskGatePolicy
 import RiskGateReplay
 
 /// `riskgate replay`: back-tests a policy on a labelled JSONL login stream (docs/replay.md).
@@ -124,10 +125,7 @@ struct ReplayCommand: ParsableCommand {
         case .table:
             print(ReplayTableRenderer.render(result), terminator: "")
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(result)
-            print(String(decoding: data, as: UTF8.self))
+            print(String(decoding: try JSONWriter.encode(result), as: UTF8.self))
         }
         // Bad lines are data problems (README.md: exit 1), reported after the whole report is out.
         if result.badLines > 0 {

@@ -100,9 +100,7 @@ struct TestCommand: ParsableCommand {
             let reports = order.compactMap { tested[$0] }.map(CoverageReport.init)
             for report in reports {
                 if format == .json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                    Swift.print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                    Swift.print(String(decoding: try JSONWriter.encode(report), as: UTF8.self))
                 } else {
                     let share = String(format: "%.1f", report.coverage)
                     Swift.print("coverage \(report.policy): \(report.covered)/\(report.total) rules (\(share)%)"

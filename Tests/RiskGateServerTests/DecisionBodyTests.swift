@@ -63,4 +63,18 @@ import Testing
             Issue.record("\(body): \(error)")
         }
     }
+
+    /// An empty body is refused in one place, `JSONInput.read`, for the decision body and every other one.
+    @Test func anEmptyBodyIsMalformedEverywhere() {
+        for read in [{ _ = try DecisionBody.read($0) }, { _ = try JSONInput.object($0) }] as [(ByteBuffer) throws -> Void] {
+            do {
+                try read(ByteBuffer())
+                Issue.record("an empty body was accepted")
+            } catch let error as APIError {
+                #expect(error.code == "malformed_json" && error.message == "request body is empty" && error.field == nil)
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
 }

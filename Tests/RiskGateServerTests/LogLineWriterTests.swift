@@ -92,6 +92,15 @@ struct LogLineWriterTests {
         #expect(ts.utf8.count == 24 && ts.hasSuffix("Z"), "\(ts)")
     }
 
+    /// Log lines keep their spelling of control characters: `\n` `\r` `\t`, every other one `\u00xx`
+    /// (backspace and form feed included, unlike JSONEncoder), slashes as they are.
+    @Test func controlCharactersKeepTheirLogSpelling() throws {
+        let capture = LogCapture()
+        capture.logger().info("\u{08}\u{0C}\r\t\n\u{1F}/")
+        let line = try #require(capture.lines.first)
+        #expect(line.contains(#""msg":"\u0008\u000c\r\t\n\u001f/""#), "\(line)")
+    }
+
     @Test func durationsAreMillisecondsWithThreeDecimals() {
         #expect(GatewayMiddleware.milliseconds(.nanoseconds(1_234_567)) == "1.235")
         #expect(GatewayMiddleware.milliseconds(.microseconds(7)) == "0.007")

@@ -1,5 +1,6 @@
 import Foundation
 import RiskGateEngine
+import RiskGatePolicy
 
 /// Audit records as JSON lines for a SIEM, and the mark of how far the log has been shipped.
 ///
@@ -13,9 +14,9 @@ public enum AuditExport {
 
     /// `record` as one compact JSON object (keys sorted, no newline).
     public static func line(_ record: AuditRecord) -> String {
-        var w = CompactJSONWriter(escapesSlashes: false, capacity: 256 + record.rules.utf8.count + record.signals.utf8.count)
+        var w = JSONWriter(escapesSlashes: false, capacity: 256 + record.rules.utf8.count + record.signals.utf8.count)
         // Keys written in sorted order, as every JSON this project writes.
-        do throws(CompactJSONWriter.Failure) {
+        do throws(JSONWriter.Failure) {
             try w.beginObject()
             w.key("hash"); w.string(record.hash)
             w.key("id"); w.int(Int(record.id))
@@ -38,7 +39,7 @@ public enum AuditExport {
         return w.text
     }
 
-    private static func optional(_ text: String?, _ w: inout CompactJSONWriter) {
+    private static func optional(_ text: String?, _ w: inout JSONWriter) {
         if let text { w.string(text) } else { w.null() }
     }
 

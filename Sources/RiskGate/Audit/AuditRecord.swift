@@ -119,23 +119,23 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
     /// Rule ids as compact JSON, as `JSONEncoder` (`.sortedKeys`, `.withoutEscapingSlashes`) writes them.
     static func compactJSON(_ rules: [String]) -> String {
-        var w = CompactJSONWriter(escapesSlashes: false)
-        do throws(CompactJSONWriter.Failure) { try w.strings(rules) } catch { return "null" }
+        var w = JSONWriter(escapesSlashes: false)
+        do throws(JSONWriter.Failure) { try w.strings(rules) } catch { return "null" }
         return w.text
     }
 
     /// Signal values as compact JSON with sorted keys, as `JSONEncoder` (`.sortedKeys`,
     /// `.withoutEscapingSlashes`) writes them: the hash chain covers these exact bytes.
     static func compactJSON(_ signals: [String: JSONValue]) -> String {
-        var w = CompactJSONWriter(escapesSlashes: false, capacity: 512)
-        do throws(CompactJSONWriter.Failure) { try w.object(signals) } catch { return "null" }
+        var w = JSONWriter(escapesSlashes: false, capacity: 512)
+        do throws(JSONWriter.Failure) { try w.object(signals) } catch { return "null" }
         return w.text
     }
 
     /// A string dictionary (an outbox body) as compact JSON with sorted keys.
     static func compactJSON(_ members: [String: String]) -> String {
-        var w = CompactJSONWriter(escapesSlashes: false)
-        do throws(CompactJSONWriter.Failure) { try w.object(members) } catch { return "null" }
+        var w = JSONWriter(escapesSlashes: false)
+        do throws(JSONWriter.Failure) { try w.object(members) } catch { return "null" }
         return w.text
     }
 }

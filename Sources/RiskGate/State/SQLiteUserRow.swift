@@ -1,5 +1,6 @@
 import Foundation
 import RiskGateEngine
+import RiskGatePolicy
 
 /// One `users` row, encoded on the caller's thread so the writer thread only binds values.
 ///
@@ -42,8 +43,8 @@ struct SQLiteUserRow: Sendable {
     init(user: String, state: UserState, path: String) throws {
         // The columns are for people and SQL (the blob is what is read back); written with the
         // compact writer, the same bytes `JSONEncoder` with `.sortedKeys` gives.
-        func text(_ write: (inout CompactJSONWriter) throws(CompactJSONWriter.Failure) -> Void) throws -> String {
-            var w = CompactJSONWriter(escapesSlashes: true, capacity: 64)
+        func text(_ write: (inout JSONWriter) throws(JSONWriter.Failure) -> Void) throws -> String {
+            var w = JSONWriter(escapesSlashes: true, capacity: 64)
             do { try write(&w) } catch {
                 throw StoreError(code: .encoding, message: "cannot encode a profile column: \(error)", path: path)
             }
@@ -56,22 +57,22 @@ struct SQLiteUserRow: Sendable {
         phone = p.phone
         email = p.email
         createdAt = p.createdAt?.timeIntervalSince1970
-        kba = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
-            try w.objects(p.kba) { (w: inout CompactJSONWriter, answer: KBAAnswer) throws(CompactJSONWriter.Failure) in
+        kba = try text { (w: inout JSONWriter) throws(JSONWriter.Failure) in
+            try w.objects(p.kba) { (w: inout JSONWriter, answer: KBAAnswer) throws(JSONWriter.Failure) in
                 w.key("hash"); w.string(answer.hash)
                 w.key("key_id"); w.string(answer.keyID)
                 w.key("question"); w.string(answer.question)
             }
         }
         // Only that a secret is set, and under which key: the sealed box itself is in the blob.
-        partialSecret = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
-            try w.objects(p.partialSecret.map { [$0] } ?? []) { (w: inout CompactJSONWriter, sealed: SealedSecret) throws(CompactJSONWriter.Failure) in
+        partialSecret = try text { (w: inout JSONWriter) throws(JSONWriter.Failure) in
+            try w.objects(p.partialSecret.map { [$0] } ?? []) { (w: inout JSONWriter, sealed: SealedSecret) throws(JSONWriter.Failure) in
                 w.key("key_id"); w.string(sealed.keyID)
             }
         }
-        trustedDevices = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in try w.strings(p.trustedDevices) }
-        failures = try text { (w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) in
-            try w.array(state.failures) { (w: inout CompactJSONWriter, failure: Date) throws(CompactJSONWriter.Failure) in
+        trustedDevices = try text { (w: inout JSONWriter) throws(JSONWriter.Failure) in try w.strings(p.trustedDevices) }
+        failures = try text { (w: inout JSONWriter) throws(JSONWriter.Failure) in
+            try w.array(state.failures) { (w: inout JSONWriter, failure: Date) throws(JSONWriter.Failure) in
                 try w.number(failure.timeIntervalSince1970)
             }
         }

@@ -7,15 +7,15 @@ extension Challenge {
     /// The challenge as the SQLite store keeps it: what `JSONEncoder` with `.sortedKeys` (slashes escaped,
     /// dates as seconds since 2001) writes, so `JSONDecoder` reads it back to an equal value.
     ///
-    /// - Throws: ``CompactJSONWriter/Failure`` for a non-finite number, as `JSONEncoder` would.
-    package func encodedJSON() throws(CompactJSONWriter.Failure) -> String {
-        var w = CompactJSONWriter(escapesSlashes: true, capacity: 2048)
+    /// - Throws: ``JSONWriter/Failure`` for a non-finite number, as `JSONEncoder` would.
+    package func encodedJSON() throws(JSONWriter.Failure) -> String {
+        var w = JSONWriter(escapesSlashes: true, capacity: 2048)
         try write(to: &w)
         return w.text
     }
 
     // Keys in UTF-8 order, optional members omitted when absent (as the synthesized `encodeIfPresent`).
-    func write(to w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) {
+    func write(to w: inout JSONWriter) throws(JSONWriter.Failure) {
         try w.beginObject()
         w.key("context"); try context.write(to: &w)
         w.key("created"); try w.number(created.timeIntervalSinceReferenceDate)
@@ -43,7 +43,7 @@ extension Challenge {
 }
 
 extension ChallengeStep {
-    func write(to w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) {
+    func write(to w: inout JSONWriter) throws(JSONWriter.Failure) {
         try w.beginObject()
         w.key("answered"); w.int(answered)
         w.key("attempts"); w.int(attempts)
@@ -67,7 +67,7 @@ extension ChallengeStep {
 }
 
 extension Lockout.Settings {
-    func write(to w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) {
+    func write(to w: inout JSONWriter) throws(JSONWriter.Failure) {
         try w.beginObject()
         w.key("bans_after"); w.int(bansAfter)
         w.key("duration"); try w.number(duration)
@@ -78,7 +78,7 @@ extension Lockout.Settings {
 }
 
 extension HandOffContext {
-    func write(to w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) {
+    func write(to w: inout JSONWriter) throws(JSONWriter.Failure) {
         try w.beginObject()
         if let channel { w.key("channel"); w.string(channel) }
         w.key("contributions"); try w.strings(contributions)
@@ -94,8 +94,8 @@ extension HandOff {
     /// The agent's hand-off message body: compact JSON, sorted keys, slashes unescaped, dates as
     /// ``Timestamp`` text; `null` when a number is not finite (as the `JSONEncoder` version did).
     package func compactJSON() -> String {
-        var w = CompactJSONWriter(escapesSlashes: false, capacity: 1024)
-        do throws(CompactJSONWriter.Failure) {
+        var w = JSONWriter(escapesSlashes: false, capacity: 1024)
+        do throws(JSONWriter.Failure) {
             try w.beginObject()
             if let challengeID { w.key("challenge_id"); w.string(challengeID) }
             w.key("context"); try context.write(to: &w)
@@ -114,7 +114,7 @@ extension HandOff {
 
 extension RequestContext {
     /// As ``RequestContext/encode(to:)`` writes it with the store's (deferred) date strategy: `time` is text.
-    func write(to w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) {
+    func write(to w: inout JSONWriter) throws(JSONWriter.Failure) {
         try w.beginObject()
         if let action { w.key("action"); w.string(action) }
         if let channel { w.key("channel"); w.string(channel) }

@@ -1,4 +1,5 @@
 import Foundation
+import RiskGatePolicy
 
 /// The app's signed answer to a push approval (`{"step": "push", "response": "approve", ...}`).
 public struct PushAnswer: Sendable, Hashable {
@@ -55,8 +56,8 @@ public enum PushApproval {
     /// channel (so the app can say "Are you trying to talk to our helpdesk?" for `voice`/`chat`/`agent`).
     package static func outboxBody(challenge: String, user: String, device: String, nonce: String, choices: [Int]?,
                            ttl: Double, requestChannel: String?) -> String {
-        var w = CompactJSONWriter(escapesSlashes: false, capacity: 256)
-        do throws(CompactJSONWriter.Failure) {
+        var w = JSONWriter(escapesSlashes: false, capacity: 256)
+        do throws(JSONWriter.Failure) {
             try w.beginObject()
             w.key("challenge"); w.string(challenge)
             if let choices { w.key("choices"); try w.ints(choices) }

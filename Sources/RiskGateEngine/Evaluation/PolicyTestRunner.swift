@@ -260,8 +260,9 @@ public struct PolicyTestRunner: Sendable {
         }
         var request: RequestContext
         do {
-            let data = try JSONEncoder().encode(node.jsonValue)
-            request = try JSONDecoder().decode(RequestContext.self, from: data)
+            var json = JSONWriter(escapesSlashes: false, capacity: 512)
+            try json.json(node.jsonValue)
+            request = try JSONDecoder().decode(RequestContext.self, from: Data(json.bytes))
         } catch let error as DecodingError {
             throw RequestError(description: describe(error, in: field))
         } catch {

@@ -7,20 +7,20 @@ import RiskGatePolicy
 extension Decision {
     /// The decision as the HTTP service answers it.
     ///
-    /// - Throws: ``CompactJSONWriter/Failure`` for a non-finite number, as `JSONEncoder` would.
-    package func responseJSON() throws(CompactJSONWriter.Failure) -> [UInt8] {
-        var w = CompactJSONWriter(escapesSlashes: false, capacity: explanation == nil ? 512 : 4096)
+    /// - Throws: ``JSONWriter/Failure`` for a non-finite number, as `JSONEncoder` would.
+    package func responseJSON() throws(JSONWriter.Failure) -> [UInt8] {
+        var w = JSONWriter(escapesSlashes: false, capacity: explanation == nil ? 512 : 4096)
         try write(to: &w)
         return w.bytes
     }
 
     // Keys in UTF-8 order; optional members omitted when absent (the synthesized `encodeIfPresent`).
-    func write(to w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) {
+    func write(to w: inout JSONWriter) throws(JSONWriter.Failure) {
         try w.beginObject()
         w.key("band"); w.string(band)
         if let challenge { w.key("challenge"); try challenge.write(to: &w) }
         w.key("contributions")
-        try w.objects(contributions) { (w: inout CompactJSONWriter, contribution: Contribution) throws(CompactJSONWriter.Failure) in
+        try w.objects(contributions) { (w: inout JSONWriter, contribution: Contribution) throws(JSONWriter.Failure) in
             w.key("id"); w.string(contribution.id)
             w.key("points"); try w.number(contribution.points)
             w.key("reason"); w.string(contribution.reason)
@@ -48,7 +48,7 @@ extension Decision {
 }
 
 extension Decision.ChallengeSummary {
-    func write(to w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) {
+    func write(to w: inout JSONWriter) throws(JSONWriter.Failure) {
         try w.beginObject()
         if let agentVisibleCode { w.key("agent_visible_code"); w.string(agentVisibleCode) }
         w.key("delay_s"); try w.number(delayS)
@@ -76,17 +76,17 @@ extension Decision.ChallengeSummary {
 }
 
 extension Decision.Explanation {
-    func write(to w: inout CompactJSONWriter) throws(CompactJSONWriter.Failure) {
+    func write(to w: inout JSONWriter) throws(JSONWriter.Failure) {
         try w.beginObject()
         w.key("conditions")
-        try w.objects(conditions) { (w: inout CompactJSONWriter, condition: Condition) throws(CompactJSONWriter.Failure) in
+        try w.objects(conditions) { (w: inout JSONWriter, condition: Condition) throws(JSONWriter.Failure) in
             w.key("condition"); w.string(condition.condition)
             w.key("rule"); w.string(condition.rule)
             w.key("value"); w.bool(condition.value)
         }
         if let model {
             w.key("model")
-            try w.objects(model) { (w: inout CompactJSONWriter, feature: ModelFeature) throws(CompactJSONWriter.Failure) in
+            try w.objects(model) { (w: inout JSONWriter, feature: ModelFeature) throws(JSONWriter.Failure) in
                 w.key("feature"); w.string(feature.feature)
                 w.key("log_ratio"); try w.number(feature.logRatio)
                 w.key("value"); w.string(feature.value)

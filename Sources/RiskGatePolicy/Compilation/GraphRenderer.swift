@@ -110,8 +110,8 @@ extension CompiledPolicy {
             "score": .object(["rules": .array(score), "bands": .object(["medium": .number(bands.medium), "high": .number(bands.high)])]),
             "decide": .array(top),
         ])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(document)).map { String(decoding: $0, as: UTF8.self) + "\n" } ?? "{}\n"
+        var writer = JSONWriter(escapesSlashes: false, pretty: true, capacity: 4096)
+        do { try writer.json(document) } catch { return "{}\n" }
+        return writer.text + "\n"
     }
 }

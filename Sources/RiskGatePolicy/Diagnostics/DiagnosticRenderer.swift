@@ -31,10 +31,8 @@ public enum DiagnosticRenderer {
     public static func json(_ diagnostics: [Diagnostic]) -> String {
         // Foundation pretty-prints an empty array as `[`, a blank line, `]`.
         guard !diagnostics.isEmpty else { return "[]" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(diagnostics) else { return "[]" }
-        return String(decoding: data, as: UTF8.self)
+        guard let bytes = try? JSONWriter.encode(diagnostics, pretty: true) else { return "[]" }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `2 errors, 1 warning`-style summary.

@@ -27,19 +27,13 @@ package enum DecisionBody {
     ///
     /// - Throws: ``APIError`` naming the offending field.
     package static func read(_ buffer: ByteBuffer) throws -> RiskGatePolicy.RequestContext {
-        guard buffer.readableBytes > 0 else { throw APIError.malformedJSON("request body is empty") }
-        let parsed = buffer.withUnsafeReadableBytes { raw in
-            Result { () throws(JSONBodyError) in try EventLineParser.parseRequest(raw, maxDepth: JSONInput.maxDepth) }
+        let event = try JSONInput.read(buffer) { raw throws(JSONBodyError) in
+            try EventLineParser.parseRequest(raw, maxDepth: JSONInput.maxDepth)
         }
-        switch parsed {
-        case .success(let event):
-            if event.skippedUnknownKeys, let unknown = firstUnknownKey(buffer) { throw APIError.unknownField(unknown) }
-            var context = event.context
-            try validate(&context)
-            return context
-        case .failure(let error):
-            throw JSONInput.apiError(error)
-        }
+        if event.skippedUnknownKeys, let unknown = firstUnknownKey(buffer) { throw APIError.unknownField(unknown) }
+        var context = event.context
+        try validate(&context)
+        return context
     }
 
     /// The first key the body does not define: top level first, then the nested objects, then

@@ -14,12 +14,22 @@ enum JSONInput {
     ///
     /// - Throws: ``APIError`` (`malformed_json`, `invalid_body`, or `invalid_field` for a key given twice).
     static func object(_ buffer: ByteBuffer) throws -> JSONObjectReader {
+        try read(buffer) { raw throws(JSONBodyError) in try JSONObjectReader(parsing: raw, maxDepth: maxDepth) }
+    }
+
+    /// What `reader` makes of the body: the one place every endpoint's body is refused when empty,
+    /// and a reader's failure becomes the service's 400.
+    ///
+    /// - Throws: ``APIError`` (`malformed_json` for an empty body, else as ``apiError(_:)``).
+    static func read<Value>(
+        _ buffer: ByteBuffer, _ reader: (UnsafeRawBufferPointer) throws(JSONBodyError) -> Value
+    ) throws -> Value {
         guard buffer.readableBytes > 0 else { throw APIError.malformedJSON("request body is empty") }
         let parsed = buffer.withUnsafeReadableBytes { raw in
-            Result { () throws(JSONBodyError) in try JSONObjectReader(parsing: raw, maxDepth: maxDepth) }
+            Result { () throws(JSONBodyError) in try reader(raw) }
         }
         switch parsed {
-        case .success(let object): return object
+        case .success(let value): return value
         case .failure(let error): throw apiError(error)
         }
     }

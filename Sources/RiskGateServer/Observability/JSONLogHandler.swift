@@ -6,9 +6,9 @@ import RiskGatePolicy
 /// for log shippers; the service puts no PII in metadata (see docs/http-api.md, "Logs").
 ///
 /// Keys are sorted and the object is compact (`{"hb.request.id":"…","label":"…",…}`). The line is
-/// encoded straight to bytes (no `JSONSerialization`, no date formatter: they were most of a
-/// request's CPU with the access log on) and handed to a ``LogLineWriter``, which writes it out
-/// off the request path.
+/// written straight to bytes by the core's ``RiskGatePolicy/JSONWriter`` (no `JSONSerialization`, no
+/// date formatter: they were most of a request's CPU with the access log on) and handed to a
+/// ``LogLineWriter``, which writes it out off the request path.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
@@ -47,17 +47,20 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line: [UInt8] = []
-        line.reserveCapacity(320)
+        var line = JSONWriter(escapesSlashes: false, shortEscapes: Self.shortEscapes, capacity: 320)
         encode(event, into: &line)
         switch output {
-        case .writer(let writer): writer.write(line)
-        case .sink(let sink): sink(String(decoding: line, as: UTF8.self))
+        case .writer(let writer): line.withBytes { writer.write($0) }
+        case .sink(let sink): sink(line.text)
         }
     }
 
+    /// Log lines spell newline, carriage return and tab as `\n` `\r` `\t` and the other control
+    /// characters, backspace and form feed included, as `\u00xx`.
+    static let shortEscapes: JSONWriter.ShortEscapes = [.newline, .carriageReturn, .tab]
+
     /// The line for `event`, newline included.
-    func encode(_ event: LogEvent, into out: inout [UInt8]) {
+    func encode(_ event: LogEvent, into out: inout JSONWriter) {
         // Every source in order of precedence, the four fixed fields last: after sorting by key
         // (ties in this order), the last entry of a key is the one written, as a merge of
         // dictionaries would have it (later metadata overrides, the fixed fields win).
@@ -72,71 +75,40 @@ public struct JSONLogHandler: LogHandler {
         entries.append(("msg", entries.count, .string(event.message.description)))
         entries.append(("ts", entries.count, .string(Self.timestamp())))
         entries.sort { $0.key != $1.key ? $0.key < $1.key : $0.order < $1.order }
-        out.append(UInt8(ascii: "{"))
+        // Commas by hand rather than `beginObject()`: metadata nests as deep as it likes and a log
+        // line is never refused.
+        out.byte(UInt8(ascii: "{"))
         var first = true
         for i in entries.indices where i + 1 == entries.count || entries[i + 1].key != entries[i].key {
-            if !first { out.append(UInt8(ascii: ",")) }
+            if !first { out.byte(UInt8(ascii: ",")) }
             first = false
-            Self.string(entries[i].key, into: &out)
-            out.append(UInt8(ascii: ":"))
+            out.string(entries[i].key)
+            out.byte(UInt8(ascii: ":"))
             Self.value(entries[i].value, into: &out)
         }
-        out.append(UInt8(ascii: "}"))
-        out.append(UInt8(ascii: "\n"))
+        out.raw("}\n")
     }
 
-    private static func value(_ value: Logger.Metadata.Value, into out: inout [UInt8]) {
+    private static func value(_ value: Logger.Metadata.Value, into out: inout JSONWriter) {
         switch value {
-        case .string(let s): string(s, into: &out)
-        case .stringConvertible(let c): string(c.description, into: &out)
+        case .string(let s): out.string(s)
+        case .stringConvertible(let c): out.string(c.description)
         case .array(let a):
-            out.append(UInt8(ascii: "["))
+            out.byte(UInt8(ascii: "["))
             for (i, item) in a.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if i > 0 { out.byte(UInt8(ascii: ",")) }
                 Self.value(item, into: &out)
             }
-            out.append(UInt8(ascii: "]"))
+            out.byte(UInt8(ascii: "]"))
         case .dictionary(let d):
-            out.append(UInt8(ascii: "{"))
+            out.byte(UInt8(ascii: "{"))
             for (i, key) in d.keys.sorted().enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                string(key, into: &out)
-                out.append(UInt8(ascii: ":"))
+                if i > 0 { out.byte(UInt8(ascii: ",")) }
+                out.string(key)
+                out.byte(UInt8(ascii: ":"))
                 Self.value(d[key]!, into: &out)
             }
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    /// A JSON string: quotes, backslashes and control characters escaped, everything else (UTF-8
-    /// included) copied as is, in runs between the bytes that need escaping.
-    static func string(_ text: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { bytes in
-            var start = 0
-            for i in 0..<bytes.count {
-                let byte = bytes[i]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
-                escape(byte, into: &out)
-                start = i + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    private static func escape(_ byte: UInt8, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\\"))
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
-        case 0x0A: out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(UInt8(ascii: "t"))
-        default:
-            let hex: StaticString = "0123456789abcdef"
-            out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 15)]])
+            out.byte(UInt8(ascii: "}"))
         }
     }
 

@@ -18,8 +18,8 @@ package enum OpenAPIDocument {
             // The text is fixed at build time and checked by OpenAPIDocumentTests.
             return Array(#"{"error":"the embedded OpenAPI document does not parse"}"#.utf8)
         }
-        var writer = CompactJSONWriter(escapesSlashes: false, capacity: 32 * 1024)
-        do throws(CompactJSONWriter.Failure) {
+        var writer = JSONWriter(escapesSlashes: false, capacity: 32 * 1024)
+        do throws(JSONWriter.Failure) {
             try writer.json(value(of: root))
         } catch {
             return Array(#"{"error":"the embedded OpenAPI document is nested too deeply"}"#.utf8)

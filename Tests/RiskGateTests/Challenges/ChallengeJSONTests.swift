@@ -121,7 +121,7 @@ import Testing
         var fuzz = JSONFuzz(seed: 23)
         var c = challenge(&fuzz, wholeSeconds: true)
         c.context.score = .nan
-        #expect(throws: CompactJSONWriter.Failure.nonFiniteNumber) { try c.encodedJSON() }
+        #expect(throws: JSONWriter.Failure.nonFiniteNumber) { try c.encodedJSON() }
     }
 
     /// The agent hand-off body, as the `JSONEncoder` with ISO 8601 text dates wrote it.

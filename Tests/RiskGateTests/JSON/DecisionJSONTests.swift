@@ -75,7 +75,7 @@ import Testing
     @Test func nonFiniteScoreIsRefusedLikeJSONEncoder() {
         var decision = Decision(id: "d", outcome: .otp, score: .nan, band: "high", rule: "r", path: [], contributions: [],
                                 policy: .init(name: "p", hash: "h"))
-        #expect(throws: CompactJSONWriter.Failure.self) { try decision.responseJSON() }
+        #expect(throws: JSONWriter.Failure.self) { try decision.responseJSON() }
         decision.score = 1
         #expect(throws: Never.self) { try decision.responseJSON() }
     }
