@@ -258,12 +258,14 @@ public struct PolicyTestRunner: Sendable {
         guard entries.contains(where: { $0.name == "user" }) else {
             throw RequestError(description: "`\(field)` has no `user`; every request names its account, e.g. `user: u-1`")
         }
+        // Read by the same parser as the service's bodies and replay's lines, so a case accepts
+        // exactly the requests they do.
         var request: RequestContext
         do {
             var json = JSONWriter(escapesSlashes: false, capacity: 512)
             try json.json(node.jsonValue)
-            request = try JSONDecoder().decode(RequestContext.self, from: Data(json.bytes))
-        } catch let error as DecodingError {
+            request = try json.bytes.withUnsafeBytes { (bytes) throws(JSONBodyError) in try EventLineParser.parseRequest(bytes).context }
+        } catch let error as JSONBodyError {
             throw RequestError(description: describe(error, in: field))
         } catch {
             throw RequestError(description: "`\(field)` cannot be read: \(error)")
@@ -279,37 +281,19 @@ public struct PolicyTestRunner: Sendable {
         return request
     }
 
-    /// One line naming the field of a decoding error: `context.geo.lat` must be a number, not text.
-    private static func describe(_ error: DecodingError, in field: String) -> String {
-        func path(_ context: DecodingError.Context, _ last: (any CodingKey)? = nil) -> String {
-            var path = field
-            for key in context.codingPath + (last.map { [$0] } ?? []) {
-                if let index = key.intValue { path += "[\(index)]" } else { path += "." + key.stringValue }
-            }
-            return path
+    /// The reader's message with its field named within the case (`context.geo.lat`), in the
+    /// words of YAML, which a test file is written in: a mapping, a list, text.
+    private static func describe(_ error: JSONBodyError, in field: String) -> String {
+        guard let name = error.field else { return "`\(field)` cannot be read: \(error.message)" }
+        let qualified = "`\(field).\(name)`"
+        if error.kind == .missing { return "\(qualified) is missing" }
+        var message = error.message.replacingOccurrences(of: "`\(name)`", with: qualified)
+        if !message.contains(qualified) { message = "\(qualified): \(message)" }
+        for (json, yaml) in [("must be an object", "must be a mapping"), ("must be an array", "must be a list"),
+                             ("must be a string", "must be text")] {
+            message = message.replacingOccurrences(of: json, with: yaml)
         }
-        func kind(_ type: Any.Type) -> String {
-            switch type {
-            case is String.Type: "text"
-            case is Double.Type, is Int.Type: "a number"
-            case is Bool.Type: "`true` or `false`"
-            default:
-                String(describing: type).hasPrefix("Array") ? "a list" : "a mapping"
-            }
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "`\(path(context, key))` is missing"
-        case .typeMismatch(let type, let context):
-            return "`\(path(context))` must be \(kind(type))"
-        case .valueNotFound(let type, let context):
-            return "`\(path(context))` must be \(kind(type)), not null"
-        case .dataCorrupted(let context):
-            let line = context.debugDescription.split(separator: "\n").first.map(String.init) ?? "invalid value"
-            return "`\(path(context))`: \(line.prefix(200))"
-        @unknown default:
-            return "`\(field)` cannot be read"
-        }
+        return message
     }
 }
 
