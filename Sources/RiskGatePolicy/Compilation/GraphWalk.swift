@@ -22,7 +22,7 @@ extension CompiledPolicy {
     /// unavailable) and returns their sum.
     ///
     /// - Precondition: `points.count == scoreRules.count`.
-    package func scorePoints(_ slots: UnsafeBufferPointer<Value>, into points: UnsafeMutableBufferPointer<Double>) -> Double {
+    private func scorePoints(_ slots: UnsafeBufferPointer<Value>, into points: UnsafeMutableBufferPointer<Double>) -> Double {
         var raw = 0.0
         program.withMachine(slots) { machine in
             scoreRules.withUnsafeBufferPointer { rules in
@@ -43,7 +43,7 @@ extension CompiledPolicy {
     /// The index of the rule that decides: the first whose condition holds at each level of the
     /// graph, descending into a matching group and continuing after it when none of its rules
     /// match. -1 when no rule does (a compiled policy always ends with one that matches).
-    package func decidingRule(_ slots: UnsafeBufferPointer<Value>) -> Int {
+    private func decidingRule(_ slots: UnsafeBufferPointer<Value>) -> Int {
         program.withMachine(slots) { machine in
             rules.withUnsafeBufferPointer { rules in
                 Self.walk(rules, from: 0, to: rules.count, machine)

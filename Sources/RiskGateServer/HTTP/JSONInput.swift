@@ -3,9 +3,9 @@ import RiskGateEngine
 
 /// Turns a request body into the core's JSON reader, or into a 400 that names the offending field.
 ///
-/// Every body goes through the core's one JSON reader (``RiskGate/JSONScanner``): the decision
+/// Every body goes through the core's one JSON reader (``RiskGateEngine/JSONScanner``): the decision
 /// body through the event parser replay uses too, the other bodies as a
-/// ``RiskGate/JSONObjectReader``. There is no second parser to keep in agreement.
+/// ``RiskGateEngine/JSONObjectReader``. There is no second parser to keep in agreement.
 enum JSONInput {
     /// Deepest nesting accepted in any JSON body; requests need 4, `signals` values a few more.
     static let maxDepth = 32
