@@ -49,7 +49,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     package init(draft event: AuditEvent) {
         self.init(id: 0, time: Timestamp.format(event.time), kind: event.kind.rawValue, user: event.user,
                   policyHash: event.policyHash, outcome: event.outcome, rules: AuditRecord.compactJSON(event.rules),
-                  signals: AuditRecord.compactJSON(event.signals), method: event.method, result: event.result,
+                  signals: event.renderedSignals ?? AuditRecord.compactJSON(event.signals), method: event.method, result: event.result,
                   reference: event.reference, prevHash: "", keyID: "", hash: "")
     }
 

@@ -199,8 +199,10 @@ public final class DecisionEngine: @unchecked Sendable {
 
             var decision = policy.decision(id: makeID("dec", at: now), signals: signals, evaluation: evaluation, explain: explain)
             if explain { decision.explanation?.model = step.assessment.top }
-            // The audit record and a step-up's hand-off context keep the (redacted) signals whether or not the caller asked for them.
-            let auditSignals = decision.explanation.map { AuditEvent.redactedSignals($0.signals) } ?? policy.redactedSignalValues(signals)
+            // The audit record and a step-up's hand-off context keep the (redacted) signals whether
+            // or not the caller asked for them. Without an explanation the record's JSON is written
+            // straight from the slots; the dictionary is built only for a hand-off.
+            let explainedSignals = decision.explanation.map { AuditEvent.redactedSignals($0.signals) }
             step.verdict.apply(to: &decision)
             decision.lockedAccount = step.lockedNow
 
@@ -209,7 +211,7 @@ public final class DecisionEngine: @unchecked Sendable {
             if let learned = step.learned { learnGlobally(learned, change: &change) }
             if step.challenge != nil {
                 stepUp(&decision, request: request, state: before, policy: policy, signals: signals,
-                       redactedSignals: auditSignals, now: now) { made in
+                       redactedSignals: explainedSignals ?? policy.redactedSignalValues(signals), now: now) { made in
                     if var challenge = made.challenge {
                         challenge.pendingLogin = request
                         challenge.familiar = step.computation.familiar
@@ -219,7 +221,9 @@ public final class DecisionEngine: @unchecked Sendable {
                 }
             }
 
-            change.audit.append(AuditEvent.decision(decision, user: request.user, time: time, redactedSignals: auditSignals))
+            var event = AuditEvent.decision(decision, user: request.user, time: time, redactedSignals: explainedSignals ?? [:])
+            if explainedSignals == nil { event.renderedSignals = policy.redactedSignalsJSON(signals) }
+            change.audit.append(event)
             if let shadowDecision {
                 var event = AuditEvent.decision(shadowDecision, user: request.user, time: time)
                 event.kind = .shadow

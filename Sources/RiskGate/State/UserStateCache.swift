@@ -55,12 +55,20 @@ final class UserStateCache: @unchecked Sendable {
     }
 
     /// Records queued writes: they are what later reads must see, even before they are committed.
+    ///
+    /// Entries are changed in place (through their index): reading one out and storing it back
+    /// copied its whole state, retaining and releasing every array in it, twice a decision.
     func queued(_ users: [String: UserState]) {
         guard !users.isEmpty else { return }
         lock.withLock {
             for (user, state) in users {
                 let key = Key(user)
-                entries[key] = Entry(state: state, pending: (entries[key]?.pending ?? 0) + 1)
+                if let index = entries.index(forKey: key) {
+                    entries.values[index].state = state
+                    entries.values[index].pending += 1
+                } else {
+                    entries[key] = Entry(state: state, pending: 1)
+                }
             }
             evictIfNeeded()
         }
@@ -71,10 +79,13 @@ final class UserStateCache: @unchecked Sendable {
     func finished(_ users: some Sequence<String>, committed: Bool) {
         lock.withLock {
             for user in users {
-                let key = Key(user)
-                guard var entry = entries[key] else { continue }
-                entry.pending = max(0, entry.pending - 1)
-                entries[key] = committed && (capacity > 0 || entry.pending > 0) ? entry : nil
+                guard let index = entries.index(forKey: Key(user)) else { continue }
+                let pending = max(0, entries.values[index].pending - 1)
+                if committed && (capacity > 0 || pending > 0) {
+                    entries.values[index].pending = pending
+                } else {
+                    entries.remove(at: index)
+                }
             }
         }
     }

@@ -28,6 +28,10 @@ public struct AuditEvent: Sendable, Hashable {
     public var rules: [String]
     /// Signal values used, already redacted.
     public var signals: [String: JSONValue]
+    /// The redacted signals already written as the record's JSON
+    /// (``RiskGatePolicy/CompiledPolicy/redactedSignalsJSON(_:)``), used instead of ``signals``:
+    /// the engine writes a decision's this way, without a dictionary.
+    package var renderedSignals: String?
     /// `decide`, `otp`, `kba`, `partial_secret`, `delay`, `account.set`, `account.clear`, ...
     public var method: String?
     /// `passed`, `failed`, `expired`, `locked`, `too_early`, or a decision's `ok`.

@@ -49,6 +49,27 @@ extension CompiledPolicy {
         usedSignalValues(signals, keeping: AuditEvent.keeps)
     }
 
+    /// ``redactedSignalValues(_:)`` as the audit record stores it: compact JSON with sorted keys,
+    /// the bytes `JSONWriter.object` writes for that dictionary (the hash chain covers them).
+    /// Written straight from the slots in the names' order, without building a dictionary and
+    /// sorting its keys for every decision.
+    public func redactedSignalsJSON(_ signals: SignalValues) -> String {
+        var w = JSONWriter(escapesSlashes: false, capacity: 512)
+        do throws(JSONWriter.Failure) {
+            try w.beginObject()
+            for signal in usedSignalsByName {
+                let value = signals[signal].jsonValue
+                guard AuditEvent.keeps(signal.name, value) else { continue }
+                w.key(signal.name)
+                try w.json(value)
+            }
+            w.endObject()
+        } catch {
+            return "null"
+        }
+        return w.text
+    }
+
     /// Every signal the policy uses, by name, with its value in `signals` (what an explanation
     /// lists), less those `keep` refuses.
     private func usedSignalValues(_ signals: SignalValues, keeping keep: (String, JSONValue) -> Bool) -> [String: JSONValue] {

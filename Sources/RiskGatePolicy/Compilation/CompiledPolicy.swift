@@ -15,6 +15,9 @@ public struct CompiledPolicy: Sendable {
     public let bands: ScoreBands
     /// Every signal an expression reads, in registry order (signal engines may skip the rest).
     public let usedSignals: [Signal]
+    /// ``usedSignals`` in the byte order of their names: the order of the keys of a JSON object
+    /// of their values, so one can be written without sorting a dictionary per request.
+    package let usedSignalsByName: [Signal]
     /// The union of lists marked `anonymous: true`, for the `ip.anonymous` signal.
     public let anonymousIPs: IPSet
 
@@ -28,6 +31,7 @@ public struct CompiledPolicy: Sendable {
          scoreRules: [CompiledScoreRule], rules: [GraphRule], fallbackConditions: [Int32]) {
         self.name = name; self.description = description; self.hash = hash; self.settings = settings
         self.challenges = challenges; self.bands = bands; self.usedSignals = usedSignals; self.anonymousIPs = anonymousIPs
+        usedSignalsByName = usedSignals.sorted { JSONWriter.utf8Precedes($0.name, $1.name) }
         self.program = program; self.scoreRules = scoreRules; self.rules = rules; self.fallbackConditions = fallbackConditions
     }
 

@@ -74,6 +74,40 @@ import Testing
         #expect(!records[0].signals.contains("185.220.101.7") && !records[0].signals.contains("d-9"))
     }
 
+    /// Without an explanation the engine writes a decision's audit signals straight from the
+    /// slots; they must be the bytes the dictionary of an explained decision gives (the hash chain
+    /// covers them), over the shipped web-login policy's signals: strings kept and dropped, numbers,
+    /// unavailable values, challenges and their hand-off context.
+    @Test func auditSignalsWrittenFromSlotsMatchTheDictionary() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("policies/web-login.yaml").path
+        let result = PolicyCompiler.compile(source: try String(contentsOfFile: path, encoding: .utf8), file: path,
+                                            baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        let policy = try #require(result.policy, "web-login does not compile: \(result.diagnostics)")
+        let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
+        var requests: [RequestContext] = []
+        for i in 0..<40 {
+            var r = Self.request("u-\(i % 7)", "2026-11-20T0\(i % 10):\(10 + i):00Z",
+                                 ip: i % 5 == 0 ? "185.220.101.\(i)" : "81.10.\(i % 7).7", country: ["DE", "FR", "US", "BR"][i % 4],
+                                 lat: [52.52, 48.85, 40.71, -23.55][i % 4], lon: [13.40, 2.35, -74.0, -46.63][i % 4],
+                                 device: "d-\(i % 3)", result: i % 6 == 5 ? "failure" : "success")
+            r.action = ["login", "payment", "password_reset"][i % 3]
+            if i % 4 == 3 { r.channel = nil }
+            requests.append(r)
+        }
+        var signals: [[String]] = []
+        for explain in [false, true] {
+            let store = MemoryStateStore()
+            let engine = try DecisionEngine(policy: policy, store: store, clock: clock)
+            for request in requests { _ = try engine.decide(request, explain: explain) }
+            signals.append(try store.auditEntries().filter { $0.kind == AuditKind.decision.rawValue }.map(\.signals))
+        }
+        #expect(signals[0].count == requests.count)
+        #expect(signals[0] == signals[1])
+        #expect(signals[0].contains { $0.contains(#""request.action":"payment""#) })
+        #expect(!signals[0].contains { $0.contains("185.220.101.") || $0.contains("d-1") })
+    }
+
     @Test func torExitWithNewDeviceGetsAnOTPAndContributionsAddUp() throws {
         let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
         let store = MemoryStateStore()
