@@ -424,6 +424,23 @@ struct RouterTests {
         }
     }
 
+    /// A decision writes one access line, which carries its id, outcome, rule and policy hash
+    /// (a second line per decision once cost as much as the rest of the line's work).
+    @Test func aDecisionWritesOneLineWithItsOutcome() async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            let response = try await client.send(.post, "/v1/decisions", key: TestKeys.decide, body: Self.login)
+            #expect(response.status == .ok, "body: \(response.text)")
+        }
+        let lines = h.logs.text.split(separator: "\n").filter { $0.contains("/v1/decisions") || $0.contains("decision.") }
+        #expect(lines.count == 1, "lines: \(lines)")
+        let line = String(lines.first ?? "")
+        #expect(line.contains("\"msg\":\"request\""))
+        for field in ["\"decision.id\":\"dec-", "\"decision.outcome\":", "\"decision.rule\":", "\"policy.hash\":"] {
+            #expect(line.contains(field), "missing \(field) in \(line)")
+        }
+    }
+
     @Test func logsCarryNoSecrets() async throws {
         let h = try Harness()
         try await h.app.test(.router) { client in

@@ -79,7 +79,7 @@ struct SQLiteUserRow: Sendable {
         lockedUntil = state.lockedUntil?.timeIntervalSince1970
         lockouts = Int64(state.lockouts)
         banned = state.banned ? 1 : 0
-        history = Data(UserStateCodec.encode(state))
+        history = UserStateCodec.withEncoded(state) { Data($0) }
     }
 
     func bind(to s: SQLiteConnection.Statement) {

@@ -34,6 +34,9 @@ struct GatewayMiddleware: RouterMiddleware {
         let token = Self.bearerToken(authorization)
         var response: Response
         var errorCode: String?
+        // Handlers add their fields (a decision's id and outcome) to this request's access line.
+        let accessLog = context.logger.logLevel <= .info ? AccessLogFields() : nil
+        context.accessLog = accessLog
         do {
             try admit(token: token, address: address, isHealthCheck: request.uri.path == "/healthz", context: &context)
             response = try await next(request, context)
@@ -81,6 +84,7 @@ struct GatewayMiddleware: RouterMiddleware {
             ]
             if let principal = context.principal { metadata["key.id"] = .string(principal.keyID) }
             if let errorCode { metadata["error.code"] = .string(errorCode) }
+            if let accessLog, !accessLog.metadata.isEmpty { metadata.merge(accessLog.metadata) { kept, _ in kept } }
             context.logger.log(level: level, "request", metadata: metadata)
         }
         return response

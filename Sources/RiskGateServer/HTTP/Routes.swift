@@ -59,7 +59,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
         let decision = try await backend.decide(request, explain: explain)
         metrics.decision(decision.outcome, duration: ContinuousClock.now - start)
         if decision.lockedAccount { metrics.lockout() }
-        context.logger.info("decision", metadata: [
+        context.accessLog?.add([
             "decision.id": .string(decision.id),
             "decision.outcome": .string(decision.outcome.rawValue),
             "decision.rule": .string(decision.rule),
@@ -76,7 +76,7 @@ struct Routes<Backend: DecisionBackend>: Sendable {
         metrics.challengeResult(reply.result)
         if reply.lockedAccount { metrics.lockout() }
         // The response itself (a code, an answer, secret characters) is never logged.
-        context.logger.info("verification", metadata: [
+        context.accessLog?.add([
             "challenge.id": .string(id), "challenge.step": .string(input.step),
             "challenge.result": .string(reply.result.rawValue),
         ])

@@ -10,6 +10,8 @@ public struct ServerContext: RequestContext {
 
     /// The connection, to stop reading from it after refusing a body (413, 408).
     let channel: any Channel
+    /// What the handler adds to the request's access-log line; `nil` when the line is not written.
+    var accessLog: AccessLogFields?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
