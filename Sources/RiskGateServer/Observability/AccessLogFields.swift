@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 
 /// Fields a handler adds to its request's access-log line (a decision's id and outcome, a

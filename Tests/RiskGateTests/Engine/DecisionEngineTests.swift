@@ -81,8 +81,7 @@ import Testing
     @Test func auditSignalsWrittenFromSlotsMatchTheDictionary() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("policies/web-login.yaml").path
-        let result = PolicyCompiler.compile(source: try String(contentsOfFile: path, encoding: .utf8), file: path,
-                                            baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        let result = PolicyCompiler.compile(path: path)
         let policy = try #require(result.policy, "web-login does not compile: \(result.diagnostics)")
         let clock = ManualClock(Timestamp.parse("2026-11-20T12:00:00Z")!)
         var requests: [RequestContext] = []
